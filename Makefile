@@ -1,0 +1,36 @@
+# The README's commands. Each target sets up what it needs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup browser demo test lint bench clean
+
+setup: $(VENV)/.installed browser
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+browser: $(VENV)/.installed
+	@bash scripts/get-browser.sh $(BIN)
+
+demo: setup
+	$(BIN)/checkout-auditor demo
+
+test: setup
+	$(BIN)/ruff check auditor tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -n 2 -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check auditor tests bench
+	$(BIN)/ruff format --check auditor tests bench
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) reports build *.egg-info
