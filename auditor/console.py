@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.panel import Panel
 from rich.text import Text
 
 from auditor.errors import AuditorError, InputError
@@ -32,4 +31,6 @@ def print_error(exc: AuditorError) -> None:
         if exc.tip:
             body.append("tip: ", style="yellow")
             body.append(exc.tip + "\n")
-    err_console.print(Panel(body, title=Text(exc.headline, style="bold red"), title_align="left"))
+    # No panel: a bordered box would wrap file paths mid-name in narrow CI logs.
+    err_console.print(Text("error: ", style="bold red") + Text(exc.headline, style="bold"))
+    err_console.print(body, soft_wrap=True, end="")

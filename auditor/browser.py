@@ -1,0 +1,98 @@
+"""Finding and launching Chromium.
+
+Order: an explicit path (`--browser-path` / AUDITOR_BROWSER_PATH), Playwright's own Chromium,
+then the operating system's Chromium or Chrome.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.errors import AuditorError
+
+ENV_BROWSER_PATH = "AUDITOR_BROWSER_PATH"
+SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+# Without these, Chromium phones home at start-up (updates, sync, field trials); on a closed
+# network those connections fail by the dozen and slow every launch.
+QUIET_ARGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-features=Translate,OptimizationHints,MediaRouter",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrowserChoice:
+    """Which Chromium to start, and why that one."""
+
+    executable: str | None  # None: Playwright's bundled Chromium, found by Playwright itself
+    source: str  # "option", "environment", "playwright" or "system"
+
+    def describe(self) -> str:
+        where = self.executable or "Playwright's bundled Chromium"
+        return f"{where} (from {self.source})"
+
+
+def _playwright_chromium() -> str | None:
+    """The path of Playwright's downloaded Chromium, when it is really there."""
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            path = p.chromium.executable_path
+    except Exception:  # Playwright's driver missing or broken: fall through to the system's
+        return None
+    return path if path and Path(path).exists() else None
+
+
+def find_browser(explicit: str | None = None, env: Mapping[str, str] | None = None) -> BrowserChoice:
+    """Pick a Chromium, or raise an AuditorError that says how to get one."""
+    env = os.environ if env is None else env
+    for value, source in ((explicit, "option"), (env.get(ENV_BROWSER_PATH), "environment")):
+        if not value:
+            continue
+        path = Path(value).expanduser()
+        if path.is_file() and os.access(path, os.X_OK):
+            return BrowserChoice(executable=str(path), source=source)
+        label = "--browser-path" if source == "option" else ENV_BROWSER_PATH
+        raise AuditorError(
+            f"{label} points at {value!r}, which is not an executable file",
+            tip="give the full path of a Chromium or Chrome binary, e.g. /usr/bin/chromium",
+        )
+    bundled = _playwright_chromium()
+    if bundled:
+        return BrowserChoice(executable=bundled, source="playwright")
+    for name in SYSTEM_BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return BrowserChoice(executable=found, source="system")
+    raise AuditorError(
+        "no Chromium found",
+        details=[
+            "looked for: --browser-path, $AUDITOR_BROWSER_PATH, Playwright's Chromium, "
+            + ", ".join(SYSTEM_BROWSERS),
+        ],
+        tip="run `make setup`, or `playwright install chromium`, or `apt-get install -y chromium`, "
+        "or set AUDITOR_BROWSER_PATH",
+    )
+
+
+def host_resolver_rules(hosts: Mapping[str, str]) -> str:
+    """Chromium's --host-resolver-rules value for a host → IP mapping (`*.` patterns allowed)."""
+    return ", ".join(f"MAP {host} {ip}" for host, ip in hosts.items())
+
+
+def launch_args(hosts: Mapping[str, str] | None = None) -> list[str]:
+    """Command-line switches for every Chromium the auditor starts."""
+    args = list(QUIET_ARGS)
+    if hosts:
+        args.append(f"--host-resolver-rules={host_resolver_rules(hosts)}")
+    return args
