@@ -1,0 +1,172 @@
+"""What the runner saw, as plain data: no Playwright objects, no verdicts.
+
+Times (`*_ms`) are milliseconds since the scenario started. Checks are pure functions of an
+Observation and the Scenario; they never need a browser, so they are unit-tested on these records.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Plain(BaseModel):
+    """Base of every recorded fact: immutable, strict about its keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NavigationCause(StrEnum):
+    """Why a page was loaded, from Chromium's point of view."""
+
+    TYPED = "typed"  # page.goto
+    LINK = "link"  # a click on a link or button that navigates
+    HTTP_REDIRECT = "http-redirect"
+    FORM_POST = "form-post"
+    FORM_GET = "form-get"
+    SCRIPT = "script"
+    META_REFRESH = "meta-refresh"
+    RELOAD = "reload"
+    OPENER = "opener"  # a window opened by script (popup)
+    OTHER = "other"
+
+
+class Navigation(Plain):
+    """A committed top-level navigation of one page (main window or popup)."""
+
+    at_ms: int
+    url: str
+    host: str
+    page: str = "main"  # "main" or "popup"
+    cause: NavigationCause = NavigationCause.OTHER
+    method: str = "GET"
+    status: int | None = None
+    redirect_chain: list[str] = Field(default_factory=list)  # URLs redirected through, in order
+    cookies_sent: list[str] = Field(default_factory=list)  # cookie names on the document request
+    user_initiated: bool = False  # a real click/keypress by the auditor led to it
+
+
+class FrameSeen(Plain):
+    """An iframe attached to a page, with the host it loaded from."""
+
+    at_ms: int
+    url: str
+    host: str
+    depth: int  # 1 = child of the top page, 2 = grandchild, ...
+
+
+class CookieRecord(Plain):
+    """A cookie in the browser when the confirmation page was recorded."""
+
+    name: str
+    domain: str
+    path: str = "/"
+    same_site: str | None = None  # "Strict", "Lax", "None" or None (not set)
+    secure: bool = False
+    http_only: bool = False
+
+
+class TagSnapshot(Plain):
+    """One `div.cn_purchase` as found in the page: raw texts, unparsed.
+
+    `fields` maps every class name found on a descendant element to its texts in document order
+    (innerText || textContent, trimmed), as Connectif's script would see them; `items` holds the same
+    for each `div.product_basket_item`.
+    """
+
+    fields: dict[str, list[str]] = Field(default_factory=dict)
+    items: list[dict[str, list[str]]] = Field(default_factory=list)
+    html: str = ""  # outerHTML, for the evidence
+
+
+class PageSnapshot(Plain):
+    """The tags on a page at one moment."""
+
+    at_ms: int
+    url: str
+    tags: list[TagSnapshot] = Field(default_factory=list)
+
+
+class ConnectifRequestRecord(Plain):
+    """A request to Connectif's client script or tracking endpoint."""
+
+    at_ms: int
+    url: str
+    method: str
+    kind: str  # "script" or "tracking"
+    status: int | None = None  # None: no response (failed, blocked, never answered)
+    failure: str | None = None  # Chromium's error text when it failed
+    page_url: str = ""  # the document that sent it
+    events: list[dict[str, object]] = Field(default_factory=list)  # decoded `events[]`
+    body_error: str | None = None  # the body could not be decoded as Connectif's JSON
+    intercepted: bool = False  # answered locally (connectif.mode: intercept)
+
+
+class ConsoleError(Plain):
+    """An uncaught script error or console.error on a page."""
+
+    at_ms: int
+    page_url: str
+    message: str
+
+
+class StepRecord(Plain):
+    """One step as it ran."""
+
+    index: str  # "3" or "6.pay.1" for a step inside pay
+    action: str
+    target: str = ""  # selector or URL after substitution (secrets masked later)
+    status: str = "ok"  # "ok", "skipped" (optional, element never appeared), "failed", "not-run"
+    started_ms: int = 0
+    ended_ms: int = 0
+    message: str | None = None
+    matches: int | None = None  # visible elements matching the selector, when more than one
+    screenshot: str | None = None  # file name under the scenario's artefact folder
+
+
+class PaymentObservation(Plain):
+    """What happened during one `pay` step."""
+
+    provider: str | None = None
+    hosts: list[str]
+    reached: bool = False
+    reached_via: str | None = None  # "navigation", "popup" or "iframe"
+    reached_url: str | None = None
+    first_platform_response_ms: int | None = None
+    last_step_ended_ms: int | None = None
+    back_on_shop_ms: int | None = None  # first commit back on a shop host
+    returned: str = "none"  # "automatic", "manual" or "none"
+    mechanism: str | None = None  # http-redirect, form-post, form-get, script, meta-refresh, opener, click
+    return_waited_ms: int | None = None  # how long the auditor waited before clicking return.click
+    return_click_found: bool | None = None
+    first_shop_url: str | None = None  # first shop page after the payment, after its redirects
+    return_request_method: str | None = None
+    return_cookies_sent: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class Observation(Plain):
+    """Everything recorded during one scenario."""
+
+    started_at: str  # ISO time
+    duration_ms: int = 0
+    base_url: str = ""
+    shop_hosts: list[str] = Field(default_factory=list)
+    error: str | None = None  # the auditor could not finish: step failure, timeout, crash
+    error_step: str | None = None
+    steps: list[StepRecord] = Field(default_factory=list)
+    navigations: list[Navigation] = Field(default_factory=list)
+    frames: list[FrameSeen] = Field(default_factory=list)
+    payment: PaymentObservation | None = None
+    # The first shop page after the payment: tags in the HTML as served, at load, and at the end.
+    confirmation_url: str | None = None
+    confirmation_loaded_ms: int | None = None
+    tags_in_served_html: list[TagSnapshot] | None = None
+    tags_at_load: PageSnapshot | None = None
+    tags_final: PageSnapshot | None = None
+    shop_cookies: list[CookieRecord] = Field(default_factory=list)
+    connectif_requests: list[ConnectifRequestRecord] = Field(default_factory=list)
+    console_errors: list[ConsoleError] = Field(default_factory=list)
+    captures: dict[str, str] = Field(default_factory=dict)
+    undeclared_hosts: list[str] = Field(default_factory=list)

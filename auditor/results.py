@@ -1,0 +1,176 @@
+"""The result model and results.json: the one truth every output is drawn from."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from auditor.errors import AuditorError
+from auditor.observation import ConsoleError, Navigation, StepRecord
+
+RESULTS_VERSION = 1
+
+
+class Status(StrEnum):
+    """A check's verdict."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    SKIP = "skip"
+
+
+class ScenarioStatus(StrEnum):
+    """A scenario's verdict: `error` when the auditor could not finish it."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class CheckResult(Model):
+    """One check: id, verdict, what was seen, what to do."""
+
+    id: str
+    status: Status
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    remedy: str | None = None
+
+
+class PaymentResult(Model):
+    """How the customer went through the payment platform and came back."""
+
+    provider: str | None = None
+    left_shop: bool
+    # "return" is a Python keyword: the attribute is return_, the JSON key stays "return".
+    return_: str = Field(alias="return")
+    mechanism: str | None = None
+    time_on_platform_ms: int | None = None
+    return_ms: int | None = None
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+
+class ConnectifRequest(Model):
+    """A request to Connectif seen in the browser."""
+
+    url: str
+    method: str
+    status: int | None
+    kind: str
+    events: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Screenshot(Model):
+    """A screenshot file, relative to the run's output folder."""
+
+    name: str
+    file: str
+    step: str | None = None  # the step index it belongs to; None for the failure screenshot
+    at_failure: bool = False
+
+
+class ScenarioResult(Model):
+    """One scenario's outcome, as results.json carries it.
+
+    The first block is the contract of scenario-language.md; the rest are additions for the
+    reports (steps, timeline, screenshots, ...).
+    """
+
+    name: str
+    file: str
+    status: ScenarioStatus
+    error: str | None = None
+    duration_ms: int
+    checks: list[CheckResult] = Field(default_factory=list)
+    payment: PaymentResult | None = None
+    cn_purchase: dict[str, Any] | None = None
+    connectif_requests: list[ConnectifRequest] = Field(default_factory=list)
+
+    id: str = ""  # stable slug of the file, for links and artefact folders
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    started: str | None = None
+    attempts: int = 1
+    flaky: bool = False  # failed, then passed on a retry
+    confirmation_url: str | None = None
+    steps: list[StepRecord] = Field(default_factory=list)
+    timeline: list[Navigation] = Field(default_factory=list)
+    console_errors: list[ConsoleError] = Field(default_factory=list)
+    screenshots: list[Screenshot] = Field(default_factory=list)
+    undeclared_hosts: list[str] = Field(default_factory=list)
+
+
+class RunResult(Model):
+    """A whole run."""
+
+    version: int = RESULTS_VERSION
+    started: str
+    finished: str
+    scenarios: list[ScenarioResult] = Field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Scenarios per status."""
+        counts = {s.value: 0 for s in ScenarioStatus}
+        for scenario in self.scenarios:
+            counts[scenario.status.value] += 1
+        return counts
+
+    def exit_status(self) -> int:
+        """0 when every scenario passed, 1 when any failed or errored."""
+        return 0 if all(s.status is ScenarioStatus.PASS for s in self.scenarios) else 1
+
+
+def to_json(run: RunResult) -> str:
+    """results.json text."""
+    return run.model_dump_json(by_alias=True, indent=2) + "\n"
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a file so that readers see the old or the new content, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_results(run: RunResult, path: Path) -> None:
+    """Write results.json atomically."""
+    write_atomic(path, to_json(run))
+
+
+def read_results(path: Path) -> RunResult:
+    """Load a results.json, or raise an AuditorError that says what is wrong with it."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AuditorError(f"{path}: no such file", tip="give the results.json of a run") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AuditorError(f"{path}: not a results.json ({exc})") from None
+    try:
+        return RunResult.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise AuditorError(
+            f"{path}: not a results.json of this version: {key}: {first['msg']}",
+            tip="re-run the audit with this version of checkout-auditor",
+        ) from None
