@@ -15,7 +15,22 @@ BROWSER_PATH_HELP = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class AuditorGroup(click.Group):
+    """A click group that turns tool errors into a located message and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except AuditorError as exc:
+            from auditor.console import print_error
+
+            print_error(exc)
+            ctx.exit(exc.exit_status)
+
+
+@click.group(
+    cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="checkout-auditor")
 def cli() -> None:
     """Audit that checkouts return from the payment platform and reach Connectif."""
@@ -49,19 +64,5 @@ def doctor(browser_path: str | None) -> None:
 
 
 def main() -> None:
-    """Entry point: run the command, turn tool errors into exit status 2."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except AuditorError as exc:
-        from auditor.console import print_error
-
-        print_error(exc)
-        sys.exit(exc.exit_status)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    """Entry point of `checkout-auditor` and `python -m auditor`."""
+    cli(prog_name="checkout-auditor")

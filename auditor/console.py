@@ -38,7 +38,7 @@ def print_error(exc: AuditorError) -> None:
             body.append("tip: ", style="yellow")
             body.append(exc.tip + "\n")
     # No panel: a bordered box would wrap file paths mid-name in narrow CI logs.
-    err_console.print(Text("error: ", style="bold red") + Text(exc.headline, style="bold"))
+    err_console.print(Text("error: ", style="bold red") + Text(exc.headline, style="bold"), soft_wrap=True)
     err_console.print(body, soft_wrap=True, end="")
 
 

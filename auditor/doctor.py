@@ -43,8 +43,14 @@ def examine(browser_path: str | None = None) -> list[Finding]:
         pw_version = metadata.version("playwright")
         findings.append(Finding(label="playwright", ok=True, detail=pw_version))
     except metadata.PackageNotFoundError:
-        findings.append(Finding(label="playwright", ok=False, detail="not installed",
-                                fix="pip install playwright (make setup does it)"))
+        findings.append(
+            Finding(
+                label="playwright",
+                ok=False,
+                detail="not installed",
+                fix="pip install playwright (make setup does it)",
+            )
+        )
         return findings
     try:
         choice = find_browser(browser_path)
@@ -59,8 +65,11 @@ def examine(browser_path: str | None = None) -> list[Finding]:
         from playwright.sync_api import Error, sync_playwright
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=choice.executable,
-                                        args=launch_args({"doctor.test": "127.0.0.1"}), timeout=30_000)
+            browser = p.chromium.launch(
+                executable_path=choice.executable,
+                args=launch_args({"doctor.test": "127.0.0.1"}),
+                timeout=30_000,
+            )
             try:
                 findings.append(Finding(label="browser version", ok=True, detail=browser.version))
                 page = browser.new_page()
@@ -68,18 +77,29 @@ def examine(browser_path: str | None = None) -> list[Finding]:
                 page.goto(url, timeout=15_000)
                 text = page.locator("#ok").inner_text(timeout=5_000)
                 loaded = text == "checkout-auditor"
-                findings.append(Finding(
-                    label="launch", ok=loaded,
-                    detail=f"headless launch loaded {url} (a .test host mapped to 127.0.0.1)"
-                    if loaded else f"the page loaded but showed {text!r}",
-                    fix=None if loaded else "report this as a bug"))
+                findings.append(
+                    Finding(
+                        label="launch",
+                        ok=loaded,
+                        detail=f"headless launch loaded {url} (a .test host mapped to 127.0.0.1)"
+                        if loaded
+                        else f"the page loaded but showed {text!r}",
+                        fix=None if loaded else "report this as a bug",
+                    )
+                )
             finally:
                 browser.close()
     except Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        findings.append(Finding(label="launch", ok=False, detail=first,
-                                fix="check the browser runs: `<path> --headless --dump-dom about:blank`; "
-                                "on Debian `apt-get install -y chromium` brings its libraries"))
+        findings.append(
+            Finding(
+                label="launch",
+                ok=False,
+                detail=first,
+                fix="check the browser runs: `<path> --headless --dump-dom about:blank`; "
+                "on Debian `apt-get install -y chromium` brings its libraries",
+            )
+        )
     finally:
         server.shutdown()
         server.server_close()

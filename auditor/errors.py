@@ -47,8 +47,8 @@ class Problem:
         return place
 
     def render(self) -> str:
-        text = f"{self.where()}: {self.key}: {self.message}" if self.key else (
-            f"{self.where()}: {self.message}"
+        text = (
+            f"{self.where()}: {self.key}: {self.message}" if self.key else (f"{self.where()}: {self.message}")
         )
         if self.tip:
             text += f"\n    tip: {self.tip}"

@@ -62,8 +62,9 @@ class _Loader:
 
     def problem(self, path: PathKey, message: str, tip: str | None = None) -> None:
         line, column = self.located.position(path)
-        self.problems.append(Problem(file=self.file, line=line, column=column, key=format_path(path),
-                                     message=message, tip=tip))
+        self.problems.append(
+            Problem(file=self.file, line=line, column=column, key=format_path(path), message=message, tip=tip)
+        )
 
     # ------------------------------------------------------------ ${ENV}
 
@@ -80,8 +81,11 @@ class _Loader:
                 return "${" + match.group(2) + "}"
             inner = ENV_NAME.match(match.group(2))
             if not inner:
-                self.problem(path, f"${{{match.group(2)}}} is not a variable reference",
-                             tip="write ${NAME} or ${NAME:-default}; write $${...} for a literal ${...}")
+                self.problem(
+                    path,
+                    f"${{{match.group(2)}}} is not a variable reference",
+                    tip="write ${NAME} or ${NAME:-default}; write $${...} for a literal ${...}",
+                )
                 return match.group(0)
             name, default = inner.group(1), inner.group(2)
             found = self.env.get(name)
@@ -89,8 +93,11 @@ class _Loader:
                 return found
             if default is not None:
                 return default
-            self.problem(path, f"environment variable {name} is not set",
-                         tip=f"export {name}=… before running, or give a default: ${{{name}:-value}}")
+            self.problem(
+                path,
+                f"environment variable {name} is not set",
+                tip=f"export {name}=… before running, or give a default: ${{{name}:-value}}",
+            )
             return ""
 
         return ENV_PATTERN.sub(replace, value)
@@ -100,12 +107,21 @@ class _Loader:
     def normalise_steps(self, steps: Any, path: PathKey, *, in_pay: bool) -> Any:
         if not isinstance(steps, list):
             return steps  # the model reports the type
-        return [self.normalise_step(step, (*path, i), in_pay=in_pay) for i, step in enumerate(steps)]
+        # A step that cannot be read is replaced by a harmless one, so that the model still reports the
+        # problems of every other step in the same run.
+        placeholder = {"action": "goto", "args": {"url": "/"}}
+        return [
+            self.normalise_step(step, (*path, i), in_pay=in_pay) or placeholder
+            for i, step in enumerate(steps)
+        ]
 
     def normalise_step(self, step: Any, path: PathKey, *, in_pay: bool) -> Any:
         if not isinstance(step, dict):
-            self.problem(path, f"a step is a mapping with one action, got {_kind(step)}",
-                         tip="write `- click: \"#buy\"` or `- fill: {selector: \"#email\", value: \"…\"}`")
+            self.problem(
+                path,
+                f"a step is a mapping with one action, got {_kind(step)}",
+                tip='write `- click: "#buy"` or `- fill: {selector: "#email", value: "…"}`',
+            )
             return None
         actions = [k for k in step if k not in STEP_MODIFIERS]
         known = [k for k in actions if k in ACTIONS]
@@ -114,8 +130,11 @@ class _Loader:
                 tip = suggest(key, [*ACTIONS, *STEP_MODIFIERS]) or "actions: " + ", ".join(ACTIONS)
                 self.problem((*path, key), f"unknown action {key!r}", tip=tip)
         if len(known) > 1:
-            self.problem(path, "a step has exactly one action, this one has " + " and ".join(known),
-                         tip="split it into one step per action")
+            self.problem(
+                path,
+                "a step has exactly one action, this one has " + " and ".join(known),
+                tip="split it into one step per action",
+            )
         if len(actions) != 1 or len(known) != 1:
             if not actions:
                 self.problem(path, "this step has no action", tip="actions: " + ", ".join(ACTIONS))
@@ -129,8 +148,11 @@ class _Loader:
         if not isinstance(args, dict):
             if short_key is None:
                 required = [n for n, f in model.model_fields.items() if f.is_required()]
-                self.problem((*path, action), f"{action} has no short form; it needs a mapping",
-                             tip=f"write {action}: {{{', '.join(f'{r}: …' for r in required)}}}")
+                self.problem(
+                    (*path, action),
+                    f"{action} has no short form; it needs a mapping",
+                    tip=f"write {action}: {{{', '.join(f'{r}: …' for r in required)}}}",
+                )
                 return None
             args = {short_key: args}
         else:
@@ -159,8 +181,24 @@ class _Loader:
 
     def report_validation(self, exc: ValidationError) -> None:
         by_path: dict[PathKey, list[tuple[str, str | None]]] = {}
-        for error in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        # pydantic checks a list's length after dropping its invalid items: a list whose only item is
+        # wrong is also "too short". Report the item, not the consequence.
+        deeper = [e["loc"] for e in errors]
+        errors = [
+            e
+            for e in errors
+            if not (
+                e["type"] == "too_short"
+                and any(len(other) > len(e["loc"]) and other[: len(e["loc"])] == e["loc"] for other in deeper)
+            )
+        ]
+        for error in errors:
             path = self.user_path(error["loc"], error["type"])
+            keyed = re.match(r"\[([^\]]+)\] ", str((error.get("ctx") or {}).get("error", "")))
+            if keyed:  # a validator that names the offending key inside a mapping
+                path = (*path, keyed.group(1))
+                error = {**error, "ctx": {"error": str(error["ctx"]["error"])[keyed.end() :]}}
             message, tip = self.explain(error, path)
             if (message, tip) not in by_path.setdefault(path, []):
                 by_path[path].append((message, tip))
@@ -169,8 +207,9 @@ class _Loader:
                 self.problem(path, *messages[0])
             else:  # several branches of a union failed: say what each would have needed
                 tips = [t for _, t in messages if t]
-                self.problem(path, "expected " + " or ".join(m for m, _ in messages),
-                             tip=tips[0] if tips else None)
+                self.problem(
+                    path, "expected " + " or ".join(m for m, _ in messages), tip=tips[0] if tips else None
+                )
 
     def user_path(self, loc: tuple[int | str, ...], kind: str) -> PathKey:
         """Pydantic's location → the key path the author wrote."""
@@ -221,15 +260,18 @@ class _Loader:
                 from auditor.scenario_model import PURCHASE_FIELDS
 
                 tip = suggest(match.group(1), [*PURCHASE_FIELDS, "products"]) or (
-                    "fields: " + ", ".join([*PURCHASE_FIELDS, "products"]))
+                    "fields: " + ", ".join([*PURCHASE_FIELDS, "products"])
+                )
             return message, tip
         if kind == "too_short":
             return "must not be empty", None
         if kind == "string_too_short":
             return "must not be empty", None
         if kind == "string_pattern_mismatch":
-            return (f"{error.get('input')!r} is not a valid name",
-                    "names start with a letter or _ and hold letters, digits and _")
+            return (
+                f"{error.get('input')!r} is not a valid name",
+                "names start with a letter or _ and hold letters, digits and _",
+            )
         if kind in ("dict_type", "model_type", "model_attributes_type"):
             return f"expected a mapping (key: value), got {_kind(error.get('input'))}", None
         if kind in ("list_type", "tuple_type"):
@@ -252,13 +294,19 @@ class _Loader:
             for match in REF_PATTERN.finditer(text):
                 name = match.group(1)
                 if not NAME.match(name):
-                    self.problem(path, f"{{{{{name}}}}} is not a valid reference",
-                                 tip="write {{name}} with a name made of letters, digits and _")
+                    self.problem(
+                        path,
+                        f"{{{{{name}}}}} is not a valid reference",
+                        tip="write {{name}} with a name made of letters, digits and _",
+                    )
                 elif name not in defined:
-                    self.problem(path, f"{{{{{name}}}}} is not defined by anything in the scenario",
-                                 tip=suggest(name, defined)
-                                 or "define it in vars or secrets, capture it in a step, or use a built-in: "
-                                 + ", ".join(BUILTIN_NAMES))
+                    self.problem(
+                        path,
+                        f"{{{{{name}}}}} is not defined by anything in the scenario",
+                        tip=suggest(name, defined)
+                        or "define it in vars or secrets, capture it in a step, or use a built-in: "
+                        + ", ".join(BUILTIN_NAMES),
+                    )
 
     # ------------------------------------------------------------ all together
 
@@ -266,8 +314,11 @@ class _Loader:
         self.located = load_yaml(self.path)
         raw = self.located.value
         if not isinstance(raw, dict):
-            self.problem((), f"the top level of a scenario is a mapping, got {_kind(raw)}",
-                         tip="start with `name: …` and `steps:`")
+            self.problem(
+                (),
+                f"the top level of a scenario is a mapping, got {_kind(raw)}",
+                tip="start with `name: …` and `steps:`",
+            )
             raise InputError(self.problems)
         raw = self.substitute_env(raw, ())
         if base_url:
@@ -276,8 +327,6 @@ class _Loader:
         shaped = dict(raw)
         if "steps" in shaped:
             shaped["steps"] = self.normalise_steps(shaped["steps"], ("steps",), in_pay=False)
-        if self.problems:
-            raise InputError(self.problems)
         self.located.value = shaped
         try:
             scenario = Scenario.model_validate(shaped)
@@ -286,17 +335,23 @@ class _Loader:
             raise InputError(self.problems) from None
         finally:
             self.located.value = raw
+        if self.problems:
+            raise InputError(self.problems)
         if scenario.base_url is None:
-            self.problem(("base_url",), "base_url is missing",
-                         tip="add `base_url: https://…` to the scenario or pass --base-url")
+            self.problem(
+                ("base_url",),
+                "base_url is missing",
+                tip="add `base_url: https://…` to the scenario or pass --base-url",
+            )
         self.check_references(scenario, raw)
         if self.problems:
             raise InputError(self.problems)
         return scenario
 
 
-def load_scenario(path: Path, *, env: Mapping[str, str] | None = None,
-                  base_url: str | None = None) -> Scenario:
+def load_scenario(
+    path: Path, *, env: Mapping[str, str] | None = None, base_url: str | None = None
+) -> Scenario:
     """Load and validate one scenario file; raises InputError with every problem found."""
     return _Loader(path, os.environ if env is None else env).load(base_url)
 
@@ -311,20 +366,31 @@ def find_scenario_files(paths: typing.Iterable[Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            problems.append(Problem(file=str(path), line=None, column=None, key="",
-                                    message="no such file or folder"))
+            problems.append(
+                Problem(file=str(path), line=None, column=None, key="", message="no such file or folder")
+            )
     if problems:
         raise InputError(problems)
     unique = list(dict.fromkeys(found))
     if not unique:
-        raise InputError([Problem(file=", ".join(str(p) for p in paths), line=None, column=None, key="",
-                                  message="no scenario files (*.yaml) found",
-                                  tip="give scenario files or folders that contain them")])
+        raise InputError(
+            [
+                Problem(
+                    file=", ".join(str(p) for p in paths),
+                    line=None,
+                    column=None,
+                    key="",
+                    message="no scenario files (*.yaml) found",
+                    tip="give scenario files or folders that contain them",
+                )
+            ]
+        )
     return unique
 
 
-def load_all(paths: typing.Iterable[Path], *, env: Mapping[str, str] | None = None,
-             base_url: str | None = None) -> list[LoadedScenario]:
+def load_all(
+    paths: typing.Iterable[Path], *, env: Mapping[str, str] | None = None, base_url: str | None = None
+) -> list[LoadedScenario]:
     """Load every scenario under `paths`; all problems of all files are raised together."""
     loaded: list[LoadedScenario] = []
     problems: list[Problem] = []

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     StringConstraints,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
@@ -52,8 +53,12 @@ def _text(value: Any) -> Any:
 
 
 Text = Annotated[str, BeforeValidator(_text), WithJsonSchema({"type": "string"})]
-NonEmpty = Annotated[str, BeforeValidator(_text), StringConstraints(min_length=1),
-                     WithJsonSchema({"type": "string", "minLength": 1})]
+NonEmpty = Annotated[
+    str,
+    BeforeValidator(_text),
+    StringConstraints(min_length=1),
+    WithJsonSchema({"type": "string", "minLength": 1}),
+]
 
 
 def _frame(value: Any) -> Any:
@@ -63,11 +68,16 @@ def _frame(value: Any) -> Any:
 
 
 Frame = Annotated[
-    tuple[NonEmpty, ...] | None,
+    Annotated[tuple[NonEmpty, ...], Field(min_length=1)] | None,
     BeforeValidator(_frame),
-    WithJsonSchema({"oneOf": [{"type": "string", "minLength": 1},
-                              {"type": "array", "items": {"type": "string", "minLength": 1},
-                               "minItems": 1}]}),
+    WithJsonSchema(
+        {
+            "oneOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+            ]
+        }
+    ),
 ]
 
 
@@ -80,8 +90,10 @@ def _one_line(value: str) -> str:
 def _host_pattern(value: str) -> str:
     host = value.strip().lower()
     if not re.fullmatch(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", host):
-        raise ValueError(f"{value!r} is not a host name (write `pay.example.com` or `*.example.com`, "
-                         "without scheme, port or path)")
+        raise ValueError(
+            f"{value!r} is not a host name (write `pay.example.com` or `*.example.com`, "
+            "without scheme, port or path)"
+        )
     return host
 
 
@@ -285,13 +297,32 @@ class PayStep(Step):
 
 
 PlatformStep = Annotated[
-    GotoStep | ClickStep | FillStep | SelectStep | CheckStep | UncheckStep | PressStep | WaitForStep
-    | ExpectTextStep | CaptureStep | ScreenshotStep,
+    GotoStep
+    | ClickStep
+    | FillStep
+    | SelectStep
+    | CheckStep
+    | UncheckStep
+    | PressStep
+    | WaitForStep
+    | ExpectTextStep
+    | CaptureStep
+    | ScreenshotStep,
     Field(discriminator="action"),
 ]
 AnyStep = Annotated[
-    GotoStep | ClickStep | FillStep | SelectStep | CheckStep | UncheckStep | PressStep | WaitForStep
-    | ExpectTextStep | CaptureStep | ScreenshotStep | PayStep,
+    GotoStep
+    | ClickStep
+    | FillStep
+    | SelectStep
+    | CheckStep
+    | UncheckStep
+    | PressStep
+    | WaitForStep
+    | ExpectTextStep
+    | CaptureStep
+    | ScreenshotStep
+    | PayStep,
     Field(discriminator="action"),
 ]
 
@@ -356,8 +387,14 @@ class ConnectifExpect(Strict):
 
 
 PURCHASE_FIELDS = (
-    "purchase_id", "cart_id", "purchase_date", "total_quantity", "total_price", "payment_method",
-    "source_name", "source_type",
+    "purchase_id",
+    "cart_id",
+    "purchase_date",
+    "total_quantity",
+    "total_price",
+    "payment_method",
+    "source_name",
+    "source_type",
 )
 ExpectedValue = Annotated[str | int | float, WithJsonSchema({"type": ["string", "number"]})]
 
@@ -370,17 +407,20 @@ class Expect(Strict):
     cn_purchase: Literal["present", "absent"] | dict[str, ExpectedValue] = "present"
     connectif: ConnectifExpect = Field(default_factory=ConnectifExpect)
 
-    @model_validator(mode="after")
-    def _purchase_keys(self) -> Expect:
-        if isinstance(self.cn_purchase, dict):
-            for key, value in self.cn_purchase.items():
+    @field_validator("cn_purchase")
+    @classmethod
+    def _purchase_keys(cls, value: Any) -> Any:
+        # The messages start with the key in brackets so the loader can point at that key's line.
+        if isinstance(value, dict):
+            for key, expected in value.items():
                 if key == "products":
-                    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                        raise ValueError("cn_purchase.products is the number of product_basket_item blocks: "
-                                         "a whole number")
+                    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+                        raise ValueError(
+                            "[products] the number of product_basket_item blocks: a whole number"
+                        )
                 elif key not in PURCHASE_FIELDS:
-                    raise ValueError(f"cn_purchase has no field {key!r}")
-        return self
+                    raise ValueError(f"[{key}] cn_purchase has no field {key!r}")
+        return value
 
 
 class Scenario(Strict):
@@ -394,9 +434,11 @@ class Scenario(Strict):
     allow_hosts: tuple[HostPattern, ...] = ()
     timeouts: Timeouts = Field(default_factory=Timeouts)
     vars: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Text] = Field(
-        default_factory=dict)
+        default_factory=dict
+    )
     secrets: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Text] = Field(
-        default_factory=dict)
+        default_factory=dict
+    )
     browser: BrowserOptions = Field(default_factory=BrowserOptions)
     connectif: ConnectifOptions = Field(default_factory=ConnectifOptions)
     steps: Annotated[tuple[AnyStep, ...], Field(min_length=1)]

@@ -64,9 +64,18 @@ class _Budget:
             return self.sizes[key]
         if key in active:
             line = node.start_mark.line + 1
-            raise InputError([Problem(file=self.file, line=line, column=node.start_mark.column + 1,
-                                      key="", message="an alias refers to itself (a recursive structure)",
-                                      tip="anchors may be reused, but not inside themselves")])
+            raise InputError(
+                [
+                    Problem(
+                        file=self.file,
+                        line=line,
+                        column=node.start_mark.column + 1,
+                        key="",
+                        message="an alias refers to itself (a recursive structure)",
+                        tip="anchors may be reused, but not inside themselves",
+                    )
+                ]
+            )
         active.add(key)
         total = 1
         if isinstance(node, yaml.SequenceNode):
@@ -75,11 +84,19 @@ class _Budget:
             total += sum(self.size(k, active) + self.size(v, active) for k, v in node.value)
         active.discard(key)
         if total > self.limit:
-            raise InputError([Problem(
-                file=self.file, line=node.start_mark.line + 1, column=node.start_mark.column + 1, key="",
-                message=f"the file expands to more than {self.limit:,} YAML nodes once its aliases are "
-                        "resolved",
-                tip="reuse steps with anchors sparingly; an alias of an alias multiplies the size")])
+            raise InputError(
+                [
+                    Problem(
+                        file=self.file,
+                        line=node.start_mark.line + 1,
+                        column=node.start_mark.column + 1,
+                        key="",
+                        message=f"the file expands to more than {self.limit:,} YAML nodes once its aliases "
+                        "are resolved",
+                        tip="reuse steps with anchors sparingly; an alias of an alias multiplies the size",
+                    )
+                ]
+            )
         self.sizes[key] = total
         return total
 
@@ -107,9 +124,15 @@ class _Builder:
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
-            self.problems.append(Problem(file=self.file, line=node.start_mark.line + 1,
-                                         column=node.start_mark.column + 1, key="",
-                                         message=str(exc.problem or exc)))
+            self.problems.append(
+                Problem(
+                    file=self.file,
+                    line=node.start_mark.line + 1,
+                    column=node.start_mark.column + 1,
+                    key="",
+                    message=str(exc.problem or exc),
+                )
+            )
             return None
 
     def _pairs(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node, bool]]:
@@ -121,11 +144,15 @@ class _Builder:
                 sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
                 for source in sources:
                     if not isinstance(source, yaml.MappingNode):
-                        self.problems.append(Problem(
-                            file=self.file, line=source.start_mark.line + 1,
-                            column=source.start_mark.column + 1, key="<<",
-                            message="a merge key (<<) needs a mapping to merge",
-                        ))
+                        self.problems.append(
+                            Problem(
+                                file=self.file,
+                                line=source.start_mark.line + 1,
+                                column=source.start_mark.column + 1,
+                                key="<<",
+                                message="a merge key (<<) needs a mapping to merge",
+                            )
+                        )
                         continue
                     merged.extend((k, v, True) for k, v, _ in self._pairs(source))
             else:
@@ -138,9 +165,16 @@ class _Builder:
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
             if not isinstance(key, str | int | float | bool) or key is None:
-                self.problems.append(Problem(file=self.file, line=line, column=column,
-                                             key=format_path(path),
-                                             message="keys must be plain words", tip="write `key: value`"))
+                self.problems.append(
+                    Problem(
+                        file=self.file,
+                        line=line,
+                        column=column,
+                        key=format_path(path),
+                        message="keys must be plain words",
+                        tip="write `key: value`",
+                    )
+                )
                 continue
             name = str(key)
             child = (*path, name)
@@ -148,11 +182,16 @@ class _Builder:
                 if from_merge:
                     continue  # keys written in the mapping itself win over merged ones
                 first = self.positions.get(child, (None, None))[0]
-                self.problems.append(Problem(
-                    file=self.file, line=line, column=column, key=format_path(child),
-                    message=f"duplicate key {name!r} (first written on line {first})",
-                    tip="a later value would silently replace the first; keep one",
-                ))
+                self.problems.append(
+                    Problem(
+                        file=self.file,
+                        line=line,
+                        column=column,
+                        key=format_path(child),
+                        message=f"duplicate key {name!r} (first written on line {first})",
+                        tip="a later value would silently replace the first; keep one",
+                    )
+                )
                 continue
             if not from_merge:
                 self.positions[child] = (line, column)
@@ -164,15 +203,18 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NO
     """Read one YAML document safely, or raise InputError naming file, line and problem."""
     file = str(path)
 
-    def fail(message: str, line: int | None = None, column: int | None = None,
-             tip: str | None = None) -> InputError:
+    def fail(
+        message: str, line: int | None = None, column: int | None = None, tip: str | None = None
+    ) -> InputError:
         return InputError([Problem(file=file, line=line, column=column, key="", message=message, tip=tip)])
 
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise fail(f"the file is {size:,} bytes; a scenario may be at most {max_bytes:,}",
-                       tip="split it into several scenarios")
+            raise fail(
+                f"the file is {size:,} bytes; a scenario may be at most {max_bytes:,}",
+                tip="split it into several scenarios",
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise fail("no such file") from None
@@ -201,8 +243,12 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NO
             tip = "one scenario per file: remove the `---` separator or split the file"
         else:
             tip = "check the indentation and the quoting around this line"
-        raise fail(f"is not valid YAML: {message}", mark.line + 1 if mark else None,
-                   mark.column + 1 if mark else None, tip=tip) from None
+        raise fail(
+            f"is not valid YAML: {message}",
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+            tip=tip,
+        ) from None
     except yaml.YAMLError as exc:
         raise fail(f"is not valid YAML: {exc}") from None
     except RecursionError:
