@@ -44,6 +44,7 @@ class Navigation(Plain):
     status: int | None = None
     redirect_chain: list[str] = Field(default_factory=list)  # URLs redirected through, in order
     cookies_sent: list[str] = Field(default_factory=list)  # cookie names on the document request
+    cookies_blocked: dict[str, list[str]] = Field(default_factory=dict)  # name → Chromium's reasons
     user_initiated: bool = False  # a real click/keypress by the auditor led to it
 
 
@@ -143,6 +144,9 @@ class PaymentObservation(Plain):
     first_shop_url: str | None = None  # first shop page after the payment, after its redirects
     return_request_method: str | None = None
     return_cookies_sent: list[str] = Field(default_factory=list)
+    return_cookies_blocked: dict[str, list[str]] = Field(default_factory=dict)  # e.g. {"sid": ["SameSiteLax"]}
+    time_on_platform_ms: int | None = None
+    return_ms: int | None = None
     note: str | None = None
 
 
@@ -170,3 +174,5 @@ class Observation(Plain):
     console_errors: list[ConsoleError] = Field(default_factory=list)
     captures: dict[str, str] = Field(default_factory=dict)
     undeclared_hosts: list[str] = Field(default_factory=list)
+    tag_first_seen_ms: int | None = None  # when a cn_purchase first appeared in the confirmation page
+    screenshots: list[tuple[str, str, str | None, bool]] = Field(default_factory=list)  # name, file, step, failure
