@@ -1,0 +1,219 @@
+"""report.html, checked by parsing it: what it shows matches the RunResult, and nothing is fetched."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pytest
+
+from auditor.reports.html import render_html, write_html
+from auditor.reports.images import inline_screenshots
+from auditor.results import ConnectifRequest, RunResult, ScenarioStatus, Screenshot
+
+from .htmltree import Node, parse
+from .sample import HOSTILE, hostile_run, mixed_run, png, purchase_event, scenario, write_screenshots
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> tuple[RunResult, Node, str]:
+    run = mixed_run()
+    write_screenshots(tmp_path)
+    html = write_html(run, tmp_path).read_text(encoding="utf-8")
+    return run, parse(html), html
+
+
+def test_counts_match_the_run(mixed: tuple[RunResult, Node, str]) -> None:
+    run, doc, _ = mixed
+    shown = {t.attrs["data-count"]: int(t.find(cls="num").text()) for t in doc.find_all(cls="tile")}
+    assert shown == {**run.counts(), "flaky": sum(s.flaky for s in run.scenarios)}
+    assert doc.find("title").words().endswith("3 passed, 2 failed, 1 errored")
+
+
+def test_one_row_per_scenario_with_its_verdict_and_failing_checks(mixed: tuple[RunResult, Node, str]) -> None:
+    run, doc, _ = mixed
+    rows = doc.find_all("tr", cls="scenario-row")
+    assert [r.attrs["data-status"] for r in rows] == [s.status.value for s in run.scenarios]
+    for row, result in zip(rows, run.scenarios, strict=True):
+        badge = row.find(cls="verdict").words()
+        assert {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[result.status.value] in badge
+        assert ("FLAKY" in badge) is result.flaky
+        failing = [c.text() for c in row.find(cls="failing").find_all("code")]
+        assert failing == [c.id for c in result.checks if c.status.value == "fail"]
+        link = row.find("a").attrs["href"]
+        assert doc.find_all(id=link[1:])[0].tag == "section"
+    assert "manual (click)" in rows[4].find(cls="return").text()
+    assert "timed out after 10 s" in rows[5].find(cls="failing").text()
+    assert [r.attrs["data-problem"] for r in rows] == ["no", "yes", "no", "yes", "yes", "yes"]
+
+
+def test_each_scenario_section_shows_checks_with_evidence_and_remedy(
+    mixed: tuple[RunResult, Node, str],
+) -> None:
+    run, doc, _ = mixed
+    sections = doc.find_all("section", cls="scenario")
+    assert len(sections) == len(run.scenarios)
+    comma = sections[3]
+    checks = {c.attrs["data-check"]: c for c in comma.find_all(cls="check")}
+    assert {k: v.attrs["data-status"] for k, v in checks.items()} == {
+        "payment.return": "pass",
+        "cn_purchase.valid": "fail",
+        "connectif.purchase_sent": "fail",
+    }
+    valid = checks["cn_purchase.valid"]
+    assert valid.find(cls="remedy").words() == "What to do: fix cn_purchase.valid"
+    evidence = valid.find("dl", cls="evidence")
+    assert [d.text() for d in evidence.find_all("dt")] == ["field", "value", "read_as"]
+    assert [d.text() for d in evidence.find_all("dd")] == ["total_price", "180,75", "180"]
+    assert "scenarios/card-comma.yaml" in comma.find(cls="facts").text()
+
+
+def test_purchase_differences_are_highlighted(tmp_path: Path) -> None:
+    run = mixed_run()
+    tag = {"purchase_id": "A1", "total_price": "12.50", "products": [{}]}
+    sent = ConnectifRequest(
+        url="u",
+        method="POST",
+        status=200,
+        kind="tracking",
+        events=[purchase_event(purchaseId="A1", totalPrice=10, products=[{}])],
+    )
+    run = run.model_copy(
+        update={"scenarios": [scenario("d", "fail", cn_purchase=tag, connectif_requests=[sent])]}
+    )
+    doc = parse(render_html(run, tmp_path))
+    table = doc.find("table", cls="purchase")
+    rows = {r.attrs["data-field"]: r for r in table.find_all("tr") if "data-field" in r.attrs}
+    assert rows["total_price"].attrs["class"] == "differs"
+    assert "differs" in rows["total_price"].find(cls="state").text()
+    assert rows["purchase_id"].attrs["class"] == "same"
+    assert rows["products (count)"].attrs["class"] == "same"
+    assert "1 field differs" in doc.find(cls="diff-count").text()
+
+
+def test_payment_lane_and_return_in_words(mixed: tuple[RunResult, Node, str]) -> None:
+    _, doc, _ = mixed
+    section = doc.find_all("section", cls="scenario")[0]
+    segments = section.find(cls="lane").find_all(cls="seg")
+    assert [s.attrs["class"] for s in segments] == [
+        "seg z-start",
+        "seg z-shop",
+        "seg z-shop",
+        "seg z-platform",
+        "seg z-shop",
+    ]
+    grow = [float(re.fullmatch(r"flex-grow: ([0-9.]+)", s.attrs["style"]).group(1)) for s in segments]  # type: ignore[union-attr]
+    assert grow[3] == pytest.approx(3700 / 6000, abs=1e-4)
+    assert (
+        "sent them back on its own, by a form submitted with POST"
+        in section.find(cls="return-sentence").text()
+    )
+
+
+def test_screenshots_are_inlined_and_missing_ones_explained(mixed: tuple[RunResult, Node, str]) -> None:
+    _, doc, _ = mixed
+    crashed = doc.find_all("section", cls="scenario")[5]
+    figures = crashed.find_all("figure")
+    assert figures[0].attrs["class"] == "at-failure"
+    src = figures[0].find("img").attrs["src"]
+    assert src.startswith("data:image/png;base64,")
+    assert base64.b64decode(src.split(",", 1)[1]) == png(seed=7)
+    assert figures[1].find("img").attrs["src"].startswith("data:image/png;base64,")
+    assert "missing" in figures[2].find(cls="note").text()
+    assert "1 screenshot could not be shown" in doc.find(id="summary").words()
+
+
+def test_screenshots_outside_the_run_folder_or_not_images_are_not_read(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (tmp_path / "secret.png").write_bytes(png())
+    (run_dir / "fake.png").write_text("<script>alert(1)</script>")
+    shots = [
+        Screenshot(name="up", file="../secret.png"),
+        Screenshot(name="abs", file=str(tmp_path / "secret.png")),
+        Screenshot(name="fake", file="fake.png"),
+    ]
+    run = RunResult(started="s", finished="f", scenarios=[scenario("x", "pass", screenshots=shots)])
+    images = inline_screenshots(run, run_dir)[0]
+    assert [i.data_uri for i in images] == [None, None, None]
+    assert [i.note for i in images] == [
+        "not shown: the file name points outside the run's folder",
+        "not shown: the file name points outside the run's folder",
+        "not shown: the file is not a PNG, JPEG or WebP image",
+    ]
+
+
+def test_the_budget_keeps_failure_screenshots_first(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(png(seed=1))
+    (tmp_path / "b.png").write_bytes(png(seed=2))
+    size = len(base64.b64encode(png(seed=1))) + len("data:image/png;base64,")
+    passing = scenario("p", "pass", screenshots=[Screenshot(name="a", file="a.png", step="1")])
+    failing = scenario("f", "fail", screenshots=[Screenshot(name="b", file="b.png", at_failure=True)])
+    run = RunResult(started="s", finished="f", scenarios=[passing, failing])
+    images = inline_screenshots(run, tmp_path, budget_bytes=size + 10)
+    assert images[1][0].data_uri is not None
+    assert images[0][0].data_uri is None
+    assert "budget" in (images[0][0].note or "")
+
+
+def test_self_contained_with_a_strict_policy(mixed: tuple[RunResult, Node, str]) -> None:
+    _, doc, _ = mixed
+    policy = doc.find("meta", http_equiv="Content-Security-Policy").attrs["content"]
+    assert "default-src 'none'" in policy
+    assert "img-src data:" in policy
+    assert re.search(r"script-src 'sha256-[A-Za-z0-9+/=]+'", policy)
+    for node in doc.iter():
+        for attr in ("src", "href", "action", "srcset", "poster", "data"):
+            value = node.attrs.get(attr)
+            if value is not None:
+                assert value.startswith(("#", "data:image/")), f"<{node.tag} {attr}={value[:60]}>"
+    assert len(doc.find_all("script")) == 1
+    assert not doc.find_all("link")
+
+
+def test_hostile_text_is_shown_as_text_and_adds_no_markup(tmp_path: Path) -> None:
+    run = hostile_run()
+    html = render_html(run, tmp_path)
+    doc = parse(html)
+    assert len(doc.find_all("script")) == 1
+    assert "__pwned" not in "".join(doc.find_all("script")[0].text())
+    for tag in ("iframe", "svg", "link", "img", "style"):
+        count = len(doc.find_all(tag))
+        assert count == (1 if tag == "style" else 0), tag
+    for node in doc.iter():
+        assert not any(name.startswith("on") for name in node.attrs), node
+        for attr in ("href", "src"):
+            assert not node.attrs.get(attr, "#").lower().startswith("javascript"), node
+    text = doc.text()
+    for bad in HOSTILE:
+        assert bad in text
+    assert "javascript:window.__pwned='url'" in doc.find(cls="facts").text()
+    section = doc.find("section", cls="scenario")
+    assert section.attrs["id"] == "s-script-window-__pwned-id-script"
+
+
+def test_statuses_are_text_as_well_as_colour(mixed: tuple[RunResult, Node, str]) -> None:
+    _, doc, _ = mixed
+    for badge in doc.find_all(cls="badge"):
+        assert badge.words().split()[-1] in {"PASS", "FAIL", "ERROR", "WARN", "SKIP", "FLAKY", "failed"}
+
+
+def test_an_empty_run_renders(tmp_path: Path) -> None:
+    doc = parse(render_html(RunResult(started="s", finished="f"), tmp_path))
+    assert "No scenarios were run." in doc.find(cls="overall").text()
+
+
+def test_write_html_is_atomic_and_named_report(tmp_path: Path) -> None:
+    path = write_html(RunResult(started="s", finished="f"), tmp_path / "new")
+    assert path == tmp_path / "new" / "report.html"
+    assert [p.name for p in path.parent.iterdir()] == ["report.html"]
+
+
+def test_error_scenarios_say_so(mixed: tuple[RunResult, Node, str]) -> None:
+    run, doc, _ = mixed
+    crashed = doc.find_all("section", cls="scenario")[5]
+    assert run.scenarios[5].status is ScenarioStatus.ERROR
+    assert "step 3 (click #checkout): timed out after 10 s" in crashed.find(cls="error-box").text()
+    step = crashed.find("table", cls="steps").find("tr", cls="step-failed")
+    assert "failed" in step.words()
