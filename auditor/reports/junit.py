@@ -87,6 +87,8 @@ def _all_skipped(scenario: ScenarioResult) -> bool:
 
 def _system_out(scenario: ScenarioResult) -> str:
     lines: list[str] = []
+    if scenario.error and scenario.status is not ScenarioStatus.ERROR:
+        lines.append(f"error: {scenario.error}")
     if scenario.flaky:
         lines.append(f"FLAKY: failed, then passed on a retry ({scenario.attempts} attempts)")
     for check in scenario.checks:
@@ -120,7 +122,7 @@ def render_junit(run: RunResult) -> str:
     """junit.xml text."""
     root = build_junit(run)
     ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def write_junit(run: RunResult, path: Path) -> Path:
