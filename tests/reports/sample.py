@@ -32,6 +32,8 @@ HOSTILE = [
     '<link rel=stylesheet href="https://evil.example/x.css">',
     "<style>@import 'https://evil.example/y.css';</style>",
     "{{ 7*7 }}",
+    "<script>alert('pwned')</script>",
+    '<body onload=alert(1)><a href="javascript:alert(2)">x</a>',
 ]
 
 
