@@ -231,7 +231,7 @@ def main() -> int:
     ok = html_s < args.budget
     print(
         f"{'PASS' if ok else 'FAIL'}: report.html for {args.scenarios} scenarios in {html_s:.2f} s "
-        f"(budget {args.budget:.1f} s)"
+        f"(budget {args.budget:g} s)"
     )
     return 0 if ok else 1
 
