@@ -15,6 +15,7 @@ from auditor.results import RunResult, ScenarioStatus, read_results, write_atomi
 
 INDEX_NAME = "index.html"
 RESULTS_NAME = "results.json"
+GENERATOR = '<meta name="generator" content="checkout-auditor'  # how our own index.html is recognised
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +90,23 @@ def render_index(reports_root: Path) -> str:
             version=__version__,
         )
     )
+
+
+def is_ours(path: Path) -> bool:
+    """True when path is absent or an index this tool wrote (never overwrite someone else's index.html)."""
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as handle:
+            head = handle.read(2048)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return GENERATOR in head
+
+
+def refresh_index_if_ours(reports_root: Path) -> Path | None:
+    """Refresh the index unless reports_root holds an index.html this tool did not write."""
+    return refresh_index(reports_root) if is_ours(reports_root / INDEX_NAME) else None
 
 
 def refresh_index(reports_root: Path) -> Path:

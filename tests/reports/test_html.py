@@ -217,3 +217,29 @@ def test_error_scenarios_say_so(mixed: tuple[RunResult, Node, str]) -> None:
     assert "step 3 (click #checkout): timed out after 10 s" in crashed.find(cls="error-box").text()
     step = crashed.find("table", cls="steps").find("tr", cls="step-failed")
     assert "failed" in step.words()
+
+
+def test_connectif_requests_table_with_what_the_engine_adds(tmp_path: Path) -> None:
+    blocked = ConnectifRequest.model_validate(
+        {
+            "url": "https://eu1-api.connectif.cloud/x",
+            "method": "POST",
+            "status": None,
+            "kind": "tracking",
+            "events": [{"type": "page-visit"}, {"type": "purchase"}],
+            "failure": "net::ERR_BLOCKED_BY_CLIENT",
+            "intercepted": True,
+        }
+    )
+    run = RunResult(
+        started="s", finished="f", scenarios=[scenario("x", "fail", connectif_requests=[blocked])]
+    )
+    row = parse(render_html(run, tmp_path)).find("table", cls="connectif").find_all("tr")[1]
+    cells = [c.words() for c in row.find_all("td")]
+    assert cells == [
+        "tracking",
+        "POST",
+        "no response (net::ERR_BLOCKED_BY_CLIENT) answered locally",
+        "https://eu1-api.connectif.cloud/x",
+        "2 (page-visit, purchase)",
+    ]

@@ -78,3 +78,18 @@ def test_index_is_self_contained_and_escapes_names(tmp_path: Path) -> None:
 def test_empty_folder(tmp_path: Path) -> None:
     doc = parse(refresh_index(tmp_path).read_text(encoding="utf-8"))
     assert "No runs yet." in doc.words()
+
+
+def test_someone_elses_index_is_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<h1>my own page</h1>")
+    paths = write_outputs(run_at("2026-01-01T10:00:00+00:00", "pass"), tmp_path / "run")
+    assert paths.index is None
+    assert (tmp_path / "index.html").read_text() == "<h1>my own page</h1>"
+
+
+def test_our_index_is_refreshed(tmp_path: Path) -> None:
+    write_outputs(run_at("2026-01-01T10:00:00+00:00", "pass"), tmp_path / "a")
+    paths = write_outputs(run_at("2026-01-02T10:00:00+00:00", "fail"), tmp_path / "b")
+    assert paths.index == (tmp_path / "index.html").resolve()
+    doc = parse(paths.index.read_text(encoding="utf-8"))
+    assert [r.attrs["data-folder"] for r in doc.find_all("tr", cls="run")] == ["b", "a"]
