@@ -1,0 +1,195 @@
+"""`checkout-auditor reconcile`: the command, its options and its summary on the console."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from auditor.console import out_console
+from auditor.reconcile.analysis import Options
+from auditor.reconcile.analysis import reconcile as run_reconcile
+from auditor.reconcile.explain import pct
+from auditor.reconcile.model import Reconciliation
+from auditor.reconcile.normalise import Normalisation
+from auditor.reconcile.outputs import MissingCsv, default_out_dir, write_reports
+
+SUMMARY_EXPLANATIONS = 3
+
+
+class LossRate(click.ParamType[float]):
+    """A loss rate: a fraction (0.05) or a percentage with its sign (5%)."""
+
+    name = "RATE"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        """'5%' and '0.05' both mean five per cent; a bare '5' is refused as ambiguous."""
+        if isinstance(value, float):
+            return value
+        text = str(value).strip().replace(",", ".")
+        percent = text.endswith("%")
+        try:
+            number = float(text.removesuffix("%").strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a rate; write 5% or 0.05", param, ctx)
+        if percent:
+            number /= 100
+        elif number > 1:
+            self.fail(f"{value!r} is above 1; did you mean {text}%?", param, ctx)
+        if not 0 <= number <= 1:
+            self.fail(f"{value!r} must be between 0 and 100%", param, ctx)
+        return number
+
+
+@click.command("reconcile", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--orders",
+    "orders_path",
+    required=True,
+    metavar="ORDERS.csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The shop's order export (CSV: comma, semicolon or tab; UTF-8 or Windows-1252).",
+)
+@click.option(
+    "--purchases",
+    "purchases_path",
+    required=True,
+    metavar="PURCHASES.csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Connectif's purchase export (CSV).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for reconcile.html, missing.csv and reconcile.json "
+    "[default: a new reports/reconcile-YYYYmmdd-HHMMSS].",
+)
+@click.option(
+    "--order-id-column",
+    metavar="COLUMN",
+    help="The orders' id column [default: found by name: order_id, Order ID, id, reference, "
+    "Referencia, Nº pedido…].",
+)
+@click.option(
+    "--purchase-id-column",
+    metavar="COLUMN",
+    help="The purchases' id column [default: found by name: purchase_id, Purchase ID, id…].",
+)
+@click.option(
+    "--status-column",
+    metavar="COLUMN",
+    help="The orders' status column [default: found by name (status, estado…) or values]. "
+    "Pending, cancelled, failed and refunded orders are not counted as losses.",
+)
+@click.option(
+    "--strip-prefix",
+    "prefixes",
+    metavar="PREFIX",
+    multiple=True,
+    help="Ignore this prefix at the start of ids on both sides (any case); repeatable. "
+    "Spaces, case and a leading '#' are always ignored.",
+)
+@click.option(
+    "--strip-leading-zeros",
+    is_flag=True,
+    help="Treat numeric ids that differ only by leading zeros (001001, 1001) as the same.",
+)
+@click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help="Leave out rows with the wrong number of cells (counted in the report) instead of "
+    "stopping with an error that names their lines.",
+)
+@click.option(
+    "--max-loss",
+    type=LossRate(),
+    default="0",
+    show_default=True,
+    help="Exit with status 1 when the loss rate is above this: a fraction (0.05) or a percentage (5%).",
+)
+def reconcile(
+    orders_path: Path,
+    purchases_path: Path,
+    out_dir: Path | None,
+    order_id_column: str | None,
+    purchase_id_column: str | None,
+    status_column: str | None,
+    prefixes: tuple[str, ...],
+    strip_leading_zeros: bool,
+    skip_bad_rows: bool,
+    max_loss: float,
+) -> None:
+    """Find the shop's orders that never reached Connectif, and why.
+
+    Exit status: 0 when the loss rate is at most --max-loss, 1 when above it, 2 when the files
+    could not be read.
+    """
+    now = datetime.now()
+    out = out_dir or default_out_dir(Path("reports"), now)
+    options = Options(
+        order_id_column=order_id_column,
+        purchase_id_column=purchase_id_column,
+        status_column=status_column,
+        normalisation=Normalisation(prefixes=prefixes, strip_leading_zeros=strip_leading_zeros),
+        skip_bad_rows=skip_bad_rows,
+    )
+    # Tool errors (AuditorError) propagate to auditor.cli.main, which prints them and exits 2.
+    with MissingCsv(out) as missing:
+        result = run_reconcile(orders_path, purchases_path, options, sink=missing)
+    paths = [*write_reports(result, out, max_loss=max_loss, created=now), missing.path]
+    _print_summary(result, paths, max_loss)
+    if result.above(max_loss):
+        # ctx.exit(1) would be swallowed: auditor.cli.main runs click with standalone_mode=False,
+        # where click returns an Exit's code instead of exiting with it.
+        raise SystemExit(1)
+
+
+def _print_summary(result: Reconciliation, paths: list[Path], max_loss: float) -> None:
+    failed = result.above(max_loss)
+    style = "bold red" if result.lost else "bold green"
+    out_console.print(
+        Text("Loss rate ", style="bold")
+        + Text(pct(result.loss_rate), style=style)
+        + Text(f"  {result.lost:,} of {result.sales:,} completed orders are missing from Connectif")
+    )
+    counts = RichTable(show_header=False, box=None, padding=(0, 2))
+    counts.add_column(justify="right")
+    counts.add_column()
+    rows = [
+        (result.orders, "orders in the shop's export"),
+        (result.matched, "found in Connectif"),
+        (result.matched_after_normalising, "of them only after normalising ids"),
+        (result.lost, "lost (missing from Connectif)"),
+        (sum(s.orders for s in result.not_a_sale), "not a sale (pending, cancelled, failed, refunded…)"),
+        (result.unknown_purchases, "Connectif purchases unknown to the shop"),
+        (result.duplicate_orders.ids, "duplicate order ids"),
+        (result.duplicate_purchases.ids, "duplicate purchase ids"),
+    ]
+    for number, label in rows:
+        counts.add_row(f"{number:,}", label)
+    out_console.print(counts)
+    out_console.print(Text("Likely causes", style="bold"))
+    for n, explanation in enumerate(result.explanations[:SUMMARY_EXPLANATIONS], start=1):
+        line = Text(f" {n}. ") + Text(explanation.title, style="bold")
+        if explanation.actions:
+            line += Text("\n    → " + explanation.actions[0], style="dim")
+        out_console.print(line, soft_wrap=False)
+    more = len(result.explanations) - SUMMARY_EXPLANATIONS
+    if more > 0:
+        out_console.print(Text(f"    … {more} more in the HTML report", style="dim"))
+    out_console.print(Text("Reports", style="bold"))
+    for path in paths:
+        out_console.print(Text(f"  {path}"), soft_wrap=True)
+    verdict = (
+        Text(f"FAIL: loss rate {pct(result.loss_rate)} is above --max-loss {pct(max_loss)}", style="bold red")
+        if failed
+        else Text(
+            f"OK: loss rate {pct(result.loss_rate)} is within --max-loss {pct(max_loss)}", style="bold green"
+        )
+    )
+    out_console.print(verdict)
