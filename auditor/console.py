@@ -6,12 +6,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from auditor.errors import AuditorError, InputError
 
 if TYPE_CHECKING:
     from auditor.doctor import Finding
+    from auditor.reports import OutputPaths
+    from auditor.results import RunResult, ScenarioResult
+    from auditor.scenario import LoadedScenario
 
 err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)
@@ -50,3 +54,76 @@ def print_findings(findings: Sequence[Finding]) -> None:
         out_console.print(line, soft_wrap=True)
         if finding.fix:
             out_console.print(Text("      fix: ", style="yellow") + Text(finding.fix), soft_wrap=True)
+
+
+STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "warn": "yellow", "skip": "dim"}
+
+
+class RunProgress:
+    """One line per finished scenario while a run goes on (safe to call from worker threads)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.finished = 0
+
+    def start(self, scenarios: Sequence[LoadedScenario]) -> None:
+        self.total = len(scenarios)
+        out_console.print(f"running {self.total} scenario(s)…")
+
+    def result(self, result: ScenarioResult) -> None:
+        self.finished += 1
+        status = result.status.value
+        line = Text(f"[{self.finished}/{self.total}] ") + Text(
+            f"{status.upper():5}", style=STATUS_STYLE[status]
+        )
+        line += Text(f" {result.name}  ") + Text(f"{result.duration_ms / 1000:.1f}s", style="dim")
+        out_console.print(line, soft_wrap=True)
+
+
+def _return_words(result: ScenarioResult) -> str:
+    payment = result.payment
+    if payment is None:
+        return "-"
+    if not payment.left_shop:
+        return "never left the shop"
+    if payment.return_ == "automatic":
+        return f"automatic ({payment.mechanism})"
+    if payment.return_ == "manual":
+        return "only by a click"
+    return "never came back"
+
+
+def print_summary(run: RunResult, paths: OutputPaths) -> None:
+    """The table at the end of a run, and where the outputs are."""
+    table = Table(show_lines=False, header_style="bold", expand=False)
+    table.add_column("status")
+    table.add_column("scenario", overflow="fold")
+    table.add_column("return")
+    table.add_column("failed checks", overflow="fold")
+    table.add_column("time", justify="right")
+    for result in run.scenarios:
+        status = result.status.value
+        failed = [c.id for c in result.checks if c.status.value == "fail"]
+        warned = [c.id for c in result.checks if c.status.value == "warn"]
+        detail = ", ".join(failed) or ("(warn: " + ", ".join(warned) + ")" if warned else "")
+        if result.error:
+            detail = (detail + "; " if detail else "") + result.error
+        table.add_row(
+            Text(status.upper(), style=STATUS_STYLE[status]),
+            result.name,
+            _return_words(result),
+            detail,
+            f"{result.duration_ms / 1000:.1f}s",
+        )
+    out_console.print(table)
+    counts = run.counts()
+    out_console.print(
+        Text(f"{counts['pass']} passed", style="green")
+        + Text(", ")
+        + Text(f"{counts['fail']} failed", style="red" if counts["fail"] else "")
+        + Text(", ")
+        + Text(f"{counts['error']} errored", style="magenta" if counts["error"] else "")
+    )
+    out_console.print(f"results: {paths.results}", soft_wrap=True)
+    out_console.print(f"junit:   {paths.junit}", soft_wrap=True)
+    out_console.print(f"report:  {paths.html}", soft_wrap=True)

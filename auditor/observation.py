@@ -144,7 +144,7 @@ class PaymentObservation(Plain):
     first_shop_url: str | None = None  # first shop page after the payment, after its redirects
     return_request_method: str | None = None
     return_cookies_sent: list[str] = Field(default_factory=list)
-    return_cookies_blocked: dict[str, list[str]] = Field(default_factory=dict)  # e.g. {"sid": ["SameSiteLax"]}
+    return_cookies_blocked: dict[str, list[str]] = Field(default_factory=dict)  # name → reasons
     time_on_platform_ms: int | None = None
     return_ms: int | None = None
     note: str | None = None
@@ -175,4 +175,3 @@ class Observation(Plain):
     captures: dict[str, str] = Field(default_factory=dict)
     undeclared_hosts: list[str] = Field(default_factory=list)
     tag_first_seen_ms: int | None = None  # when a cn_purchase first appeared in the confirmation page
-    screenshots: list[tuple[str, str, str | None, bool]] = Field(default_factory=list)  # name, file, step, failure

@@ -1,0 +1,375 @@
+"""Recording what the browser does, as plain data, while a scenario runs.
+
+Playwright tells us about requests, responses, pages and frames; Chromium's DevTools protocol adds
+what Playwright does not expose: *why* each navigation was requested (form POST, script, meta
+refresh, link …) and which cookies a request carried or had blocked (SameSite). Everything is turned
+into the plain records of observation.py as it happens; no Playwright object leaves this module.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.sync_api import BrowserContext, CDPSession, Frame, Page, Request, Response, Route
+
+from auditor.connectif.patterns import classify
+from auditor.connectif.tracking import decode_body
+from auditor.observation import (
+    ConnectifRequestRecord,
+    ConsoleError,
+    FrameSeen,
+    Navigation,
+    NavigationCause,
+    TagSnapshot,
+)
+
+# Chromium's ClientNavigationReason → our cause names.
+_REASONS = {
+    "formSubmissionGet": NavigationCause.FORM_GET,
+    "formSubmissionPost": NavigationCause.FORM_POST,
+    "httpHeaderRefresh": NavigationCause.META_REFRESH,
+    "metaTagRefresh": NavigationCause.META_REFRESH,
+    "scriptInitiated": NavigationCause.SCRIPT,
+    "reload": NavigationCause.RELOAD,
+    "anchorClick": NavigationCause.LINK,
+}
+
+# Reads every div.cn_purchase the way Connectif's script does (first descendant per class, innerText
+# falling back to textContent, trimmed). Runs on the live document, or on a DOMParser copy of the
+# HTML as served (an inert document: its scripts never run).
+EXTRACT_TAGS_JS = """
+(html) => {
+  const root = html === null ? document : new DOMParser().parseFromString(html, 'text/html');
+  const read = (el) => ((el.innerText || el.textContent || '') + '').trim();
+  const collect = (container, skipItems) => {
+    const fields = {};
+    for (const el of container.querySelectorAll('[class]')) {
+      if (skipItems && el.closest('.product_basket_item') && !el.classList.contains('product_basket_item')) {
+        continue;
+      }
+      for (const cls of el.classList) {
+        if (cls === 'product_basket_item') continue;
+        (fields[cls] = fields[cls] || []).push(read(el));
+      }
+    }
+    return fields;
+  };
+  return Array.from(root.getElementsByClassName('cn_purchase')).map((tag) => ({
+    fields: collect(tag, false),
+    items: Array.from(tag.getElementsByClassName('product_basket_item')).map((i) => collect(i, false)),
+    html: tag.outerHTML.slice(0, 20000),
+  }));
+}
+"""
+
+# Notes when a cn_purchase tag first appears in each document, to tell a late tag from one at load.
+TAG_WATCH_INIT = """
+(() => {
+  const mark = () => {
+    if (window.__auditorTagSeenAt === undefined && document.getElementsByClassName('cn_purchase').length) {
+      window.__auditorTagSeenAt = Date.now();
+    }
+  };
+  new MutationObserver(mark).observe(document, {childList: true, subtree: true});
+  document.addEventListener('DOMContentLoaded', mark);
+})();
+"""
+
+
+def host_of(url: str) -> str:
+    """The host name of a URL, lower case, without port."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def host_matches(host: str, patterns: tuple[str, ...] | list[str]) -> bool:
+    """Does a host match any of `pay.test` / `*.bank.test` style patterns?"""
+    for pattern in patterns:
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]) or host == pattern[2:]:
+                return True
+        elif host == pattern:
+            return True
+    return False
+
+
+@dataclass
+class _DocRequest:
+    """A document request chain in one frame, as the DevTools protocol reports it."""
+
+    request_id: str
+    started_ms: int
+    cause: NavigationCause
+    method: str
+    urls: list[str]
+    cookies_sent: list[str] = field(default_factory=list)
+    cookies_blocked: dict[str, list[str]] = field(default_factory=dict)
+    status: int | None = None
+
+
+class Recorder:
+    """Collects the facts of one scenario from one browser context."""
+
+    def __init__(self, *, started: float, connectif_hosts: tuple[str, ...], intercept: bool):
+        self.started = started  # time.monotonic() at scenario start
+        self.wall_started = time.time()
+        self.connectif_hosts = connectif_hosts
+        self.intercept = intercept
+        self.lock = threading.Lock()
+        self.navigations: list[Navigation] = []
+        self.frames: list[FrameSeen] = []
+        self.connectif: list[ConnectifRequestRecord] = []
+        self._connectif_index: dict[int, int] = {}
+        self.console_errors: list[ConsoleError] = []
+        self.responses_by_host: dict[str, int] = {}  # host → first response time
+        self.documents: dict[str, _DocRequest] = {}  # DevTools request id → chain
+        self.main_responses: dict[int, Response] = {}  # id(page) → last main-frame document response
+        self.pending_reason: dict[str, NavigationCause] = {}  # frame id → reason of requested navigation
+        self.pages: dict[int, str] = {}  # id(page) → "main" | "popup"
+        self.closed_pages: set[int] = set()
+        self.user_action = False  # set by the runner around real clicks/keypresses
+        self.cdp_sessions: list[CDPSession] = []
+
+    def now(self) -> int:
+        """Milliseconds since the scenario started."""
+        return int((time.monotonic() - self.started) * 1000)
+
+    def wall_to_ms(self, epoch_ms: float) -> int:
+        """A Date.now() value from a page → milliseconds since the scenario started."""
+        return int(epoch_ms - self.wall_started * 1000)
+
+    # ---------------------------------------------------------------- wiring
+
+    def attach_context(self, context: BrowserContext) -> None:
+        """Listen to every request and page of a context."""
+        context.on("request", self._on_request)
+        context.on("response", self._on_response)
+        context.on("requestfailed", self._on_request_failed)
+        context.add_init_script(TAG_WATCH_INIT)
+        if self.intercept:
+            context.route(
+                lambda url: classify(url, self.connectif_hosts, "POST") == "tracking", self._answer_tracking
+            )
+
+    def watch_popups(self, context: BrowserContext) -> None:
+        """Record every window opened after the customer's own (call once the main page is attached)."""
+        context.on("page", lambda page: self.attach_page(page, "popup"))
+
+    def attach_page(self, page: Page, role: str) -> None:
+        """Listen to one page: navigations with their causes, frames, errors."""
+        if id(page) in self.pages:
+            return
+        self.pages[id(page)] = role
+        page.on("pageerror", lambda exc: self._on_page_error(page, str(exc)))
+        page.on("console", lambda msg: self._on_console(page, msg.type, msg.text))
+        page.on("frameattached", lambda frame: self._on_frame(frame))
+        page.on("framenavigated", lambda frame: self._on_frame(frame))
+        page.on("close", lambda _: self.closed_pages.add(id(page)))
+        try:
+            session = page.context.new_cdp_session(page)
+        except Exception:  # not Chromium, or the page already closed: causes stay "other"
+            return
+        self.cdp_sessions.append(session)
+        main_frame_id: dict[str, str] = {}
+
+        def requested(event: dict[str, Any]) -> None:
+            self.pending_reason[event["frameId"]] = _REASONS.get(
+                event.get("reason", ""), NavigationCause.OTHER
+            )
+
+        def will_be_sent(event: dict[str, Any]) -> None:
+            if event.get("type") != "Document":
+                return
+            request_id = event["requestId"]
+            url = event["request"]["url"]
+            if event.get("redirectResponse") and request_id in self.documents:
+                chain = self.documents[request_id]
+                chain.urls.append(url)
+                chain.method = event["request"].get("method", "GET")
+                self._note_response(event["redirectResponse"].get("url", ""))
+                return
+            frame_id = event.get("frameId", "")
+            cause = self.pending_reason.pop(frame_id, None)
+            if cause is None:
+                cause = NavigationCause.LINK if self.user_action else NavigationCause.TYPED
+            self.documents[request_id] = _DocRequest(
+                request_id=request_id,
+                started_ms=self.now(),
+                cause=cause,
+                method=event["request"].get("method", "GET"),
+                urls=[url],
+            )
+
+        def extra_info(event: dict[str, Any]) -> None:
+            chain = self.documents.get(event.get("requestId", ""))
+            if chain is None:
+                return
+            for item in event.get("associatedCookies", []):
+                name = item.get("cookie", {}).get("name", "")
+                reasons = item.get("blockedReasons") or []
+                if reasons:
+                    chain.cookies_blocked[name] = list(reasons)
+                elif name not in chain.cookies_sent:
+                    chain.cookies_sent.append(name)
+
+        def response(event: dict[str, Any]) -> None:
+            chain = self.documents.get(event.get("requestId", ""))
+            if chain is not None:
+                chain.status = event.get("response", {}).get("status")
+
+        def navigated(event: dict[str, Any]) -> None:
+            frame = event.get("frame", {})
+            if frame.get("parentId"):
+                return
+            main_frame_id["id"] = frame.get("id", "")
+            url = frame.get("url", "")
+            if frame.get("urlFragment"):
+                url += frame["urlFragment"]
+            chain = self.documents.get(frame.get("loaderId", ""))
+            with self.lock:
+                self.navigations.append(
+                    Navigation(
+                        at_ms=self.now(),
+                        url=url,
+                        host=host_of(url),
+                        page=role,
+                        cause=chain.cause if chain else NavigationCause.OTHER,
+                        method=chain.method if chain else "GET",
+                        status=chain.status if chain else None,
+                        redirect_chain=chain.urls[:-1] if chain else [],
+                        cookies_sent=chain.cookies_sent if chain else [],
+                        cookies_blocked=chain.cookies_blocked if chain else {},
+                        user_initiated=self.user_action,
+                    )
+                )
+
+        session.on("Page.frameRequestedNavigation", requested)
+        session.on("Network.requestWillBeSent", will_be_sent)
+        session.on("Network.requestWillBeSentExtraInfo", extra_info)
+        session.on("Network.responseReceived", response)
+        session.on("Page.frameNavigated", navigated)
+        try:
+            session.send("Page.enable")
+            session.send("Network.enable")
+        except Exception:  # the page went away while we attached: nothing more to learn from it
+            return
+
+    # ---------------------------------------------------------------- handlers
+
+    def _on_frame(self, frame: Frame) -> None:
+        if frame.parent_frame is None or not frame.url or frame.url == "about:blank":
+            return
+        depth, parent = 0, frame
+        while parent.parent_frame is not None:
+            depth += 1
+            parent = parent.parent_frame
+        with self.lock:
+            if any(f.url == frame.url and f.depth == depth for f in self.frames):
+                return
+            self.frames.append(
+                FrameSeen(at_ms=self.now(), url=frame.url, host=host_of(frame.url), depth=depth)
+            )
+
+    def _note_response(self, url: str) -> None:
+        host = host_of(url)
+        if host and host not in self.responses_by_host:
+            self.responses_by_host[host] = self.now()
+
+    def _on_request(self, request: Request) -> None:
+        kind = classify(request.url, self.connectif_hosts, request.method)
+        if kind is None:
+            return
+        events: list[dict[str, object]] = []
+        body_error = None
+        if kind == "tracking" and request.method.upper() == "POST":
+            decoded = decode_body(request.post_data_buffer, request.headers.get("content-type"))
+            events, body_error = decoded.events, decoded.error
+        try:
+            page_url = request.frame.url
+        except Exception:  # service-worker requests have no frame
+            page_url = ""
+        record = ConnectifRequestRecord(
+            at_ms=self.now(),
+            url=request.url,
+            method=request.method,
+            kind=kind,
+            page_url=page_url,
+            events=events,
+            body_error=body_error,
+            intercepted=self.intercept and kind == "tracking",
+        )
+        with self.lock:
+            self._connectif_index[id(request)] = len(self.connectif)
+            self.connectif.append(record)
+
+    def _update_connectif(self, request: Request, **changes: Any) -> None:
+        with self.lock:
+            index = self._connectif_index.get(id(request))
+            if index is not None:
+                self.connectif[index] = self.connectif[index].model_copy(update=changes)
+
+    def _on_response(self, response: Response) -> None:
+        self._note_response(response.url)
+        request = response.request
+        self._update_connectif(request, status=response.status)
+        if request.resource_type == "document" and request.frame.parent_frame is None:
+            self.main_responses[id(request.frame.page)] = response
+
+    def _on_request_failed(self, request: Request) -> None:
+        self._update_connectif(request, failure=request.failure or "failed")
+
+    def _answer_tracking(self, route: Route) -> None:
+        route.fulfill(
+            status=200,
+            content_type="application/json",
+            headers={
+                "Access-Control-Allow-Origin": route.request.headers.get("origin", "*"),
+                "Access-Control-Allow-Credentials": "true",
+            },
+            body=json.dumps({"trackerId": "auditor-intercepted"}),
+        )
+
+    def _on_page_error(self, page: Page, message: str) -> None:
+        with self.lock:
+            self.console_errors.append(
+                ConsoleError(at_ms=self.now(), page_url=_safe_url(page), message=message)
+            )
+
+    def _on_console(self, page: Page, kind: str, text: str) -> None:
+        if kind == "error":
+            with self.lock:
+                self.console_errors.append(
+                    ConsoleError(at_ms=self.now(), page_url=_safe_url(page), message=f"console.error: {text}")
+                )
+
+    # ---------------------------------------------------------------- queries
+
+    def navigations_of(self, role: str) -> list[Navigation]:
+        """Committed top-level navigations of the main page or of popups, in order."""
+        with self.lock:
+            return [n for n in self.navigations if n.page == role]
+
+    def first_response_from(self, hosts: tuple[str, ...]) -> int | None:
+        """When the first response from one of these hosts arrived."""
+        times = [t for h, t in self.responses_by_host.items() if host_matches(h, hosts)]
+        return min(times) if times else None
+
+
+def _safe_url(page: Page) -> str:
+    try:
+        return page.url
+    except Exception:  # closed page
+        return ""
+
+
+def read_tags(page: Page, html: str | None = None) -> list[TagSnapshot]:
+    """The cn_purchase tags of the live page, or of `html` parsed inertly inside it."""
+    raw = page.evaluate(EXTRACT_TAGS_JS, html)
+    return [TagSnapshot.model_validate(item) for item in raw]

@@ -1,0 +1,333 @@
+"""Running one step in a page: locating (through nested iframes), acting, waiting, recording."""
+
+from __future__ import annotations
+
+import re
+import secrets as random_source
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import FrameLocator, Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from auditor.observation import StepRecord
+from auditor.observe import Recorder
+from auditor.scenario_model import (
+    CaptureArgs,
+    ElementArgs,
+    ExpectTextArgs,
+    FillArgs,
+    GotoArgs,
+    PressArgs,
+    ScreenshotArgs,
+    SelectArgs,
+    Step,
+    WaitForArgs,
+)
+
+REF = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+WHITESPACE = re.compile(r"\s+")
+
+
+class StepFailed(Exception):
+    """A step could not do what it says; the scenario ends in `error`."""
+
+
+class ScenarioTimeout(Exception):
+    """The scenario's own deadline passed."""
+
+
+@dataclass
+class Values:
+    """What `{{name}}` can stand for while a scenario runs."""
+
+    known: dict[str, str]
+    secret_values: set[str] = field(default_factory=set)
+
+    @classmethod
+    def start(
+        cls, *, run_id: str, scenario_id: str, variables: Mapping[str, str], secrets: Mapping[str, str]
+    ) -> Values:
+        builtins = {
+            "run_id": run_id,
+            "scenario_id": scenario_id,
+            "timestamp": time.strftime("%Y%m%d%H%M%S"),
+            "random": random_source.token_hex(4),
+        }
+        values = cls(known=dict(builtins))
+        for name, value in variables.items():
+            values.known[name] = values.substitute(value)
+        for name, value in secrets.items():
+            resolved = values.substitute(value)
+            values.known[name] = resolved
+            if resolved:
+                values.secret_values.add(resolved)
+        return values
+
+    def substitute(self, text: str) -> str:
+        """Replace every `{{name}}`; a name with no value yet is a step failure."""
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in self.known:
+                raise StepFailed(f"{{{{{name}}}}} has no value yet (is it captured by a later step?)")
+            return self.known[name]
+
+        return REF.sub(replace, text)
+
+    def touches_secret(self, text: str) -> bool:
+        return any(
+            name in self.known and self.known[name] in self.secret_values for name in REF.findall(text)
+        )
+
+
+@dataclass
+class StepContext:
+    """What a step needs: where to act, deadlines, where to record."""
+
+    recorder: Recorder
+    values: Values
+    step_timeout: int
+    navigation_timeout: int
+    deadline: float  # time.monotonic() when the scenario must end
+    base_url: str
+    artefacts: Path
+    screenshot_prefix: str
+    masks: list[Locator] = field(default_factory=list)  # inputs filled with secrets, hidden in screenshots
+    on_screenshot: Callable[[str, str, str | None, bool], None] | None = None
+
+    def timeout(self, own: int | None, default: int | None = None) -> int:
+        """A Playwright timeout that never outlives the scenario."""
+        remaining = int((self.deadline - time.monotonic()) * 1000)
+        if remaining <= 0:
+            raise ScenarioTimeout()
+        return max(1, min(own or default or self.step_timeout, remaining))
+
+
+def scope(page: Page, frames: tuple[str, ...] | None) -> Page | FrameLocator:
+    """The page, or the (nested) iframe the step names."""
+    target: Page | FrameLocator = page
+    for selector in frames or ():
+        target = target.frame_locator(selector).first
+    return target
+
+
+def find(
+    page: Page, args: ElementArgs | WaitForArgs, selector: str, ctx: StepContext, record: dict[str, Any]
+) -> Locator | None:
+    """The first visible element matching, after waiting for it; None when optional and absent."""
+    locator = scope(page, args.frame).locator(selector)
+    visible = locator.filter(visible=True)
+    try:
+        visible.first.wait_for(state="visible", timeout=ctx.timeout(args.timeout))
+    except PlaywrightTimeout:
+        if args.optional:
+            return None
+        where = f" in frame {' > '.join(args.frame)}" if args.frame else ""
+        raise StepFailed(
+            f"no visible element matches {selector!r}{where} within {ctx.timeout(args.timeout) / 1000:g}s"
+        ) from None
+    count = visible.count()
+    if count > 1:
+        record["matches"] = count
+    return visible.first
+
+
+def settle(page: Page, ctx: StepContext, before: int) -> None:
+    """If the step started a navigation of the page, wait until the new page has loaded."""
+    if len(ctx.recorder.navigations_of("main")) == before and page.url != "about:blank":
+        try:  # a navigation may have been requested but not committed yet
+            page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
+        except PlaywrightTimeout:
+            pass
+        return
+    try:
+        page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
+    except PlaywrightTimeout:
+        raise StepFailed(
+            f"the page {page.url} did not finish loading within {ctx.navigation_timeout / 1000:g}s"
+        ) from None
+
+
+def run_step(page: Page, step: Step, index: str, ctx: StepContext) -> StepRecord:
+    """Run one (non-pay) step and return what happened; raises StepFailed on failure."""
+    started = ctx.recorder.now()
+    record: dict[str, Any] = {"index": index, "action": step.action, "started_ms": started}
+    args = step.args
+    try:
+        status = _act(page, step.action, args, ctx, record)
+    except PlaywrightError as exc:
+        raise StepFailed(_first_line(exc)) from None
+    record.update(status=status, ended_ms=ctx.recorder.now())
+    return StepRecord(**record)
+
+
+def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str, Any]) -> str:
+    values = ctx.values
+    if isinstance(args, GotoArgs):
+        url = values.substitute(args.url)
+        record["target"] = url
+        try:
+            response = page.goto(
+                url, wait_until=args.wait_until, timeout=ctx.timeout(args.timeout, ctx.navigation_timeout)
+            )
+        except PlaywrightTimeout:
+            raise StepFailed(
+                f"{url} did not load within {ctx.timeout(args.timeout, ctx.navigation_timeout) / 1000:g}s"
+            ) from None
+        if response is not None and response.status >= 400:
+            record["message"] = f"HTTP {response.status}"
+        return "ok"
+    if isinstance(args, ScreenshotArgs):
+        record["target"] = args.name
+        record["screenshot"] = take_screenshot(
+            page, ctx, args.name, step=record["index"], full_page=args.full_page
+        )
+        return "ok"
+    if isinstance(args, WaitForArgs):
+        return _wait_for(page, args, ctx, record)
+    selector = values.substitute(args.selector)
+    record["target"] = selector
+    before = len(ctx.recorder.navigations_of("main"))
+    element = find(page, args, selector, ctx, record)
+    if element is None:
+        record["message"] = "optional: the element never appeared, step skipped"
+        return "skipped"
+    timeout = ctx.timeout(args.timeout)
+    if isinstance(args, FillArgs):
+        element.fill(values.substitute(args.value), timeout=timeout)
+        if values.touches_secret(args.value):
+            ctx.masks.append(element)
+    elif isinstance(args, SelectArgs):
+        if args.value is not None:
+            element.select_option(value=values.substitute(args.value), timeout=timeout)
+        else:
+            element.select_option(label=values.substitute(args.label or ""), timeout=timeout)
+    elif isinstance(args, PressArgs):
+        _user(ctx, lambda: element.press(args.key, timeout=timeout))
+    elif isinstance(args, ExpectTextArgs):
+        expected = _collapse(values.substitute(args.text))
+        try:
+            element.page.wait_for_function(
+                "([el, t]) => (el.innerText || el.textContent || '')"
+                ".replace(/\\s+/g, ' ').trim().includes(t)",
+                arg=[element.element_handle(timeout=timeout), expected],
+                timeout=timeout,
+            )
+        except PlaywrightTimeout:
+            seen = _collapse(element.inner_text(timeout=timeout))
+            raise StepFailed(
+                f"the text of {selector!r} is {seen[:200]!r}, which does not contain {expected!r}"
+            ) from None
+    elif isinstance(args, CaptureArgs):
+        _capture(element, args, ctx, record, timeout)
+    elif action == "click":
+        _user(ctx, lambda: element.click(timeout=timeout))
+    elif action == "check":
+        _user(ctx, lambda: element.check(timeout=timeout))
+    elif action == "uncheck":
+        _user(ctx, lambda: element.uncheck(timeout=timeout))
+    else:  # pragma: no cover - the model allows no other action here
+        raise StepFailed(f"unknown action {action}")
+    settle(page, ctx, before)
+    return "ok"
+
+
+def _user(ctx: StepContext, act: Callable[[], None]) -> None:
+    """Run a real user gesture, so navigations it starts are recorded as user-initiated."""
+    ctx.recorder.user_action = True
+    try:
+        act()
+    finally:
+        ctx.recorder.user_action = False
+
+
+def _wait_for(page: Page, args: WaitForArgs, ctx: StepContext, record: dict[str, Any]) -> str:
+    timeout = ctx.timeout(args.timeout)
+    try:
+        if args.url is not None:
+            url = ctx.values.substitute(args.url)
+            record["target"] = url
+            pattern: Any = re.compile(url[3:]) if url.startswith("re:") else url
+            page.wait_for_url(pattern, timeout=timeout, wait_until="commit")
+        elif args.text is not None:
+            text = ctx.values.substitute(args.text)
+            record["target"] = f"text {text!r}"
+            scope(page, args.frame).get_by_text(text).first.wait_for(state="visible", timeout=timeout)
+        else:
+            selector = ctx.values.substitute(args.selector or "")
+            record["target"] = selector
+            if find(page, args, selector, ctx, record) is None:
+                record["message"] = "optional: never appeared, step skipped"
+                return "skipped"
+    except PlaywrightTimeout:
+        if args.optional:
+            record["message"] = "optional: never appeared, step skipped"
+            return "skipped"
+        raise StepFailed(f"waited {timeout / 1000:g}s for {record.get('target')} in vain") from None
+    return "ok"
+
+
+def _capture(
+    element: Locator, args: CaptureArgs, ctx: StepContext, record: dict[str, Any], timeout: int
+) -> None:
+    if args.attribute:
+        text = element.get_attribute(args.attribute, timeout=timeout)
+        if text is None:
+            raise StepFailed(f"the element has no attribute {args.attribute!r}")
+    else:
+        text = element.inner_text(timeout=timeout)
+    text = text.strip()
+    if args.pattern:
+        match = re.search(args.pattern, text)
+        if not match:
+            raise StepFailed(f"pattern {args.pattern!r} does not match {text[:200]!r}")
+        text = match.group(0)
+    ctx.values.known[args.name] = text
+    record["message"] = f"{args.name} = {text[:200]!r}"
+
+
+def take_screenshot(
+    page: Page,
+    ctx: StepContext,
+    name: str,
+    *,
+    step: str | None,
+    full_page: bool = False,
+    at_failure: bool = False,
+) -> str | None:
+    """A JPEG of the page with secret inputs masked; best-effort (None when it cannot be taken)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "screenshot"
+    relative = f"{ctx.screenshot_prefix}/{safe}.jpg"
+    path = ctx.artefacts / relative
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(
+            path=str(path),
+            type="jpeg",
+            quality=60,
+            full_page=full_page,
+            scale="css",
+            mask=list(ctx.masks),
+            timeout=min(10_000, ctx.timeout(None)),
+            animations="disabled",
+        )
+    except (PlaywrightError, OSError, ScenarioTimeout):
+        return None
+    if ctx.on_screenshot:
+        ctx.on_screenshot(name, relative, step, at_failure)
+    return relative
+
+
+def _collapse(text: str) -> str:
+    return WHITESPACE.sub(" ", text.replace("\u00a0", " ")).strip()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first[:500]
