@@ -69,8 +69,14 @@ def test_valid_tag_is_sent_as_the_script_builds_it() -> None:
         "purchaseDate": "2024-09-13T10:49:31Z",
     }
     assert list(read.purchase) == [
-        "cartId", "totalQuantity", "totalPrice", "products", "purchaseId", "paymentMethod", "purchaseDate",
-    ]  # fmt: skip
+        "cartId",
+        "totalQuantity",
+        "totalPrice",
+        "products",
+        "purchaseId",
+        "paymentMethod",
+        "purchaseDate",
+    ]
 
 
 def test_fields_as_read_are_raw_and_exclude_item_classes() -> None:

@@ -71,8 +71,13 @@ def test_purchase_of_only_purchase_events() -> None:
 
 
 def request(events: list[dict[str, Any]], **kw: Any) -> ConnectifRequestRecord:
-    base: dict[str, Any] = {"at_ms": 10, "url": "https://eu5-api.connectif.cloud/x/scrippet-notification/1",
-                            "method": "POST", "kind": "tracking", "status": 200}  # fmt: skip
+    base: dict[str, Any] = {
+        "at_ms": 10,
+        "url": "https://eu5-api.connectif.cloud/x/scrippet-notification/1",
+        "method": "POST",
+        "kind": "tracking",
+        "status": 200,
+    }
     base.update(kw)
     return ConnectifRequestRecord(events=events, **base)
 
@@ -95,9 +100,14 @@ def test_sent_purchases_and_with_id() -> None:
 
 @pytest.mark.parametrize(
     ("kw", "accepted"),
-    [({}, True), ({"status": 500}, False), ({"status": None, "failure": "net::ERR_FAILED"}, False),
-     ({"status": None}, True), ({"status": None, "intercepted": True}, True)],
-)  # fmt: skip
+    [
+        ({}, True),
+        ({"status": 500}, False),
+        ({"status": None, "failure": "net::ERR_FAILED"}, False),
+        ({"status": None}, True),
+        ({"status": None, "intercepted": True}, True),
+    ],
+)
 def test_accepted(kw: dict[str, Any], accepted: bool) -> None:
     (sent,) = sent_purchases([request([{"type": "purchase", "purchase": PURCHASE}], **kw)])
     assert sent.accepted is accepted

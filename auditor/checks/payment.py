@@ -1,0 +1,173 @@
+"""payment.left_shop, payment.return, confirmation.reached."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.checks.facts import (
+    API_SYNC,
+    Expectations,
+    confirmation_url,
+    result,
+    return_ms,
+    stopped,
+    time_on_platform_ms,
+)
+from auditor.checks.urlglob import pattern_error, url_matches
+from auditor.observation import Observation, PaymentObservation
+from auditor.results import CheckResult, Status
+
+NO_PAY = "Not judged: the scenario has no pay step."
+
+
+def _payment_evidence(payment: PaymentObservation) -> dict[str, Any]:
+    return {
+        "provider": payment.provider,
+        "hosts": payment.hosts,
+        "reached": payment.reached,
+        "reached_via": payment.reached_via,
+        "reached_url": payment.reached_url,
+        "first_platform_response_ms": payment.first_platform_response_ms,
+    }
+
+
+def left_shop(obs: Observation, exp: Expectations) -> CheckResult:
+    """payment.left_shop: the pay step reached one of its hosts."""
+    check = "payment.left_shop"
+    if not exp.has_payment:
+        return result(check, Status.SKIP, NO_PAY, {})
+    payment = obs.payment
+    if payment is None:
+        if obs.error:
+            return stopped(check, obs, "the pay step")
+        return result(check, Status.SKIP, "Not judged: no record of the pay step.", {})
+    evidence = _payment_evidence(payment)
+    if payment.reached:
+        where = f" ({payment.reached_via})" if payment.reached_via else ""
+        return result(
+            check, Status.PASS, f"Reached the payment platform at {payment.reached_url}{where}.", evidence
+        )
+    if obs.error:
+        return stopped(check, obs, "the payment platform was reached")
+    evidence["undeclared_hosts"] = obs.undeclared_hosts
+    remedy = (
+        "Check the pay step: `submit` must be the click that leaves for the platform, and `hosts` must list "
+        "the platform's host names (use `popup: true` when it opens in a new window)."
+    )
+    if obs.undeclared_hosts:
+        others = ", ".join(obs.undeclared_hosts)
+        remedy += f" The browser also went to {others}: add it to `hosts` if it is the platform."
+    return result(
+        check,
+        Status.FAIL,
+        f"The customer never reached the payment platform ({', '.join(payment.hosts)}).",
+        evidence,
+        remedy,
+    )
+
+
+def _return_evidence(payment: PaymentObservation) -> dict[str, Any]:
+    return {
+        "return": payment.returned,
+        "mechanism": payment.mechanism,
+        "first_shop_url": payment.first_shop_url,
+        "return_request_method": payment.return_request_method,
+        "time_on_platform_ms": time_on_platform_ms(payment),
+        "return_ms": return_ms(payment),
+        "return_waited_ms": payment.return_waited_ms,
+        "return_click_found": payment.return_click_found,
+        "return_cookies_sent": payment.return_cookies_sent,
+        "note": payment.note,
+    }
+
+
+AUTO_RETURN = (
+    "Configure the payment platform to send the customer back to the shop automatically after paying "
+    "(its automatic redirect / return URL setting): Connectif only records the purchase when the "
+    "confirmation page loads in the customer's browser. If the platform cannot, have it notify the shop "
+    "server-to-server and sync the purchase through Connectif's API."
+)
+
+
+def payment_return(obs: Observation, exp: Expectations) -> CheckResult:
+    """payment.return: the platform brought the customer back by itself."""
+    check = "payment.return"
+    if not exp.has_payment:
+        return result(check, Status.SKIP, NO_PAY, {})
+    payment = obs.payment
+    if payment is None:
+        return (
+            stopped(check, obs, "the pay step")
+            if obs.error
+            else result(check, Status.SKIP, "Not judged: no record of the pay step.", {})
+        )
+    if not payment.reached:
+        return result(check, Status.SKIP, "Not judged: the payment platform was never reached.", {})
+    evidence = _return_evidence(payment)
+    if payment.returned == "automatic":
+        took = evidence["return_ms"]
+        after = f" {took} ms after the last payment step" if took is not None else ""
+        return result(
+            check,
+            Status.PASS,
+            f"The platform brought the customer back by itself ({payment.mechanism}){after}.",
+            evidence,
+        )
+    if payment.returned == "manual":
+        waited = (
+            f" after waiting {payment.return_waited_ms} ms" if payment.return_waited_ms is not None else ""
+        )
+        message = f"The customer came back only by clicking `return.click`{waited}."
+        status = Status.WARN if exp.return_policy == "manual-allowed" else Status.FAIL
+        closes = "A customer who closes the window instead of clicking is never recorded."
+        remedy = f"{AUTO_RETURN} {closes} {API_SYNC}"
+        return result(check, status, message, evidence, remedy)
+    if obs.error and payment.return_waited_ms is None and payment.last_step_ended_ms is None:
+        return stopped(check, obs, "the return from the platform")
+    clicked = " (and `return.click` was not found)" if payment.return_click_found is False else ""
+    return result(
+        check,
+        Status.FAIL,
+        f"The customer never came back to the shop{clicked}.",
+        evidence,
+        f"{AUTO_RETURN} {API_SYNC}",
+    )
+
+
+def confirmation_reached(obs: Observation, exp: Expectations) -> CheckResult:
+    """confirmation.reached: the first shop page after the payment matches confirmation_url."""
+    check = "confirmation.reached"
+    url = confirmation_url(obs)
+    evidence: dict[str, Any] = {"url": url, "expected": exp.confirmation_url}
+    if obs.payment is not None:
+        redirects = [n.redirect_chain for n in obs.navigations if n.url == url and n.redirect_chain]
+        evidence["redirect_chain"] = redirects[0] if redirects else []
+    if url is None:
+        if obs.error:
+            return stopped(check, obs, "a shop page after the payment")
+        return result(
+            check,
+            Status.FAIL,
+            "No shop page was reached after the payment.",
+            evidence,
+            "The customer must come back to the shop's confirmation page; see payment.return.",
+        )
+    if exp.confirmation_url is None:
+        return result(
+            check, Status.PASS, f"Back on the shop at {url} (no confirmation_url to match).", evidence
+        )
+    problem = pattern_error(exp.confirmation_url)
+    if problem:
+        return result(
+            check, Status.SKIP, f"Not judged: confirmation_url is not a valid pattern: {problem}.", evidence
+        )
+    if url_matches(exp.confirmation_url, url, obs.base_url or None):
+        return result(check, Status.PASS, f"The first shop page after the payment is {url}.", evidence)
+    return result(
+        check,
+        Status.FAIL,
+        f"The first shop page after the payment is {url}, which does not match {exp.confirmation_url}.",
+        evidence,
+        "Set the platform's return (success / URL OK) address to the order confirmation page, the one that "
+        "renders the cn_purchase tag; or correct `confirmation_url` if the shop's confirmation lives there.",
+    )
