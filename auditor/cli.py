@@ -193,6 +193,15 @@ def lab(port: int) -> None:
     serve(port, sys.stdout)
 
 
+def _register_commands() -> None:
+    from auditor.reports.command import report
+
+    cli.add_command(report)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Entry point of `checkout-auditor` and `python -m auditor`."""
     cli(prog_name="checkout-auditor")
