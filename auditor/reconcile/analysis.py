@@ -11,7 +11,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
-from auditor.errors import InputError
+from auditor.errors import InputError, Problem
 from auditor.reconcile.breakdown import Tallies, choose_columns, iso_day_key
 from auditor.reconcile.explain import explain
 from auditor.reconcile.model import (
@@ -66,6 +66,7 @@ class _BadRows:
     count: int = 0
     lines: list[int] = field(default_factory=list)
     cells: list[int] = field(default_factory=list)
+    spans: list[int] = field(default_factory=list)
 
     def fix(self, row: list[str], line: int) -> list[str] | None:
         """The row to use, or None to ignore it (blank line or ragged row)."""
@@ -78,23 +79,40 @@ class _BadRows:
             return None
         self.count += 1
         if len(self.lines) < 10:
-            self.lines.append(line)
+            # A quote left open swallows the following lines into one cell: point at its start.
+            # (At the end of the file the last line's own newline is swallowed too.)
+            spanned = sum(cell.count("\n") for cell in row) - row[-1].endswith("\n")
+            self.lines.append(line - spanned)
             self.cells.append(len(row))
+            self.spans.append(spanned)
         return None
+
+    def _problem(self, line: int, cells: int, spanned: int) -> Problem:
+        if spanned:
+            return self.table.problem(
+                line=line,
+                key="",
+                message=f"a quote opened here is not closed until line {line + spanned}, "
+                f"so those lines read as one row of {cells} cells",
+                tip="fix the quotes in the export, or rerun with --skip-bad-rows",
+            )
+        return self.table.problem(
+            line=line,
+            key="",
+            message=f"{cells} cells where the header (line {self.table.header_line}) has {self.width}",
+            tip="a value probably contains the delimiter without quotes; fix the export, "
+            "or rerun with --skip-bad-rows to leave such rows out (they are counted in the report)",
+        )
 
     def check(self) -> None:
         """Raise if there were ragged rows and the user did not ask to skip them."""
         if not self.count or self.skip:
             return
         problems = [
-            self.table.problem(
-                line=line,
-                key="",
-                message=f"{cells} cells where the header (line {self.table.header_line}) has {self.width}",
-                tip="a value probably contains the delimiter without quotes; fix the export, "
-                "or rerun with --skip-bad-rows to leave such rows out (they are counted in the report)",
+            self._problem(line, cells, spanned)
+            for line, cells, spanned in zip(
+                self.lines[:BAD_LINES_SHOWN], self.cells, self.spans, strict=False
             )
-            for line, cells in zip(self.lines[:BAD_LINES_SHOWN], self.cells, strict=False)
         ]
         if self.count > BAD_LINES_SHOWN:
             problems.append(
