@@ -1,0 +1,119 @@
+"""The engine end to end in a real Chromium, against a loopback shop whose behaviour each test sets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from auditor.audit import audit
+from auditor.browser import find_browser
+from auditor.results import RunResult
+from tests.engine.miniserver import HOSTS, mini_shop
+
+pytestmark = pytest.mark.browser
+
+SCENARIO = """\
+name: {name}
+base_url: {base}
+hosts: {hosts}
+secrets:
+  card: "4548812049400004"
+steps:
+  - goto: /?{query}
+  - pay:
+      provider: Test bank
+      submit: "#pay"
+      hosts: [pay.test]
+      steps:
+        - click: "#authorise"
+      return:
+        timeout: {return_timeout}
+        click: "#back"
+  - capture: {{name: order_id, selector: .order-number}}
+expect:
+  confirmation_url: "**/order/confirmation/**"
+  cn_purchase: {{purchase_id: "{{{{order_id}}}}", total_price: "12,50", products: 1}}
+  connectif: {{purchase_sent: optional}}
+"""
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    with mini_shop() as url:
+        yield url
+
+
+def write(tmp_path: Path, base: str, name: str, query: str, return_timeout: str = "15s") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        SCENARIO.format(
+            name=name, base=base, hosts=json.dumps(HOSTS), query=query, return_timeout=return_timeout
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(paths: list[Path], out: Path) -> RunResult:
+    return audit(paths, browser=find_browser(), out_dir=out).run
+
+
+def checks(result: object) -> dict[str, str]:
+    return {c.id: c.status.value for c in result.checks}  # type: ignore[attr-defined]
+
+
+def test_automatic_script_return_costs_its_delay_not_the_timeout(tmp_path: Path, base: str) -> None:
+    run_result = run([write(tmp_path, base, "auto", "mode=auto&delay=200")], tmp_path / "out")
+    result = run_result.scenarios[0]
+    assert result.status.value == "pass", result.model_dump_json(indent=1)
+    assert result.payment is not None
+    assert result.payment.return_ == "automatic" and result.payment.mechanism == "script"
+    assert result.payment.return_ms is not None and 150 <= result.payment.return_ms < 3000
+    assert result.cn_purchase is not None and result.cn_purchase["purchase_id"] == "A1"
+    assert checks(result)["cn_purchase.consistent"] == "pass"  # "12,50" expected matches 12.50 in the tag
+    tracking = [r for r in result.connectif_requests if r.kind == "tracking"]
+    assert tracking and tracking[0].events[1]["purchase"]["purchaseId"] == "A1"
+
+
+def test_manual_return_is_a_click_and_fails_under_automatic(tmp_path: Path, base: str) -> None:
+    result = run(
+        [write(tmp_path, base, "manual", "mode=manual", return_timeout="500ms")], tmp_path / "out"
+    ).scenarios[0]
+    assert result.payment is not None
+    assert result.payment.return_ == "manual" and result.payment.mechanism == "click"
+    assert checks(result)["payment.return"] == "fail"
+    assert result.status.value == "fail"
+
+
+def test_comma_decimals_in_the_tag_fail_validity(tmp_path: Path, base: str) -> None:
+    result = run(
+        [write(tmp_path, base, "comma", "mode=auto&delay=0&price=12,50")], tmp_path / "out"
+    ).scenarios[0]
+    status = checks(result)
+    assert status["cn_purchase.valid"] == "fail"
+    assert status["cn_purchase.consistent"] == "fail"  # 12,50 is read as 12 by parseFloat
+
+
+def test_cli_run_writes_every_output_and_exits_1_on_failure(tmp_path: Path, base: str) -> None:
+    scenario = write(tmp_path, base, "manual-cli", "mode=manual", return_timeout="300ms")
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "run", str(scenario), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["version"] == 1 and results["scenarios"][0]["payment"]["return"] == "manual"
+    assert (out / "report.html").stat().st_size > 1000 and (out / "junit.xml").exists()
+    assert str(out / "report.html") in proc.stdout.replace("\n", "")
+    for name in ("results.json", "report.html", "junit.xml"):
+        assert b"4548812049400004" not in (out / name).read_bytes()
