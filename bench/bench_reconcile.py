@@ -118,6 +118,10 @@ def measure_wait4(cmd: list[str], cwd: Path) -> tuple[float, int, str, int]:
         if proc.returncode not in (0, 1):
             print(err.read(), file=sys.stderr)
             raise SystemExit(f"the measured run failed with status {proc.returncode}")
+        cpu = usage.ru_utime + usage.ru_stime
+        print(
+            f"  (child CPU time {cpu:.2f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
         # Linux reports ru_maxrss in KiB.
         return wall, usage.ru_maxrss * 1024, out.read(), proc.returncode
 

@@ -280,7 +280,7 @@ def _match_orders(
     lost_keys: set[str] = set()
     lost_examples: list[LostOrder] = []
     normalised_examples: list[IdPair] = []
-    rows = blank = sales = matched = renormalised = 0
+    blank = sales = renormalised = 0
     sale = StatusKind.SALE
     with table.rows() as reader:
         try:
@@ -290,7 +290,6 @@ def _match_orders(
                     if fixed is None:
                         continue
                     row = fixed
-                rows += 1
                 raw = row[id_index]
                 key = raw if digits_are_keys and raw.isdigit() else normalise(raw)
                 if not key:
@@ -314,7 +313,6 @@ def _match_orders(
                         continue
                 sales += 1
                 if found:
-                    matched += 1
                     if raw != raw_of.get(key, key):
                         renormalised += 1
                         if len(normalised_examples) < EXAMPLES:
@@ -342,6 +340,8 @@ def _match_orders(
         except csv.Error as exc:
             raise _csv_error(table, reader, exc) from None
     bad.check()
+    # Every row ended as exactly one of these; counting them here keeps the loop lean.
+    rows = blank + sales + sum(excluded.values()) + sum(duplicates.values())
     if rows == 0:
         raise InputError(
             [
@@ -363,7 +363,7 @@ def _match_orders(
         status_column=table.header[status_index] if status_index >= 0 else None,
         orders=len(seen),
         sales=sales,
-        matched=matched,
+        matched=sales - lost,
         lost=lost,
         not_a_sale=statuses,
         matched_after_normalising=renormalised,

@@ -75,8 +75,11 @@ def near_misses(lost: Collection[str], unknown: Collection[str]) -> NearMisses:
     """How many lost orders would match an unknown purchase by ignoring zeros or a common prefix."""
     if not lost or not unknown:
         return NearMisses(leading_zeros=0, prefix=None, prefix_matches=0)
-    lost_zero = {k.lstrip("0") for k in lost if k.isdigit()}
-    zeros = sum(1 for k in unknown if k.isdigit() and k.lstrip("0") in lost_zero)
+    zeros = 0
+    # Two different ids that agree without their leading zeros: one of them starts with "0".
+    if any(k[:1] == "0" for k in lost) or any(k[:1] == "0" for k in unknown):
+        lost_zero = {k.lstrip("0") for k in lost if k.isdigit()}
+        zeros = sum(1 for k in unknown if k.isdigit() and k.lstrip("0") in lost_zero)
     prefixes: Counter[str] = Counter()
     prefixes.update(_prefix_hits(unknown, lost))
     prefixes.update(_prefix_hits(lost, unknown))
@@ -88,6 +91,8 @@ def near_misses(lost: Collection[str], unknown: Collection[str]) -> NearMisses:
 
 def _prefix_hits(ids: Iterable[str], others: Collection[str]) -> Iterable[str]:
     for key in ids:
+        if key.isdigit():
+            continue  # no prefix; the check is far cheaper than the regex
         match = _PREFIXED.match(key)
         if match and match.group(2) in others:
             yield key[: match.start(2)]

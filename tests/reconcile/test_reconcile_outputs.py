@@ -94,6 +94,7 @@ def test_html_is_self_contained(tmp_path: Path) -> None:
     assert [r for r in page.refs if re.match(r"\s*(https?:)?//", r[2])] == []
     assert "link" not in page.tags and "script" not in page.tags and "img" not in page.tags
     assert "@import" not in html and "url(" not in html
+    assert "default-src 'none'" in html  # the browser itself refuses any fetch
     # The only link is to the CSV next to it.
     assert page.refs == [("a", "href", "missing.csv")]
 
