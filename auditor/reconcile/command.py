@@ -138,14 +138,14 @@ def reconcile(
         normalisation=Normalisation(prefixes=prefixes, strip_leading_zeros=strip_leading_zeros),
         skip_bad_rows=skip_bad_rows,
     )
-    # Tool errors (AuditorError) propagate to auditor.cli.main, which prints them and exits 2.
+    # Tool errors (AuditorError) propagate to the CLI group, which prints them and exits 2.
     with MissingCsv(out) as missing:
         result = run_reconcile(orders_path, purchases_path, options, sink=missing)
     paths = [*write_reports(result, out, max_loss=max_loss, created=now), missing.path]
     _print_summary(result, paths, max_loss)
     if result.above(max_loss):
-        # ctx.exit(1) would be swallowed: auditor.cli.main runs click with standalone_mode=False,
-        # where click returns an Exit's code instead of exiting with it.
+        # SystemExit rather than ctx.exit(1): click returns an Exit's code instead of exiting
+        # when run with standalone_mode=False, and the status must gate CI either way.
         raise SystemExit(1)
 
 
