@@ -1,0 +1,105 @@
+"""The lab's switches: which payment platform, which faults, which cookie policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+PLATFORMS = ("stripe", "redsys", "adyen", "paypal", "mollie", "bank", "elements", "deadend")
+DEFAULT_PLATFORM = "stripe"
+
+# fault name -> what it does (shown in the lab's 400 page and mirrored in README.md)
+FAULTS: dict[str, str] = {
+    "tag-absent": "no cn_purchase tag on the confirmation page",
+    "tag-missing-field": "the tag lacks its required total_quantity",
+    "tag-comma": "decimals written with a comma (89,90)",
+    "tag-currency": "amounts carry a leading currency symbol (€89.90)",
+    "tag-thousands": "amounts of 1000 or more carry a thousands separator (1,249.00)",
+    "tag-date": "purchase_date is not ISO 8601 (13/09/2024 10:49)",
+    "tag-late": "the tag is injected by a timer after load; Connectif's script has already read",
+    "tag-late-resend": "injected late, then the shop calls connectif.managed.sendEvents([])",
+    "tag-twice": "the tag is rendered twice",
+    "tag-wrong-id": "purchase_id is the internal order number, not the reference shown",
+    "flaky-tag": "the tag is absent on the first order of a key (see key=), present afterwards",
+    "sendevents": "no tag: the purchase is sent with connectif.managed.sendEvents",
+    "tag-and-sendevents": "the tag and a sendEvents call: the purchase is sent twice",
+    "script-absent": "no Connectif loader on the shop's pages",
+    "script-404": "the loader points at an unknown store id: the client script answers 404",
+    "script-500": "the client script answers 500",
+    "script-hang": "the client script never answers (until the lab stops, at most 60 s)",
+    "page-error": "an uncaught script error on the confirmation page",
+    "declined": "the payment platform declines the payment",
+    "pay-refused": "the payment platform's address refuses connections (a closed port)",
+    "pay-hang": "the payment platform never answers (until the lab stops, at most 60 s)",
+    "pay-500": "the payment platform answers 500",
+    "live-key": "the checkout page carries a Stripe live key (pk_live_...)",
+    "live-host": "Redsys payments go to the production host sis.redsys.es",
+}
+
+# SameSite attribute of the shop's session cookie; "unset" sends no attribute (Chromium: Lax by
+# default, but cookies younger than 2 minutes still ride on cross-site top-level POSTs).
+SAMESITE = ("unset", "lax", "strict")
+
+MAX_RETURN_DELAY_MS = 30_000
+
+
+class SwitchError(ValueError):
+    """A switch value the lab does not know."""
+
+
+@dataclass(frozen=True)
+class Switches:
+    """The switches in force for a session, copied onto each order it places."""
+
+    platform: str = DEFAULT_PLATFORM
+    faults: frozenset[str] = field(default_factory=frozenset)
+    samesite: str = "unset"
+    return_delay_ms: int = 0
+    key: str = "default"
+
+    def has(self, fault: str) -> bool:
+        """True when the fault is switched on."""
+        return fault in self.faults
+
+    def updated(self, query: dict[str, list[str]]) -> Switches:
+        """These switches with the ones named in a query string applied; raises SwitchError."""
+        new = self
+        if "platform" in query:
+            value = query["platform"][-1].strip().lower()
+            if value not in PLATFORMS:
+                raise SwitchError(f"platform={value!r}; known: {', '.join(PLATFORMS)}")
+            new = replace(new, platform=value)
+        if "fault" in query:
+            names = {
+                name.strip().lower() for value in query["fault"] for name in value.split(",") if name.strip()
+            }
+            names.discard("none")  # fault=none (or fault=) clears every fault
+            unknown = sorted(names - FAULTS.keys())
+            if unknown:
+                raise SwitchError(f"fault={','.join(unknown)}; known: {', '.join(FAULTS)}")
+            new = replace(new, faults=frozenset(names))
+        if "samesite" in query:
+            value = query["samesite"][-1].strip().lower()
+            if value not in SAMESITE:
+                raise SwitchError(f"samesite={value!r}; known: {', '.join(SAMESITE)}")
+            new = replace(new, samesite=value)
+        if "return_delay_ms" in query:
+            raw = query["return_delay_ms"][-1].strip()
+            if not raw.isdigit() or int(raw) > MAX_RETURN_DELAY_MS:
+                raise SwitchError(f"return_delay_ms={raw!r}; expected 0..{MAX_RETURN_DELAY_MS}")
+            new = replace(new, return_delay_ms=int(raw))
+        if "key" in query:
+            new = replace(new, key=query["key"][-1][:200])
+        return new
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for the ground-truth endpoints."""
+        return {
+            "platform": self.platform,
+            "faults": sorted(self.faults),
+            "samesite": self.samesite,
+            "return_delay_ms": self.return_delay_ms,
+            "key": self.key,
+        }
+
+
+SWITCH_PARAMS = ("platform", "fault", "samesite", "return_delay_ms", "key")

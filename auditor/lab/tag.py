@@ -1,0 +1,103 @@
+"""The cn_purchase tag a Connectif module renders for an order, with the lab's tag faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from auditor.lab.store import Order, tag_amount
+
+PAYMENT_METHODS = {
+    "stripe": "Stripe Checkout",
+    "redsys": "Tarjeta (Redsys)",
+    "adyen": "Adyen",
+    "paypal": "PayPal",
+    "mollie": "Mollie",
+    "bank": "Tarjeta (TPV Banco)",
+    "elements": "Card (Stripe)",
+    "deadend": "Deadend Pay",
+}
+
+
+@dataclass(frozen=True)
+class PurchaseTag:
+    """What goes into div.cn_purchase: (class, text) pairs, and one list per basket item."""
+
+    fields: list[tuple[str, str]]
+    items: list[list[tuple[str, str]]]
+
+
+def _amount(order: Order, value: Decimal) -> str:
+    faults = order.switches.faults
+    # 1,249.00 under tag-thousands: parseFloat reads 1
+    thousands = "tag-thousands" in faults and value >= 1000
+    text = f"{value:,.2f}" if thousands else tag_amount(value)
+    if "tag-comma" in faults:
+        text = text.replace(".", ",")  # 89,90: parseFloat reads 89
+    if "tag-currency" in faults:
+        text = "€" + text  # parseFloat reads NaN: the purchase is dropped
+    return text
+
+
+def purchase_id(order: Order) -> str:
+    """The purchase_id the tag carries (the internal number under tag-wrong-id)."""
+    return str(order.number) if order.switches.has("tag-wrong-id") else order.ref
+
+
+def purchase_tag(order: Order, product_url: str) -> PurchaseTag:
+    """The tag's content; `product_url` is the shop's product URL prefix."""
+    faults = order.switches.faults
+    if "tag-date" in faults:
+        date = order.created.strftime("%d/%m/%Y %H:%M")
+    else:
+        date = order.created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    fields = [
+        ("purchase_id", purchase_id(order)),
+        ("cart_id", order.cart_id),
+        ("purchase_date", date),
+        ("total_quantity", str(order.quantity)),
+        ("total_price", _amount(order, order.total)),
+        ("payment_method", PAYMENT_METHODS.get(order.switches.platform, "")),
+    ]
+    if "tag-missing-field" in faults:
+        fields = [pair for pair in fields if pair[0] != "total_quantity"]
+    items = []
+    for line in order.lines:
+        item = [
+            ("quantity", str(line.quantity)),
+            ("price", _amount(order, line.price)),
+            ("url", product_url + line.product.slug),
+            ("product_id", line.product.slug),
+            ("name", line.product.name),
+            ("unit_price", _amount(order, line.product.price)),
+        ]
+        item += [("category", c) for c in line.product.categories]
+        item += [("tag", t) for t in line.product.tags]
+        items.append(item)
+    return PurchaseTag(fields=fields, items=items)
+
+
+def purchase_event(order: Order, product_url: str) -> dict[str, Any]:
+    """The purchase as a shop would pass it to connectif.managed.sendEvents (JSON numbers)."""
+    return {
+        "purchaseId": order.ref,
+        "cartId": order.cart_id,
+        "purchaseDate": order.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "totalQuantity": order.quantity,
+        "totalPrice": float(order.total),
+        "paymentMethod": PAYMENT_METHODS.get(order.switches.platform, ""),
+        "products": [
+            {
+                "productId": line.product.slug,
+                "name": line.product.name,
+                "productDetailUrl": product_url + line.product.slug,
+                "unitPrice": float(line.product.price),
+                "quantity": line.quantity,
+                "price": float(line.price),
+                "categories": list(line.product.categories),
+                "tags": list(line.product.tags),
+            }
+            for line in order.lines
+        ],
+    }
