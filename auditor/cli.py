@@ -194,9 +194,11 @@ def lab(port: int) -> None:
 
 
 def _register_commands() -> None:
+    from auditor.reconcile.command import reconcile
     from auditor.reports.command import report
 
     cli.add_command(report)
+    cli.add_command(reconcile)
 
 
 _register_commands()
