@@ -1,19 +1,20 @@
-"""One audit run from start to outputs: the library behind `run` and `demo`."""
+"""One audit run from start to outputs: the library behind `run`, `demo` and `merge`."""
 
 from __future__ import annotations
 
+import re
+import shutil
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor.browser import BrowserChoice
 from auditor.errors import AuditorError
 from auditor.reports import OutputPaths, write_outputs
-from auditor.results import RunResult, ScenarioResult
+from auditor.results import RunResult, ScenarioResult, read_results
 from auditor.runner import RunOptions, run_scenarios
-from auditor.scenario import LoadedScenario, load_all
+from auditor.scenario import LoadedScenario
 
 
 def new_out_dir(root: Path, prefix: str = "run") -> Path:
@@ -41,39 +42,80 @@ def select(scenarios: Sequence[LoadedScenario], tags: Sequence[str]) -> list[Loa
     return chosen
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """`2/4` → (2, 4), or an AuditorError that says how to write it."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise AuditorError(
+            f"--shard {text!r} is not a shard", tip="write i/n with 1 ≤ i ≤ n, e.g. --shard 2/4"
+        )
+    return int(match.group(1)), int(match.group(2))
+
+
+def shard(scenarios: Sequence[LoadedScenario], index: int, count: int) -> list[LoadedScenario]:
+    """A deterministic split: the scenarios sorted by file, every count-th one from index."""
+    ordered = sorted(scenarios, key=lambda s: s.file.as_posix())
+    return [s for i, s in enumerate(ordered) if i % count == index - 1]
+
+
 @dataclass(frozen=True, kw_only=True)
 class AuditOutcome:
-    """A finished run and where its outputs are."""
+    """A finished (or interrupted) run and where its outputs are."""
 
     run: RunResult
     paths: OutputPaths
+    interrupted: bool = False
 
 
 def audit(
-    paths: Sequence[Path],
+    scenarios: Sequence[LoadedScenario],
+    options: RunOptions,
     *,
-    browser: BrowserChoice,
-    out_dir: Path,
-    base_url: str | None = None,
-    tags: Sequence[str] = (),
-    workers: int = 1,
-    headed: bool = False,
-    env: Mapping[str, str] | None = None,
-    on_start: Callable[[list[LoadedScenario]], None] | None = None,
     on_result: Callable[[ScenarioResult], None] | None = None,
     stop: threading.Event | None = None,
 ) -> AuditOutcome:
-    """Load, run and write outputs. Bad scenarios raise before any browser starts."""
-    scenarios = select(load_all(paths, env=env, base_url=base_url), tags)
-    if on_start:
-        on_start(scenarios)
+    """Run loaded scenarios and write every output, even when the run is interrupted."""
+    stop = stop or threading.Event()
     started = datetime.now(UTC)
-    options = RunOptions(browser=browser, out_dir=out_dir, workers=workers, headed=headed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results = run_scenarios(scenarios, options, on_result=on_result, stop=stop)
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    results = run_scenarios(list(scenarios), options, on_result=on_result, stop=stop)
     run = RunResult(
         started=started.isoformat(timespec="seconds"),
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         scenarios=results,
+        interrupted=stop.is_set(),
     )
-    return AuditOutcome(run=run, paths=write_outputs(run, out_dir))
+    return AuditOutcome(run=run, paths=write_outputs(run, options.out_dir), interrupted=stop.is_set())
+
+
+def merge(dirs: Sequence[Path], out_dir: Path) -> AuditOutcome:
+    """Join the outputs of several runs (shards) into one results.json, report and JUnit."""
+    runs: list[tuple[Path, RunResult]] = []
+    for folder in dirs:
+        path = folder / "results.json" if folder.is_dir() else folder
+        runs.append((path.parent, read_results(path)))
+    if not runs:
+        raise AuditorError("nothing to merge", tip="give the output folders of the shards")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scenarios: list[ScenarioResult] = []
+    seen: set[str] = set()
+    for folder, run in runs:
+        for scenario in run.scenarios:
+            if scenario.file in seen:
+                raise AuditorError(
+                    f"{scenario.file} is in more than one of the runs to merge",
+                    tip="merge the outputs of disjoint shards (--shard i/n with the same n)",
+                )
+            seen.add(scenario.file)
+            scenarios.append(scenario)
+        artefacts = folder / "artefacts"
+        if artefacts.is_dir() and folder.resolve() != out_dir.resolve():
+            shutil.copytree(artefacts, out_dir / "artefacts", dirs_exist_ok=True)
+    scenarios.sort(key=lambda s: Path(s.file).as_posix())
+    merged = RunResult(
+        started=min(r.started for _, r in runs),
+        finished=max(r.finished for _, r in runs),
+        scenarios=scenarios,
+        interrupted=any(getattr(r, "interrupted", False) for _, r in runs),
+    )
+    return AuditOutcome(run=merged, paths=write_outputs(merged, out_dir))

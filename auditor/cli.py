@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -63,40 +64,81 @@ def doctor(browser_path: str | None) -> None:
         sys.exit(2)
 
 
+@dataclass(frozen=True, kw_only=True)
+class RunSettings:
+    """The options shared by `run` and `demo`."""
+
+    out: Path | None = None
+    base_url: str | None = None
+    tags: tuple[str, ...] = ()
+    workers: int = 1
+    headed: bool = False
+    browser_path: str | None = None
+    retries: int = 0
+    shard: str | None = None
+    connect: str | None = None
+    cdp: str | None = None
+    trace: str = "off"
+    video: str = "off"
+    allow_live_payments: bool = False
+    trace_secrets: bool = False
+
+
 def _run_and_report(
-    paths: tuple[Path, ...],
-    *,
-    out: Path | None,
-    prefix: str,
-    base_url: str | None,
-    tags: tuple[str, ...],
-    workers: int,
-    headed: bool,
-    browser_path: str | None,
-    env: dict[str, str] | None = None,
+    paths: tuple[Path, ...], settings: RunSettings, *, prefix: str, env: dict[str, str] | None = None
 ) -> int:
-    from auditor.audit import audit, new_out_dir
+    from auditor.audit import audit, new_out_dir, parse_shard, select, shard
     from auditor.browser import find_browser
     from auditor.console import RunProgress, print_summary
+    from auditor.runner import RunOptions
     from auditor.scenario import load_all
 
-    load_all(paths, env=env, base_url=base_url)  # refuse bad scenarios before looking for a browser
-    browser = find_browser(browser_path)
-    progress = RunProgress()
-    outcome = audit(
-        paths,
-        browser=browser,
-        out_dir=out or new_out_dir(Path("reports"), prefix),
-        base_url=base_url,
-        tags=tags,
-        workers=workers,
-        headed=headed,
-        env=env,
-        on_start=progress.start,
-        on_result=progress.result,
+    # Bad scenarios and bad options stop the run before any browser starts.
+    scenarios = select(load_all(paths, env=env, base_url=settings.base_url), settings.tags)
+    if settings.shard:
+        index, count = parse_shard(settings.shard)
+        scenarios = shard(scenarios, index, count)
+    if settings.connect and settings.cdp:
+        raise AuditorError("--connect and --cdp are two ways to reach a remote browser: give one")
+    if settings.trace != "off" and not settings.trace_secrets:
+        with_secrets = [str(s.file) for s in scenarios if s.scenario.secrets]
+        if with_secrets:
+            raise AuditorError(
+                "a trace records every value typed, and these scenarios have secrets: "
+                + ", ".join(with_secrets),
+                tip="run without --trace, or add --trace-secrets to record them anyway "
+                "(the trace file will then hold the secret values)",
+            )
+    browser = (
+        None
+        if settings.cdp
+        else (find_browser(settings.browser_path) if not settings.connect or settings.browser_path else None)
     )
+    options = RunOptions(
+        browser=browser,
+        out_dir=settings.out or new_out_dir(Path("reports"), prefix),
+        workers=settings.workers,
+        headed=settings.headed,
+        retries=settings.retries,
+        trace=settings.trace,
+        video=settings.video,
+        connect=settings.connect,
+        cdp=settings.cdp,
+        allow_live_payments=settings.allow_live_payments,
+    )
+    progress = RunProgress()
+    progress.start(scenarios)
+    outcome = audit(scenarios, options, on_result=progress.result)
     print_summary(outcome.run, outcome.paths)
+    if outcome.interrupted:
+        click.echo(
+            "interrupted: the outputs above hold what finished; interrupted scenarios are marked", err=True
+        )
+        return 130
     return outcome.run.exit_status()
+
+
+ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
 
 
 @cli.command()
@@ -117,28 +159,55 @@ def _run_and_report(
 )
 @click.option("--headed", is_flag=True, help="Show the browser windows.")
 @click.option("--browser-path", envvar="AUDITOR_BROWSER_PATH", help=BROWSER_PATH_HELP)
-def run(
-    paths: tuple[Path, ...],
-    out: Path | None,
-    base_url: str | None,
-    tags: tuple[str, ...],
-    workers: int,
-    headed: bool,
-    browser_path: str | None,
-) -> None:
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=0,
+    show_default=True,
+    help="Run a failing scenario again up to N times; a later pass is reported as flaky.",
+)
+@click.option("--shard", help="Run one part of the scenarios: i/n (e.g. 2/4); join parts with `merge`.")
+@click.option(
+    "--connect", metavar="WS_ENDPOINT", help="Use a Playwright browser server (playwright run-server)."
+)
+@click.option("--cdp", metavar="URL", help="Use a Chromium started with --remote-debugging-port.")
+@click.option(
+    "--trace",
+    type=ARTEFACT_CHOICE,
+    default="off",
+    show_default=True,
+    help="Record a Playwright trace per scenario (open with `playwright show-trace`).",
+)
+@click.option("--video", type=ARTEFACT_CHOICE, default="off", show_default=True, help="Record a video.")
+@click.option(
+    "--trace-secrets", is_flag=True, help="Allow --trace on scenarios with secrets (they are recorded)."
+)
+@click.option(
+    "--allow-live-payments",
+    is_flag=True,
+    help="Do not stop at production payment endpoints or live Stripe keys.",
+)
+def run(paths: tuple[Path, ...], **options: object) -> None:
     """Run scenarios (files or folders of *.yaml) and write results.json, report.html and junit.xml."""
-    sys.exit(
-        _run_and_report(
-            paths,
-            out=out,
-            prefix="run",
-            base_url=base_url,
-            tags=tags,
-            workers=workers,
-            headed=headed,
-            browser_path=browser_path,
-        )
-    )
+    sys.exit(_run_and_report(paths, RunSettings(**options), prefix="run"))  # type: ignore[arg-type]
+
+
+@cli.command()
+@click.argument("dirs", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the merged results.json, report.html and junit.xml.",
+)
+def merge(dirs: tuple[Path, ...], out: Path) -> None:
+    """Join the outputs of several runs (e.g. shards) into one results.json, report and JUnit."""
+    from auditor.audit import merge as merge_runs
+    from auditor.console import print_summary
+
+    outcome = merge_runs(dirs, out)
+    print_summary(outcome.run, outcome.paths)
+    sys.exit(outcome.run.exit_status())
 
 
 @cli.command()
@@ -158,22 +227,15 @@ def demo(out: Path | None, workers: int, tags: tuple[str, ...], browser_path: st
 
     bundled = Path(__file__).resolve().parent.parent / "scenarios"
     if not bundled.is_dir():
-        raise AuditorError(f"the bundled scenarios are not at {bundled}",
-                           tip="run the demo from a checkout of checkout-auditor (make demo)")
+        raise AuditorError(
+            f"the bundled scenarios are not at {bundled}",
+            tip="run the demo from a checkout of checkout-auditor (make demo)",
+        )
     with Lab() as lab:
         click.echo(f"lab shop running at {lab.url('shop.test')}")
         env = {**os.environ, "SHOP_URL": lab.url("shop.test").rstrip("/")}
-        status = _run_and_report(
-            (bundled,),
-            out=out,
-            prefix="demo",
-            base_url=None,
-            tags=tags,
-            workers=workers,
-            headed=False,
-            browser_path=browser_path,
-            env=env,
-        )
+        settings = RunSettings(out=out, tags=tags, workers=workers, browser_path=browser_path)
+        status = _run_and_report((bundled,), settings, prefix="demo", env=env)
     # The demo shows failures on purpose: its exit status says the demo ran, not that the lab passed.
     sys.exit(0 if status in (0, 1) else status)
 

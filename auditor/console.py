@@ -73,6 +73,8 @@ class RunProgress:
     def result(self, result: ScenarioResult) -> None:
         self.finished += 1
         status = result.status.value
+        if result.flaky:
+            status = "warn"  # passed only on a retry: shown, never as a plain pass
         line = Text(f"[{self.finished}/{self.total}] ") + Text(
             f"{status.upper():5}", style=STATUS_STYLE[status]
         )
@@ -108,8 +110,13 @@ def print_summary(run: RunResult, paths: OutputPaths) -> None:
         detail = ", ".join(failed) or ("(warn: " + ", ".join(warned) + ")" if warned else "")
         if result.error:
             detail = (detail + "; " if detail else "") + result.error
+        label = (
+            Text("FLAKY", style="yellow")
+            if result.flaky
+            else Text(status.upper(), style=STATUS_STYLE[status])
+        )
         table.add_row(
-            Text(status.upper(), style=STATUS_STYLE[status]),
+            label,
             result.name,
             _return_words(result),
             detail,
@@ -117,6 +124,9 @@ def print_summary(run: RunResult, paths: OutputPaths) -> None:
         )
     out_console.print(table)
     counts = run.counts()
+    flaky = sum(1 for s in run.scenarios if s.flaky)
+    if flaky:
+        out_console.print(Text(f"{flaky} flaky: failed first, passed on a retry", style="yellow"))
     out_console.print(
         Text(f"{counts['pass']} passed", style="green")
         + Text(", ")

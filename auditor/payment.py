@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from auditor.observation import Navigation, NavigationCause, PaymentObservation, StepRecord
 from auditor.observe import host_matches, host_of
 from auditor.scenario_model import PayArgs
-from auditor.steps import ScenarioTimeout, StepContext, StepFailed, find, run_step
+from auditor.steps import Interrupted, ScenarioTimeout, StepContext, StepFailed, find, run_step
 
 # The longest a condition goes unchecked while we wait for events of other pages (a popup closing).
 _RECHECK_MS = 100
@@ -28,10 +29,13 @@ class PayOutcome:
     returned_page: Page | None  # the shop page the customer came back to, loaded
 
 
-def wait_until(page: Page, condition: Callable[[], bool], timeout_ms: int) -> bool:
+def wait_until(page: Page, condition: Callable[[], bool], timeout_ms: int,
+               stop: threading.Event | None = None) -> bool:
     """Wait for a condition, waking on every navigation of the page; False when the deadline passes."""
     deadline = time.monotonic() + timeout_ms / 1000
     while not condition():
+        if stop is not None and stop.is_set():
+            raise Interrupted()
         remaining = int((deadline - time.monotonic()) * 1000)
         if remaining <= 0:
             return False
@@ -130,7 +134,7 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
         except PlaywrightTimeout:
             pass
     else:
-        wait_until(wait_page, lambda: reached() is not None, ctx.timeout(ctx.navigation_timeout))
+        wait_until(wait_page, lambda: reached() is not None, ctx.timeout(ctx.navigation_timeout), ctx.stop)
     via = reached()
     if via is None:
         obs.update(
@@ -176,7 +180,7 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
 
     ret = args.return_
     returned = "none"
-    came_back = wait_until(page, lambda: back() is not None, ctx.timeout(ret.timeout))
+    came_back = wait_until(page, lambda: back() is not None, ctx.timeout(ret.timeout), ctx.stop)
     if came_back:
         returned = "automatic"
     elif ret.click is not None:
@@ -207,7 +211,7 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
                     ended_ms=rec.now(),
                 )
             )
-            if wait_until(page, lambda: back() is not None, ctx.timeout(ctx.navigation_timeout)):
+            if wait_until(page, lambda: back() is not None, ctx.timeout(ctx.navigation_timeout), ctx.stop):
                 returned = "manual"
     nav = back()
     obs["returned"] = returned

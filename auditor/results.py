@@ -110,6 +110,8 @@ class ScenarioResult(Model):
     console_errors: list[ConsoleError] = Field(default_factory=list)
     screenshots: list[Screenshot] = Field(default_factory=list)
     undeclared_hosts: list[str] = Field(default_factory=list)
+    shop_hosts: list[str] = Field(default_factory=list)
+    artefacts: dict[str, str] = Field(default_factory=dict)  # "trace" / "video" → file in the output folder
 
 
 class RunResult(Model):
@@ -119,6 +121,7 @@ class RunResult(Model):
     started: str
     finished: str
     scenarios: list[ScenarioResult] = Field(default_factory=list)
+    interrupted: bool = False  # stopped by Ctrl-C: some scenarios are marked interrupted or not run
 
     def counts(self) -> dict[str, int]:
         """Scenarios per status."""

@@ -6,6 +6,7 @@ on plain data.
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -24,24 +25,41 @@ from auditor.browser import BrowserChoice, launch_args
 from auditor.checks import Expectations, run_checks, scenario_status
 from auditor.connectif.tag import read_tag
 from auditor.connectif.tracking import sent_purchases, with_id
+from auditor.guardrails import FIND_LIVE_KEY_JS, live_payment_reason, redact_key
 from auditor.masking import mask_result
 from auditor.observation import CookieRecord, Observation, PageSnapshot, PaymentObservation, StepRecord
-from auditor.observe import Recorder, host_of, read_tags
+from auditor.observe import Recorder, host_matches, host_of, read_tags
 from auditor.payment import run_pay, wait_until
 from auditor.results import ConnectifRequest, PaymentResult, ScenarioResult, ScenarioStatus, Screenshot
 from auditor.scenario import LoadedScenario
 from auditor.scenario_model import PayStep, Scenario
-from auditor.steps import ScenarioTimeout, StepContext, StepFailed, Values, run_step, take_screenshot
+from auditor.steps import (
+    Interrupted,
+    ScenarioTimeout,
+    StepContext,
+    StepFailed,
+    Values,
+    run_step,
+    take_screenshot,
+)
+
+ARTEFACT_MODES = ("off", "on", "retain-on-failure")
 
 
 @dataclass(frozen=True, kw_only=True)
 class RunOptions:
-    """How to run: browser, workers, where artefacts go."""
+    """How to run: browser, workers, retries, artefacts, guardrails."""
 
-    browser: BrowserChoice
+    browser: BrowserChoice | None  # None with a remote browser (connect / cdp)
     out_dir: Path
     workers: int = 1
     headed: bool = False
+    retries: int = 0
+    trace: str = "off"  # off | on | retain-on-failure
+    video: str = "off"
+    connect: str | None = None  # a Playwright browser server's ws:// endpoint
+    cdp: str | None = None  # a Chromium started with --remote-debugging-port
+    allow_live_payments: bool = False
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
 
@@ -101,12 +119,22 @@ def _resolve_expectations(scenario: Scenario, values: Values) -> Expectations:
 class _ScenarioRun:
     """The state of one scenario while it runs."""
 
-    def __init__(self, loaded: LoadedScenario, browser: Browser, playwright: Playwright, options: RunOptions):
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        browser: Browser,
+        playwright: Playwright,
+        options: RunOptions,
+        stop: threading.Event,
+        attempt: int = 1,
+    ):
         self.loaded = loaded
         self.scenario = loaded.scenario
         self.browser = browser
         self.playwright = playwright
         self.options = options
+        self.stop = stop
+        self.attempt = attempt
         self.started_wall = datetime.now(UTC)
         self.started = time.monotonic()
         self.deadline = self.started + self.scenario.timeouts.scenario / 1000
@@ -128,6 +156,10 @@ class _ScenarioRun:
         self.error_step: str | None = None
         self.confirmation: dict[str, Any] = {}
         self.shop_hosts = {host_of(self.scenario.base_url or "")}
+        self.live_blocked: list[str] = []
+        suffix = "" if attempt == 1 else f"-attempt{attempt}"
+        self.artefact_dir = f"artefacts/{loaded.id}{suffix}"
+        self.artefacts: dict[str, str] = {}
 
     def context(self) -> StepContext:
         t = self.scenario.timeouts
@@ -139,20 +171,31 @@ class _ScenarioRun:
             deadline=self.deadline,
             base_url=self.scenario.base_url or "",
             artefacts=self.options.out_dir,
-            screenshot_prefix=f"artefacts/{self.loaded.id}",
+            screenshot_prefix=self.artefact_dir,
+            stop=self.stop,
             on_screenshot=lambda name, file, step, failure: self.screenshots.append(
                 Screenshot(name=name, file=file, step=step, at_failure=failure)
             ),
         )
+
+    def _timeout_message(self, where: str) -> str:
+        return f"the scenario passed its timeout of {self.scenario.timeouts.scenario / 1000:g}s{where}"
 
     def run(self) -> ScenarioResult:
         ctx = self.context()
         context: BrowserContext | None = None
         page: Page | None = None
         try:
-            context = self.browser.new_context(**_context_options(self.scenario, self.playwright))
+            options = _context_options(self.scenario, self.playwright)
+            if self.options.video != "off":
+                options["record_video_dir"] = str(self.options.out_dir / self.artefact_dir / "video")
+            context = self.browser.new_context(**options)
             context.set_default_timeout(self.scenario.timeouts.step)
             context.set_default_navigation_timeout(self.scenario.timeouts.navigation)
+            if self.options.trace != "off":
+                context.tracing.start(screenshots=True, snapshots=True, sources=False)
+            if not self.options.allow_live_payments:
+                context.route(lambda url: live_payment_reason(url) is not None, self._block_live)
             self.recorder.attach_context(context)
             page = context.new_page()
             self.recorder.attach_page(page, "main")
@@ -164,9 +207,11 @@ class _ScenarioRun:
             if self.confirmation and self.error is None:
                 self._watch_tracking(page, ctx)
         except ScenarioTimeout:
-            self.error = self.error or (
-                f"the scenario passed its timeout of {self.scenario.timeouts.scenario / 1000:g}s"
-            )
+            self.error = self.error or self._timeout_message("")
+        except Interrupted:
+            self.error = self.error or "interrupted: the run was stopped (Ctrl-C) while this scenario ran"
+        except StepFailed as exc:
+            self.error = self.error or str(exc)
         except PlaywrightError as exc:
             self.error = self.error or f"the browser failed: {str(exc).strip().splitlines()[0][:300]}"
         finally:
@@ -174,53 +219,93 @@ class _ScenarioRun:
                 take_screenshot(page, ctx, "failure", step=self.error_step, at_failure=True)
             cookies = self._cookies(context)
             if context is not None:
-                try:
-                    context.close()
-                except PlaywrightError:
-                    pass  # the browser is already gone; what we recorded stays
+                self._close(context, page)
         return self._result(cookies)
+
+    def _close(self, context: BrowserContext, page: Page | None) -> None:
+        """Close the context, keeping the trace and video as the options say."""
+        trace_path = self.options.out_dir / self.artefact_dir / "trace.zip"
+        try:
+            if self.options.trace != "off":
+                context.tracing.stop(path=str(trace_path))
+                self.artefacts["trace"] = f"{self.artefact_dir}/trace.zip"
+            video = page.video if page is not None and self.options.video != "off" else None
+            context.close()
+            if video is not None:
+                path = Path(video.path())
+                final = path.with_name("video.webm")
+                path.replace(final)
+                self.artefacts["video"] = final.relative_to(self.options.out_dir).as_posix()
+        except (PlaywrightError, OSError):
+            pass  # the browser is already gone; what we recorded stays, artefacts are best-effort
+
+    def _block_live(self, route: Route) -> None:
+        reason = live_payment_reason(route.request.url) or "a production payment endpoint"
+        self.live_blocked.append(f"{route.request.url} ({reason})")
+        route.abort("blockedbyclient")
+
+    def _guard(self, page: Page) -> None:
+        """Stop the scenario at a production payment endpoint or a live Stripe key."""
+        if self.options.allow_live_payments:
+            return
+        if self.live_blocked:
+            raise StepFailed(
+                "stopped before a real payment: the browser was about to reach "
+                f"{self.live_blocked[0]}; audit a sandbox, or pass --allow-live-payments"
+            )
+        try:
+            key = page.evaluate(FIND_LIVE_KEY_JS)
+        except PlaywrightError:
+            return
+        if key:
+            raise StepFailed(
+                f"stopped before a real payment: the page {page.url} carries a Stripe live key "
+                f"({redact_key(str(key))}); audit with test keys, or pass --allow-live-payments"
+            )
 
     def _steps(self, page: Page, ctx: StepContext) -> None:
         for i, step in enumerate(self.scenario.steps):
             index = str(i)
-            if time.monotonic() >= self.deadline:
-                self.error = (
-                    f"the scenario passed its timeout of {self.scenario.timeouts.scenario / 1000:g}s "
-                    f"before step {index} ({step.action})"
-                )
-                self.error_step = index
-                return
             try:
+                if self.stop.is_set():
+                    raise Interrupted()
+                if time.monotonic() >= self.deadline:
+                    raise ScenarioTimeout()
                 if isinstance(step, PayStep):
                     if host_of(page.url):
                         self.shop_hosts.update(n.host for n in self.recorder.navigations_of("main"))
+                    self._guard(page)
                     outcome = run_pay(page, step.args, index, ctx, self.shop_hosts)
                     self.steps.extend(outcome.steps)
                     self.payment = outcome.observation
+                    self._guard(page)
                     if outcome.returned_page is None:
                         return  # the customer never came back: the rest of the scenario cannot happen
                     self._snapshot_confirmation(outcome.returned_page, ctx)
                 else:
                     self.steps.append(run_step(page, step, index, ctx))
+                    self._guard(page)
             except StepFailed as exc:
                 self.error = f"step {index} ({step.action}) failed: {exc}"
                 self.error_step = index
+                now = self.recorder.now()
                 self.steps.append(
                     StepRecord(
                         index=index,
                         action=step.action,
                         status="failed",
-                        started_ms=self.recorder.now(),
-                        ended_ms=self.recorder.now(),
+                        started_ms=now,
+                        ended_ms=now,
                         message=str(exc),
                     )
                 )
                 return
             except ScenarioTimeout:
-                self.error = (
-                    f"the scenario passed its timeout of {self.scenario.timeouts.scenario / 1000:g}s "
-                    f"during step {index} ({step.action})"
-                )
+                self.error = self._timeout_message(f" during step {index} ({step.action})")
+                self.error_step = index
+                return
+            except Interrupted:
+                self.error = f"interrupted: the run was stopped (Ctrl-C) during step {index} ({step.action})"
                 self.error_step = index
                 return
 
@@ -345,11 +430,32 @@ class _ScenarioRun:
             tag_first_seen_ms=conf.get("tag_seen_ms"),
         )
 
+    def _undeclared_hosts(self) -> list[str]:
+        """Hosts the browser went to (pages, popups, iframes) that the scenario never named."""
+        declared = [
+            host_of(self.scenario.base_url or ""),
+            *self.scenario.hosts,
+            *self.scenario.allow_hosts,
+            "cdn.connectif.cloud",
+            "*.connectif.cloud",
+        ]
+        for pay in self.scenario.pay_steps():
+            declared.extend(pay.hosts)
+        for pattern in self.scenario.connectif.hosts:
+            declared.append(pattern.split(":", 1)[-1].split("/", 1)[0])
+        seen = [n.host for n in self.recorder.navigations] + [f.host for f in self.recorder.frames]
+        return sorted({h for h in seen if h and not host_matches(h, declared)})
+
     def _result(self, cookies: list[CookieRecord]) -> ScenarioResult:
-        obs = self.observation(cookies)
+        obs = self.observation(cookies).model_copy(update={"undeclared_hosts": self._undeclared_hosts()})
         expectations = _resolve_expectations(self.scenario, self.values)
         checks = run_checks(obs, expectations)
-        return build_result(self.loaded, obs, checks, self.screenshots, self.values.secret_values)
+        result = build_result(self.loaded, obs, checks, self.screenshots, self.values.secret_values)
+        passed = result.status is ScenarioStatus.PASS
+        for kind, mode in (("trace", self.options.trace), ("video", self.options.video)):
+            if kind in self.artefacts and mode == "retain-on-failure" and passed:
+                (self.options.out_dir / self.artefacts.pop(kind)).unlink(missing_ok=True)
+        return result.model_copy(update={"artefacts": dict(self.artefacts), "attempts": self.attempt})
 
 
 def build_result(
@@ -397,6 +503,7 @@ def build_result(
         console_errors=obs.console_errors,
         screenshots=screenshots,
         undeclared_hosts=obs.undeclared_hosts,
+        shop_hosts=obs.shop_hosts,
     )
     return mask_result(result, secret_values)
 
@@ -439,7 +546,7 @@ class _Worker(threading.Thread):
 
     def __init__(
         self,
-        jobs: queue.Queue[LoadedScenario | None],
+        jobs: queue.Queue[LoadedScenario],
         done: Callable[[ScenarioResult], None],
         options: RunOptions,
         stop: threading.Event,
@@ -456,41 +563,89 @@ class _Worker(threading.Thread):
         browsers: dict[tuple[tuple[str, str], ...], Browser],
         hosts: Mapping[str, str],
     ) -> Browser:
-        key = tuple(sorted(hosts.items()))
+        # A remote browser is started by someone else: one per worker, whatever the host mapping.
+        key = () if self.options.cdp or self.options.connect else tuple(sorted(hosts.items()))
         browser = browsers.get(key)
         if browser is not None and browser.is_connected():
             return browser
-        browser = playwright.chromium.launch(
-            executable_path=self.options.browser.executable,
-            headless=not self.options.headed,
-            args=launch_args(hosts),
-        )
+        if self.options.cdp:
+            browser = playwright.chromium.connect_over_cdp(self.options.cdp, timeout=30_000)
+        elif self.options.connect:
+            # A Playwright browser server launches the browser with the options the client sends.
+            launch: dict[str, Any] = {"args": launch_args(hosts), "headless": not self.options.headed}
+            if self.options.browser is not None and self.options.browser.executable:
+                launch["executablePath"] = self.options.browser.executable
+            browser = playwright.chromium.connect(
+                self.options.connect,
+                timeout=30_000,
+                headers={"x-playwright-launch-options": json.dumps(launch)},
+            )
+        else:
+            browser = playwright.chromium.launch(
+                executable_path=self.options.browser.executable if self.options.browser else None,
+                headless=not self.options.headed,
+                args=launch_args(hosts),
+            )
         browsers[key] = browser
         return browser
 
+    def _attempts(
+        self,
+        playwright: Playwright,
+        browsers: dict[tuple[tuple[str, str], ...], Browser],
+        loaded: LoadedScenario,
+    ) -> ScenarioResult:
+        """Run a scenario, retrying a failure up to `retries` times; a late pass is flaky, not a pass."""
+        result: ScenarioResult | None = None
+        first_failure: ScenarioResult | None = None
+        for attempt in range(1, self.options.retries + 2):
+            try:
+                browser = self._browser(playwright, browsers, loaded.scenario.hosts)
+                result = _ScenarioRun(loaded, browser, playwright, self.options, self.stop, attempt).run()
+            except PlaywrightError as exc:
+                first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+                result = error_result(loaded, f"the browser could not be started or reached: {first}")
+            if result.status is ScenarioStatus.PASS or self.stop.is_set():
+                break
+            first_failure = first_failure or result
+        assert result is not None
+        if first_failure is not None and result.status is ScenarioStatus.PASS:
+            result = result.model_copy(
+                update={
+                    "flaky": True,
+                    "attempts": result.attempts,
+                    "first_attempt": {
+                        "status": first_failure.status.value,
+                        "error": first_failure.error,
+                        "failed_checks": [c.id for c in first_failure.checks if c.status.value == "fail"],
+                    },
+                }
+            )
+        return result
+
     def run(self) -> None:
         browsers: dict[tuple[tuple[str, str], ...], Browser] = {}
-        with sync_playwright() as playwright:
-            try:
-                while not self.stop.is_set():
-                    try:
-                        loaded = self.jobs.get_nowait()
-                    except queue.Empty:
-                        return
-                    if loaded is None:
-                        return
-                    try:
-                        browser = self._browser(playwright, browsers, loaded.scenario.hosts)
-                        result = _ScenarioRun(loaded, browser, playwright, self.options).run()
-                    except Exception as exc:  # a crash in one scenario must not lose the others
-                        result = error_result(loaded, f"the auditor crashed: {type(exc).__name__}: {exc}")
-                    self.done(result)
-            finally:
-                for browser in browsers.values():
-                    try:
-                        browser.close()
-                    except PlaywrightError:
-                        pass
+        try:
+            with sync_playwright() as playwright:
+                try:
+                    while not self.stop.is_set():
+                        try:
+                            loaded = self.jobs.get_nowait()
+                        except queue.Empty:
+                            return
+                        try:
+                            result = self._attempts(playwright, browsers, loaded)
+                        except Exception as exc:  # a crash in one scenario must not lose the others
+                            result = error_result(loaded, f"the auditor crashed: {type(exc).__name__}: {exc}")
+                        self.done(result)
+                finally:
+                    for browser in browsers.values():
+                        try:
+                            browser.close()
+                        except PlaywrightError:
+                            pass
+        except Exception:  # Playwright's driver itself failed to start: the scenarios report it
+            return
 
 
 def run_scenarios(
@@ -499,8 +654,12 @@ def run_scenarios(
     on_result: Callable[[ScenarioResult], None] | None = None,
     stop: threading.Event | None = None,
 ) -> list[ScenarioResult]:
-    """Run every scenario on `options.workers` workers; results come back in the scenarios' order."""
-    jobs: queue.Queue[LoadedScenario | None] = queue.Queue()
+    """Run every scenario on `options.workers` workers; results come back in the scenarios' order.
+
+    Ctrl-C sets `stop`: running scenarios end at their next step or wait, marked interrupted, the
+    browsers are closed, and the scenarios that never started are reported as not run.
+    """
+    jobs: queue.Queue[LoadedScenario] = queue.Queue()
     for loaded in scenarios:
         jobs.put(loaded)
     results: dict[str, ScenarioResult] = {}
@@ -520,8 +679,13 @@ def run_scenarios(
         worker.start()
     for worker in workers:
         while worker.is_alive():
-            worker.join(timeout=0.5)  # short joins keep the main thread responsive to Ctrl-C
-    return [results.get(s.id) or error_result(s, "the scenario was not run (interrupted)") for s in scenarios]
+            try:
+                worker.join(timeout=0.5)  # short joins keep the main thread responsive to Ctrl-C
+            except KeyboardInterrupt:
+                stop.set()
+    not_run = "not run: the run was interrupted (Ctrl-C) before this scenario started"
+    missing = "not run: its worker stopped before reaching it (see the other scenarios' errors)"
+    return [results.get(s.id) or error_result(s, not_run if stop.is_set() else missing) for s in scenarios]
 
 
-__all__ = ["RunOptions", "build_result", "run_scenarios", "wait_until"]
+__all__ = ["ARTEFACT_MODES", "RunOptions", "build_result", "run_scenarios", "wait_until"]

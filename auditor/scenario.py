@@ -362,7 +362,12 @@ def find_scenario_files(paths: typing.Iterable[Path]) -> list[Path]:
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+            found.extend(
+                sorted(
+                    (p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()),
+                    key=Path.as_posix,
+                )
+            )
         elif path.is_file():
             found.append(path)
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets as random_source
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ class StepFailed(Exception):
 
 class ScenarioTimeout(Exception):
     """The scenario's own deadline passed."""
+
+
+class Interrupted(Exception):
+    """The run was stopped (Ctrl-C): the scenario ends at the next step boundary or wait."""
 
 
 @dataclass
@@ -98,10 +103,13 @@ class StepContext:
     artefacts: Path
     screenshot_prefix: str
     masks: list[Locator] = field(default_factory=list)  # inputs filled with secrets, hidden in screenshots
+    stop: threading.Event = field(default_factory=threading.Event)
     on_screenshot: Callable[[str, str, str | None, bool], None] | None = None
 
     def timeout(self, own: int | None, default: int | None = None) -> int:
         """A Playwright timeout that never outlives the scenario."""
+        if self.stop.is_set():
+            raise Interrupted()
         remaining = int((self.deadline - time.monotonic()) * 1000)
         if remaining <= 0:
             raise ScenarioTimeout()
@@ -316,7 +324,7 @@ def take_screenshot(
             timeout=min(10_000, ctx.timeout(None)),
             animations="disabled",
         )
-    except (PlaywrightError, OSError, ScenarioTimeout):
+    except (PlaywrightError, OSError, ScenarioTimeout, Interrupted):
         return None
     if ctx.on_screenshot:
         ctx.on_screenshot(name, relative, step, at_failure)

@@ -13,6 +13,8 @@ import pytest
 from auditor.audit import audit
 from auditor.browser import find_browser
 from auditor.results import RunResult
+from auditor.runner import RunOptions
+from auditor.scenario import load_all
 from tests.engine.miniserver import HOSTS, mini_shop
 
 pytestmark = pytest.mark.browser
@@ -59,8 +61,9 @@ def write(tmp_path: Path, base: str, name: str, query: str, return_timeout: str 
     return path
 
 
-def run(paths: list[Path], out: Path) -> RunResult:
-    return audit(paths, browser=find_browser(), out_dir=out).run
+def run(paths: list[Path], out: Path, **options: object) -> RunResult:
+    scenarios = load_all(paths)
+    return audit(scenarios, RunOptions(browser=find_browser(), out_dir=out, **options)).run  # type: ignore[arg-type]
 
 
 def checks(result: object) -> dict[str, str]:
