@@ -62,7 +62,8 @@ class Connectif:
     def events(self) -> list[dict[str, Any]]:
         """Every request received, oldest first, as plain data."""
         with self._lock:
-            return json.loads(json.dumps(self._log))  # a deep copy the caller may keep
+            copy: list[dict[str, Any]] = json.loads(json.dumps(self._log))  # a deep copy the caller may keep
+            return copy
 
     def wait_for(
         self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float

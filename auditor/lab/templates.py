@@ -28,7 +28,7 @@ def environment() -> Environment:
     )
 
 
-def render(name: str, status: int = 200, **context: Any) -> Response:
+def render(name: str, status: int = 200, /, **context: Any) -> Response:
     """Render a template from static/ into an HTML response."""
     return html(environment().get_template(name).render(**context), status)
 

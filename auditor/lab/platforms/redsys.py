@@ -103,7 +103,7 @@ def handle(lab: Lab, req: Request) -> Response:
         if payment.status == "open":  # a second click must not change the verdict
             lab.store.settle(payment, platforms.settle_status(payment))
         ok = payment.status == "paid"
-        params, signature = _encode(
+        blob, signature = _encode(
             {
                 "Ds_Order": payment.id,
                 "Ds_Amount": str(int(payment.amount * 100)),
@@ -118,7 +118,7 @@ def handle(lab: Lab, req: Request) -> Response:
             action=payment.success_url if ok else payment.failure_url,
             fields=[
                 ("Ds_SignatureVersion", "HMAC_SHA256_V1"),
-                ("Ds_MerchantParameters", params),
+                ("Ds_MerchantParameters", blob),
                 ("Ds_Signature", signature),
             ],
         )
