@@ -20,7 +20,7 @@ LIVE_PAYMENT_HOSTS = {
     "checkoutshopper-live.adyen.com": "Adyen's live checkout (test: checkoutshopper-test.adyen.com)",
 }
 # A Stripe Checkout session created with live keys carries cs_live_ in its URL.
-LIVE_URL_MARKERS = (re.compile(r"/cs_live_[A-Za-z0-9]"), )
+LIVE_URL_MARKERS = (re.compile(r"/cs_live_[A-Za-z0-9]"),)
 LIVE_KEY = re.compile(r"pk_live_[A-Za-z0-9]{8,}")
 # Finds a live publishable key in the page's HTML or in its inline scripts and data attributes.
 FIND_LIVE_KEY_JS = r"""

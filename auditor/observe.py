@@ -82,11 +82,12 @@ TAG_WATCH_INIT = """
 
 
 def host_of(url: str) -> str:
-    """The host name of a URL, lower case, without port."""
+    """The host name of an http(s) URL, lower case, without port ("" for chrome-error:, about: …)."""
     try:
-        return (urlsplit(url).hostname or "").lower()
+        parts = urlsplit(url)
     except ValueError:
         return ""
+    return (parts.hostname or "").lower() if parts.scheme in ("http", "https") else ""
 
 
 def host_matches(host: str, patterns: tuple[str, ...] | list[str]) -> bool:
@@ -112,6 +113,7 @@ class _DocRequest:
     cookies_sent: list[str] = field(default_factory=list)
     cookies_blocked: dict[str, list[str]] = field(default_factory=dict)
     status: int | None = None
+    failure: str | None = None  # Chromium's error text when the request failed (refused, reset…)
 
 
 class Recorder:
@@ -224,6 +226,11 @@ class Recorder:
             if chain is not None:
                 chain.status = event.get("response", {}).get("status")
 
+        def failed(event: dict[str, Any]) -> None:
+            chain = self.documents.get(event.get("requestId", ""))
+            if chain is not None:
+                chain.failure = event.get("errorText") or "failed"
+
         def navigated(event: dict[str, Any]) -> None:
             frame = event.get("frame", {})
             if frame.get("parentId"):
@@ -254,6 +261,7 @@ class Recorder:
         session.on("Network.requestWillBeSent", will_be_sent)
         session.on("Network.requestWillBeSentExtraInfo", extra_info)
         session.on("Network.responseReceived", response)
+        session.on("Network.loadingFailed", failed)
         session.on("Page.frameNavigated", navigated)
         try:
             session.send("Page.enable")
@@ -355,6 +363,14 @@ class Recorder:
         """Committed top-level navigations of the main page or of popups, in order."""
         with self.lock:
             return [n for n in self.navigations if n.page == role]
+
+    def unanswered_documents(self, hosts: tuple[str, ...]) -> list[str]:
+        """Page requests to these hosts that got no response: refused, reset, or never answered."""
+        return [
+            c.urls[-1]
+            for c in self.documents.values()
+            if c.status is None and host_matches(host_of(c.urls[-1]), hosts)
+        ]
 
     def first_response_from(self, hosts: tuple[str, ...]) -> int | None:
         """When the first response from one of these hosts arrived."""

@@ -20,6 +20,15 @@ from auditor.steps import Interrupted, ScenarioTimeout, StepContext, StepFailed,
 _RECHECK_MS = 100
 
 
+class PayStepFailed(StepFailed):
+    """A step on the payment platform failed; what was seen of the payment so far is kept."""
+
+    def __init__(self, message: str, observation: PaymentObservation, steps: list[StepRecord]):
+        super().__init__(message)
+        self.observation = observation
+        self.steps = steps
+
+
 @dataclass
 class PayOutcome:
     """What the runner needs after a pay step."""
@@ -29,8 +38,9 @@ class PayOutcome:
     returned_page: Page | None  # the shop page the customer came back to, loaded
 
 
-def wait_until(page: Page, condition: Callable[[], bool], timeout_ms: int,
-               stop: threading.Event | None = None) -> bool:
+def wait_until(
+    page: Page, condition: Callable[[], bool], timeout_ms: int, stop: threading.Event | None = None
+) -> bool:
     """Wait for a condition, waking on every navigation of the page; False when the deadline passes."""
     deadline = time.monotonic() + timeout_ms / 1000
     while not condition():
@@ -94,7 +104,10 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
             else:
                 element.click(timeout=ctx.timeout(submit.timeout))
         except PlaywrightTimeout:
-            raise StepFailed(f"clicking {selector!r} opened no payment window") from None
+            if args.popup:
+                raise StepFailed(f"clicking {selector!r} opened no payment window") from None
+            # The click may be waiting on a platform that does not answer: whether the platform
+            # was reached is decided below, from what the browser did.
         finally:
             rec.user_action = False
         steps.append(
@@ -137,9 +150,9 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
         wait_until(wait_page, lambda: reached() is not None, ctx.timeout(ctx.navigation_timeout), ctx.stop)
     via = reached()
     if via is None:
-        obs.update(
-            reached=False, note=f"the browser never reached {', '.join(hosts)}; it stayed on {page.url}"
-        )
+        pending = rec.unanswered_documents(hosts)
+        why = f"the request to {pending[0]} got no answer" if pending else f"it stayed on {page.url}"
+        obs.update(reached=False, note=f"the browser never reached {', '.join(hosts)}: {why}")
         return PayOutcome(
             observation=PaymentObservation(**obs),
             steps=steps,
@@ -164,10 +177,11 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
     for i, step in enumerate(args.steps):
         try:
             steps.append(run_step(target, step, f"{index}.{i}", ctx))
-        except StepFailed:
+        except StepFailed as exc:
             if popup is not None and popup.is_closed():
                 break  # approving in a popup closes it: that is how such platforms finish
-            raise
+            obs["first_platform_response_ms"] = rec.first_response_from(hosts)
+            raise PayStepFailed(str(exc), PaymentObservation(**obs), steps) from None
     last_step_ended = rec.now()
     obs["last_step_ended_ms"] = last_step_ended
 

@@ -29,7 +29,7 @@ from auditor.guardrails import FIND_LIVE_KEY_JS, live_payment_reason, redact_key
 from auditor.masking import mask_result
 from auditor.observation import CookieRecord, Observation, PageSnapshot, PaymentObservation, StepRecord
 from auditor.observe import Recorder, host_matches, host_of, read_tags
-from auditor.payment import run_pay, wait_until
+from auditor.payment import PayStepFailed, run_pay, wait_until
 from auditor.results import ConnectifRequest, PaymentResult, ScenarioResult, ScenarioStatus, Screenshot
 from auditor.scenario import LoadedScenario
 from auditor.scenario_model import PayStep, Scenario
@@ -263,6 +263,14 @@ class _ScenarioRun:
                 f"({redact_key(str(key))}); audit with test keys, or pass --allow-live-payments"
             )
 
+    def _page_trouble(self) -> str:
+        """Why the current page may lack what a step looked for: it answered with an HTTP error."""
+        navs = self.recorder.navigations
+        last = navs[-1] if navs else None
+        if last is not None and last.status is not None and last.status >= 400:
+            return f" (the page {last.url} answered HTTP {last.status})"
+        return ""
+
     def _steps(self, page: Page, ctx: StepContext) -> None:
         for i, step in enumerate(self.scenario.steps):
             index = str(i)
@@ -286,7 +294,10 @@ class _ScenarioRun:
                     self.steps.append(run_step(page, step, index, ctx))
                     self._guard(page)
             except StepFailed as exc:
-                self.error = f"step {index} ({step.action}) failed: {exc}"
+                if isinstance(exc, PayStepFailed):
+                    self.payment = exc.observation
+                    self.steps.extend(exc.steps)
+                self.error = f"step {index} ({step.action}) failed: {exc}{self._page_trouble()}"
                 self.error_step = index
                 now = self.recorder.now()
                 self.steps.append(

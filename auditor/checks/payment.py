@@ -28,6 +28,7 @@ def _payment_evidence(payment: PaymentObservation) -> dict[str, Any]:
         "reached_via": payment.reached_via,
         "reached_url": payment.reached_url,
         "first_platform_response_ms": payment.first_platform_response_ms,
+        "note": payment.note,
     }
 
 

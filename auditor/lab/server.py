@@ -120,6 +120,8 @@ class Lab:
         self._closed: socket.socket | None = None
         self._stopping = threading.Event()
         self.errors: list[str] = []  # tracebacks of lab bugs (each answered 500)
+        self._pages: dict[str, str] = {}
+        self._pages_lock = threading.Lock()
 
     def _bind(self, handler: Callable[[Lab, Request], Response]) -> Callable[[Request], Response]:
         return lambda request: handler(self, request)
@@ -203,6 +205,22 @@ class Lab:
     def events(self) -> list[dict[str, Any]]:
         """Every request the Connectif stand-ins received (script and tracking), oldest first."""
         return self.connectif.events()
+
+    def add_page(self, html_text: str) -> str:
+        """Serve a test page from the shop's origin; returns its URL.
+
+        Pages must come from the lab itself: Chromium blocks a page whose address it does not
+        know (one fulfilled by a Playwright route) from loading the loopback CDN script.
+        """
+        with self._pages_lock:
+            key = str(len(self._pages) + 1)
+            self._pages[key] = html_text
+        return self.url(SHOP_HOST, f"/__lab/page/{key}")
+
+    def page_html(self, key: str) -> str | None:
+        """A page stored by add_page()."""
+        with self._pages_lock:
+            return self._pages.get(key)
 
     def wait_for_events(
         self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 5.0

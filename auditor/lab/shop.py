@@ -152,6 +152,10 @@ class Shop:
     def _lab_endpoint(self, req: Request) -> Response:
         if req.path == "/__lab/orders" and req.method == "GET":
             return json_response(self.lab.orders())
+        if req.path.startswith("/__lab/page/") and req.method == "GET":
+            page = self.lab.page_html(req.path.removeprefix("/__lab/page/"))
+            if page is not None:
+                return Response(200, page.encode(), [("Content-Type", "text/html; charset=utf-8")])
         if req.path == "/__lab/reset" and req.method == "POST":
             self.lab.reset()
             return json_response({"reset": True})

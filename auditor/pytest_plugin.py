@@ -1,0 +1,656 @@
+"""A pytest plugin: `pytest scenarios/` runs each scenario file as a test, through the auditor's engine.
+
+Which YAML files become tests: a `*.yaml` / `*.yml` file is collected when pytest was pointed at it, or
+at a folder that holds it (paths on the command line, or the `testpaths` setting when there are none),
+and it is a scenario: a file named directly always is; inside a folder, a file is when it has a top-level
+`steps:` key or the scenario schema's `yaml-language-server` comment. A bare `pytest` that falls back to
+the current folder collects no YAML, so installing checkout-auditor never changes another test suite.
+
+A scenario runs while its test is set up (the auditor could not finish it: an error) and is judged in
+the call (a failed check: a failure). One browser per pytest process serves every scenario it runs; with
+`--output DIR` the process that reports (the only one, or xdist's controller) writes results.json,
+report.html and junit.xml for all of them when the session ends.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib.util
+import json
+import os
+import queue
+import re
+import threading
+import warnings
+from collections.abc import Generator, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from auditor.browser import BrowserChoice, find_browser, launch_args
+from auditor.errors import AuditorError, InputError
+from auditor.results import RunResult, ScenarioResult, ScenarioStatus, Status
+from auditor.scenario import LoadedScenario, load_scenario
+
+if TYPE_CHECKING:
+    from typing_extensions import override
+else:
+
+    def override(method: Any) -> Any:
+        return method
+
+
+PLUGIN_NAME = "checkout_auditor"
+RESULT_ATTR = "checkout_auditor_result"  # the attribute that carries a result on a test report
+EVIDENCE_LIMIT = 2000  # characters of one check's evidence in a failure message
+END_SCREENSHOT = "end-of-scenario"  # the name of the --screenshot picture
+
+# pytest-playwright defines these options with the same meaning. When it is installed it registers them,
+# and registering them again would stop pytest with a conflict, so this plugin reads its values instead.
+ARTEFACT_CHOICES = ("on", "off", "retain-on-failure")
+SCREENSHOT_CHOICES = ("on", "off", "only-on-failure")
+
+_SCENARIO_MARK = re.compile(r"^steps[ \t]*:|^#.*yaml-language-server:.*scenario\.schema\.json", re.MULTILINE)
+_SNIFF_BYTES = 1 << 20  # a scenario file is at most 1 MiB
+
+
+class AuditWarning(UserWarning):
+    """A check that warned (a manual return under manual-allowed, script errors on the page, ...)."""
+
+
+# ---------------------------------------------------------------- options
+
+
+def _pytest_playwright_registers_options(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """True when pytest-playwright is installed and not disabled, so that it defines the shared options."""
+    if pluginmanager.is_blocked("playwright"):
+        return False
+    if pluginmanager.has_plugin("playwright"):
+        return True
+    try:
+        return importlib.util.find_spec("pytest_playwright") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """The auditor's options, and pytest-playwright's where it is not there to define them."""
+    group = parser.getgroup("checkout-auditor", "checkout-auditor scenarios")
+    group.addoption(
+        "--audit-base-url",
+        dest="audit_base_url",
+        metavar="URL",
+        help="base URL for every scenario (overrides their base_url:).",
+    )
+    group.addoption(
+        "--audit-browser-path",
+        dest="audit_browser_path",
+        metavar="PATH",
+        help="Chromium/Chrome binary for scenarios (default: $AUDITOR_BROWSER_PATH, then Playwright's, "
+        "then the system's).",
+    )
+    group.addoption(
+        "--audit-trace-secrets",
+        dest="audit_trace_secrets",
+        action="store_true",
+        default=False,
+        help="allow --tracing on scenarios with secrets (the trace then holds the secret values).",
+    )
+    if _pytest_playwright_registers_options(pluginmanager):
+        return
+    group.addoption("--headed", action="store_true", default=False, help="show the browser windows.")
+    group.addoption(
+        "--browser-channel",
+        dest="browser_channel",
+        metavar="CHANNEL",
+        help="Chromium channel to launch (chrome, msedge, chromium, ...) instead of a binary.",
+    )
+    group.addoption(
+        "--tracing",
+        choices=ARTEFACT_CHOICES,
+        default="off",
+        help="record a Playwright trace per scenario (open it with `playwright show-trace`).",
+    )
+    group.addoption("--video", choices=ARTEFACT_CHOICES, default="off", help="record a video per scenario.")
+    group.addoption(
+        "--screenshot",
+        choices=SCREENSHOT_CHOICES,
+        default="off",
+        help="a screenshot of the page each scenario ends on (a scenario that cannot be finished "
+        "always keeps one of where it stopped).",
+    )
+    group.addoption(
+        "--output",
+        metavar="DIR",
+        default=None,
+        help="put artefacts and, at the end, results.json, report.html and junit.xml of every scenario "
+        "run into DIR.",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditSettings:
+    """The options that shape a scenario run, whichever plugin registered them."""
+
+    base_url: str | None = None
+    browser_path: str | None = None
+    headed: bool = False
+    browser_channel: str | None = None
+    tracing: str = "off"
+    video: str = "off"
+    screenshot: str = "off"
+    output: Path | None = None
+    trace_secrets: bool = False
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> AuditSettings:
+        """Read the options; a relative --output is taken from the folder pytest was started in."""
+        output = config.getoption("output", None)
+        return cls(
+            base_url=config.getoption("audit_base_url", None) or None,
+            browser_path=config.getoption("audit_browser_path", None) or None,
+            headed=bool(config.getoption("headed", False)),
+            browser_channel=config.getoption("browser_channel", None) or None,
+            tracing=str(config.getoption("tracing", None) or "off"),
+            video=str(config.getoption("video", None) or "off"),
+            screenshot=str(config.getoption("screenshot", None) or "off"),
+            output=(config.invocation_params.dir / output) if output else None,
+            trace_secrets=bool(config.getoption("audit_trace_secrets", False)),
+        )
+
+    def launch_options(self, executable: str | None, hosts: Mapping[str, str]) -> dict[str, Any]:
+        """Keyword arguments for Playwright's chromium.launch."""
+        options: dict[str, Any] = {"headless": not self.headed, "args": launch_args(hosts)}
+        if self.browser_channel:
+            options["channel"] = self.browser_channel
+        else:
+            options["executable_path"] = executable
+        return options
+
+    def browser_choice(self) -> BrowserChoice:
+        """The Chromium to start, or an AuditorError that names this plugin's options."""
+        if self.browser_channel:
+            if self.browser_path:
+                raise AuditorError(
+                    "--browser-channel and --audit-browser-path both choose the browser",
+                    tip="give one of them",
+                )
+            return BrowserChoice(executable=None, source=f"--browser-channel {self.browser_channel}")
+        if self.browser_path:
+            path = Path(self.browser_path).expanduser()
+            if not (path.is_file() and os.access(path, os.X_OK)):
+                raise AuditorError(
+                    f"--audit-browser-path points at {self.browser_path!r}, which is not an executable file",
+                    tip="give the full path of a Chromium or Chrome binary, e.g. /usr/bin/chromium",
+                )
+        return find_browser(self.browser_path)
+
+    def refuse_trace(self, loaded: LoadedScenario) -> AuditorError | None:
+        """A trace records every value typed: scenarios with secrets need --audit-trace-secrets."""
+        if self.tracing == "off" or self.trace_secrets or not loaded.scenario.secrets:
+            return None
+        return AuditorError(
+            f"a trace records every value typed, and {loaded.file} has secrets "
+            f"({', '.join(sorted(loaded.scenario.secrets))})",
+            tip="run without --tracing, or add --audit-trace-secrets to record them anyway "
+            "(the trace file will then hold the secret values)",
+        )
+
+
+# ---------------------------------------------------------------- collection
+
+
+def _named_paths(config: pytest.Config) -> list[Path]:
+    """The paths pytest was pointed at: command-line paths or testpaths, never the fallback folder."""
+    if config.args_source is pytest.Config.ArgsSource.INVOCATION_DIR:
+        return []
+    named = []
+    for arg in config.args:
+        path = Path(arg.split("::", 1)[0])
+        if not path.is_absolute():
+            path = config.invocation_params.dir / path
+        named.append(path.resolve())
+    return named
+
+
+def _looks_like_scenario(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return _SCENARIO_MARK.search(head) is not None
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """A ScenarioFile for each scenario YAML under the paths pytest was pointed at."""
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    resolved = file_path.resolve()
+    named = _state(parent.config).named_paths
+    if resolved in named:
+        return ScenarioFile.from_parent(parent, path=file_path, sniffed=False)
+    if any(root in resolved.parents for root in named) and _looks_like_scenario(file_path):
+        return ScenarioFile.from_parent(parent, path=file_path, sniffed=True)
+    return None
+
+
+def _item_name(scenario_name: str) -> str:
+    """The scenario's name, made safe for a node id (`::` separates node names)."""
+    return " ".join(scenario_name.replace("::", ": ").split()) or "scenario"
+
+
+def _for_pytest(tip: str | None) -> str | None:
+    """The loader's tips name the command line's --base-url; here the option is --audit-base-url."""
+    return tip.replace("pass --base-url", "pass --audit-base-url") if tip else tip
+
+
+class ScenarioFile(pytest.File):
+    """One scenario file: loaded and validated at collection, one test item."""
+
+    def __init__(self, *, sniffed: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sniffed = sniffed
+
+    def collect(self) -> Iterable[pytest.Item]:
+        """Load the scenario; a file that does not load is a collection error with file:line and key."""
+        state = _state(self.config)
+        try:
+            scenario = load_scenario(self._display_path(), base_url=state.settings.base_url)
+        except InputError as exc:
+            problems = [replace(p, tip=_for_pytest(p.tip)) for p in exc.problems]
+            raise self.CollectError(self._explain(InputError(problems).render())) from None
+        except AuditorError as exc:
+            raise self.CollectError(self._explain(exc.render())) from None
+        loaded = LoadedScenario(scenario=scenario, file=self._display_path(), id=state.scenario_id(self.path))
+        item = ScenarioItem.from_parent(self, name=_item_name(scenario.name), loaded=loaded)
+        for tag in scenario.tags:
+            # Tags become markers, so `-m smoke` selects scenarios as `run --tag smoke` does.
+            self.config.addinivalue_line("markers", f"{tag}: checkout-auditor scenario tag")
+            item.add_marker(tag)
+        return [item]
+
+    def _display_path(self) -> Path:
+        """The path as the user would write it: relative to where pytest started, when it is below it."""
+        start = self.config.invocation_params.dir
+        if Path.cwd() != start:
+            return self.path
+        try:
+            return self.path.relative_to(start)
+        except ValueError:
+            return self.path
+
+    def _explain(self, message: str) -> str:
+        if not self.sniffed:
+            return message
+        return (
+            f"{message}\n(collected as a checkout-auditor scenario because it has a top-level steps: key; "
+            f"if it is not one, pass --ignore={self._display_path()})"
+        )
+
+
+class ScenarioItem(pytest.Item):
+    """One scenario as a test: it runs at setup (could not finish: an error), is judged at call."""
+
+    def __init__(self, *, loaded: LoadedScenario, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.loaded = loaded
+        self.result: ScenarioResult | None = None
+
+    def setup(self) -> None:
+        """Run the scenario in this process's browser; keep its result for the call and the reports."""
+        state = _state(self.config)
+        refused = state.settings.refuse_trace(self.loaded)
+        try:
+            if refused is not None:
+                raise refused
+            result = state.run(self.loaded)
+        except AuditorError as exc:
+            pytest.fail(exc.render(), pytrace=False)
+        self.result = result
+        when = "setup" if result.status is ScenarioStatus.ERROR else "call"
+        self.add_report_section(when, "checkout-auditor", describe(result, state.artefacts_dir))
+        for check in result.checks:
+            if check.status is Status.WARN:
+                warnings.warn_explicit(
+                    AuditWarning(f"{check.id}: {check.message}"),
+                    AuditWarning,
+                    filename=str(self.loaded.file),
+                    lineno=1,
+                )
+        if result.status is ScenarioStatus.ERROR:
+            pytest.fail(failure_message(result, state.artefacts_dir), pytrace=False)
+
+    def runtest(self) -> None:
+        """Fail when any check failed, naming each failed check with its evidence."""
+        if self.result is not None and self.result.status is ScenarioStatus.FAIL:
+            pytest.fail(failure_message(self.result, _state(self.config).artefacts_dir), pytrace=False)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        """Where the scenario comes from, for pytest's reports."""
+        return self.path, None, f"scenario: {self.loaded.scenario.name}"
+
+
+# ---------------------------------------------------------------- messages
+
+
+def _compact(evidence: Mapping[str, Any]) -> str:
+    text = json.dumps(evidence, ensure_ascii=False, separators=(",", ":"), default=str, sort_keys=True)
+    if len(text) > EVIDENCE_LIMIT:
+        text = f"{text[:EVIDENCE_LIMIT]}… ({len(text) - EVIDENCE_LIMIT} more characters in results.json)"
+    return text
+
+
+def _artefact_lines(result: ScenarioResult, artefacts: Path | None) -> list[str]:
+    if artefacts is None:
+        return []
+    lines = [f"screenshot: {artefacts / shot.file}" for shot in result.screenshots]
+    for kind, file in sorted(result.artefacts.items()):
+        hint = " (open it with `playwright show-trace`)" if kind == "trace" else ""
+        lines.append(f"{kind}: {artefacts / file}{hint}")
+    return lines
+
+
+def failure_message(result: ScenarioResult, artefacts: Path | None = None) -> str:
+    """Why a scenario did not pass: its error, and each failed check as `id: message` with its evidence."""
+    failed = [c for c in result.checks if c.status is Status.FAIL]
+    lines: list[str] = []
+    if result.status is ScenarioStatus.ERROR:
+        lines.append(f"the scenario could not be finished: {result.error or 'no reason recorded'}")
+    if failed:  # the first line is pytest's short summary: it names the failed checks
+        noun = "check" if len(failed) == 1 else "checks"
+        lines.append(f"{len(failed)} {noun} failed: {', '.join(c.id for c in failed)}")
+    for check in failed:
+        lines.append(f"{check.id}: {check.message}")
+        if check.evidence:
+            lines.append(f"  evidence: {_compact(check.evidence)}")
+        if check.remedy:
+            lines.append(f"  what to do: {check.remedy}")
+    lines.extend(_artefact_lines(result, artefacts))
+    return "\n".join(lines)
+
+
+def describe(result: ScenarioResult, artefacts: Path | None = None) -> str:
+    """The report section: how the customer came back, every warning, and the artefacts."""
+    from auditor.reports.view import return_sentence
+
+    lines = []
+    if result.payment is not None:
+        lines.append(f"payment: {return_sentence(result.payment)}")
+    for check in result.checks:
+        if check.status is Status.WARN:
+            lines.append(f"WARNING {check.id}: {check.message}")
+            if check.evidence:
+                lines.append(f"  evidence: {_compact(check.evidence)}")
+    if result.status is ScenarioStatus.PASS:  # otherwise the failure message lists them
+        lines.extend(_artefact_lines(result, artefacts))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the browser
+
+
+_Job = tuple[LoadedScenario, "concurrent.futures.Future[ScenarioResult]"]
+
+
+class ScenarioRunner:
+    """One thread that owns Playwright and this process's browsers, and runs scenarios one at a time.
+
+    Playwright's sync API belongs to the thread that started it; keeping it off pytest's main thread
+    leaves that thread to other plugins (pytest-playwright, asyncio) and to Ctrl-C.
+    """
+
+    def __init__(self, settings: AuditSettings, out_dir: Path, run_id: str) -> None:
+        self.settings = settings
+        self.out_dir = out_dir
+        self.run_id = run_id
+        self.stop = threading.Event()  # Ctrl-C: the running scenario ends at its next step
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._failure: AuditorError | None = None  # no browser, no Playwright: every scenario errors
+
+    def run(self, loaded: LoadedScenario) -> ScenarioResult:
+        """Run one scenario and return its result; AuditorError when there is no browser to run it in."""
+        if self._failure is not None:
+            raise self._failure
+        future: concurrent.futures.Future[ScenarioResult] = concurrent.futures.Future()
+        self._jobs.put((loaded, future))  # before the thread starts: a failing start still answers it
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._serve, name="checkout-auditor", daemon=True)
+            self._thread.start()
+        while True:  # short waits keep the main thread responsive to Ctrl-C on every platform
+            try:
+                return future.result(timeout=0.5)
+            except concurrent.futures.TimeoutError:
+                if not self._thread.is_alive() and not future.done():
+                    raise AuditorError("the auditor's browser thread stopped unexpectedly") from None
+            except KeyboardInterrupt:
+                self.stop.set()
+                raise
+
+    def close(self, timeout: float = 30) -> None:
+        """Close the browsers and stop the thread."""
+        if self._thread is not None and self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(timeout)
+
+    def _fail_waiting(self, failure: AuditorError) -> None:
+        self._failure = failure
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None and not job[1].done():
+                job[1].set_exception(failure)
+
+    def _serve(self) -> None:
+        try:
+            # Looked for here, not on pytest's thread: finding Playwright's Chromium starts Playwright.
+            choice = self.settings.browser_choice()
+            self._loop(choice)
+        except AuditorError as exc:
+            self._fail_waiting(exc)
+        except Exception as exc:  # Playwright itself could not start: no scenario may wait forever
+            self._fail_waiting(AuditorError(f"Playwright could not start: {type(exc).__name__}: {exc}"))
+
+    def _loop(self, choice: BrowserChoice) -> None:
+        # Imported here: collecting scenarios (and --collect-only) needs no Playwright at all.
+        from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+        from playwright.sync_api import Error as PlaywrightError
+
+        from auditor.runner import RunOptions, _ScenarioRun, error_result
+        from auditor.steps import StepContext, take_screenshot
+
+        screenshot = self.settings.screenshot
+
+        class PluginRun(_ScenarioRun):
+            """The engine's run, plus pytest-playwright's --screenshot: the page the scenario ends on."""
+
+            _ctx: StepContext | None = None
+
+            @override
+            def context(self) -> StepContext:
+                # One context for the whole run: the end screenshot masks the inputs the steps masked.
+                if self._ctx is None:
+                    self._ctx = super().context()
+                return self._ctx
+
+            @override
+            def _close(self, context: BrowserContext, page: Page | None) -> None:
+                if screenshot != "off" and self.error is None and page is not None and not page.is_closed():
+                    take_screenshot(page, self.context(), END_SCREENSHOT, step=None)
+                super()._close(context, page)
+
+        options = RunOptions(
+            browser=choice,
+            out_dir=self.out_dir,
+            headed=self.settings.headed,
+            trace=self.settings.tracing,
+            video=self.settings.video,
+            run_id=self.run_id,
+        )
+        browsers: dict[tuple[tuple[str, str], ...], Browser] = {}
+        with sync_playwright() as playwright:
+            try:
+                while (job := self._jobs.get()) is not None:
+                    loaded, future = job
+                    hosts = loaded.scenario.hosts
+                    key = tuple(sorted(hosts.items()))
+                    try:
+                        browser = browsers.get(key)
+                        if browser is None or not browser.is_connected():
+                            launch = self.settings.launch_options(choice.executable, hosts)
+                            browser = browsers[key] = playwright.chromium.launch(**launch)
+                        result = PluginRun(loaded, browser, playwright, options, self.stop).run()
+                        if screenshot == "only-on-failure" and result.status is ScenarioStatus.PASS:
+                            result = _drop_end_screenshot(result, self.out_dir)
+                    except PlaywrightError as exc:
+                        first = (str(exc).strip().splitlines() or [repr(exc)])[0]
+                        result = error_result(
+                            loaded, f"the browser failed ({choice.describe()}): {first[:500]}"
+                        )
+                    except Exception as exc:  # a crash in one scenario must not lose the others
+                        result = error_result(loaded, f"the auditor crashed: {type(exc).__name__}: {exc}")
+                    future.set_result(result)
+            finally:
+                for browser in browsers.values():
+                    try:
+                        browser.close()
+                    except PlaywrightError:
+                        pass  # already gone
+
+
+def _drop_end_screenshot(result: ScenarioResult, out_dir: Path) -> ScenarioResult:
+    kept = []
+    for shot in result.screenshots:
+        if shot.name == END_SCREENSHOT and shot.step is None and not shot.at_failure:
+            (out_dir / shot.file).unlink(missing_ok=True)
+        else:
+            kept.append(shot)
+    return result.model_copy(update={"screenshots": kept})
+
+
+# ---------------------------------------------------------------- session state
+
+
+class AuditSession:
+    """The plugin's per-process state: settings, scenario ids, the runner, and the results seen."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.settings = AuditSettings.from_config(config)
+        self.named_paths = _named_paths(config)
+        self.artefacts_dir: Path | None = None
+        self.results: dict[str, ScenarioResult] = {}
+        self.started = datetime.now(UTC)
+        self.written: Path | None = None
+        self.write_error: str | None = None
+        self._ids: dict[str, int] = {}
+        self._runner: ScenarioRunner | None = None
+
+    @property
+    def is_xdist_worker(self) -> bool:
+        """True inside a pytest-xdist worker (the controller writes the outputs)."""
+        return hasattr(self.config, "workerinput")
+
+    def scenario_id(self, path: Path) -> str:
+        """A slug of the file name, unique in the session (every xdist worker collects in the same order)."""
+        slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "scenario"
+        self._ids[slug] = self._ids.get(slug, 0) + 1
+        return slug if self._ids[slug] == 1 else f"{slug}-{self._ids[slug]}"
+
+    def _run_id(self) -> str:
+        workerinput: Mapping[str, Any] | None = getattr(self.config, "workerinput", None)
+        if workerinput and workerinput.get("testrunuid"):
+            return str(workerinput["testrunuid"])[:8]  # the same in every xdist worker of one run
+        return os.urandom(4).hex()
+
+    def _out_dir(self) -> Path:
+        if self.settings.output is not None:
+            return self.settings.output
+        # Without --output, artefacts go under pytest's own temporary folder (the last few are kept).
+        factory: pytest.TempPathFactory | None = getattr(self.config, "_tmp_path_factory", None)
+        if factory is not None:
+            return factory.mktemp("checkout-auditor")
+        import tempfile
+
+        return Path(tempfile.mkdtemp(prefix="checkout-auditor-"))
+
+    def run(self, loaded: LoadedScenario) -> ScenarioResult:
+        """Run one scenario on this process's browser, started on first use."""
+        if self._runner is None:
+            self.artefacts_dir = self._out_dir()
+            self.artefacts_dir.mkdir(parents=True, exist_ok=True)
+            self._runner = ScenarioRunner(self.settings, self.artefacts_dir, self._run_id())
+        return self._runner.run(loaded)
+
+    # ------------------------------------------------------------ hooks
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Attach the scenario's result to its teardown report, which xdist carries to the controller."""
+        report = yield
+        if call.when == "teardown" and isinstance(item, ScenarioItem) and item.result is not None:
+            setattr(report, RESULT_ATTR, item.result.model_dump_json(by_alias=True))
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Keep every scenario's result; under xdist they reach the controller on the workers' reports."""
+        data = getattr(report, RESULT_ATTR, None)
+        if isinstance(data, str):
+            self.results[report.nodeid] = ScenarioResult.model_validate_json(data)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Close the browser; the reporting process writes the outputs."""
+        if self._runner is not None:
+            self._runner.close()
+        if self.settings.output is None or self.is_xdist_worker or not self.results:
+            return
+        from auditor.reports import write_outputs
+
+        run = RunResult(
+            started=self.started.isoformat(timespec="seconds"),
+            finished=datetime.now(UTC).isoformat(timespec="seconds"),
+            scenarios=[self.results[nodeid] for nodeid in sorted(self.results)],
+        )
+        try:
+            self.written = write_outputs(run, self.settings.output).html
+        except (OSError, AuditorError) as exc:
+            self.write_error = f"could not write the reports into {self.settings.output}: {exc}"
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Say where the report is."""
+        if self.written is None and self.write_error is None:
+            return
+        terminalreporter.write_sep("-", "checkout-auditor")
+        if self.written is not None:
+            counts = RunResult(started="", finished="", scenarios=list(self.results.values())).counts()
+            summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+            terminalreporter.write_line(f"{len(self.results)} scenarios ({summary}); report: {self.written}")
+        if self.write_error is not None:
+            terminalreporter.write_line(self.write_error, red=True)
+
+
+# ---------------------------------------------------------------- wiring
+
+_STATE = pytest.StashKey[AuditSession]()
+
+
+def _state(config: pytest.Config) -> AuditSession:
+    return config.stash[_STATE]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the session state; its hooks keep results and write the outputs."""
+    session = AuditSession(config)
+    config.stash[_STATE] = session
+    config.pluginmanager.register(session, f"{PLUGIN_NAME}-session")
+    # A scenario's warnings are findings shown as warnings: a blanket `filterwarnings = error` in the
+    # project's settings must not turn them into failures (`-W error::...AuditWarning` still can).
+    config.addinivalue_line("filterwarnings", "default::auditor.pytest_plugin.AuditWarning")

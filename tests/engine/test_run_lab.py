@@ -1,0 +1,192 @@
+"""The run command's options against the lab: retries, guardrails, faults, secrets, shards, traces."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from auditor.audit import audit, merge, shard
+from auditor.browser import find_browser
+from auditor.lab import Lab
+from auditor.results import RunResult, ScenarioResult
+from auditor.runner import RunOptions
+from auditor.scenario import load_all
+from tests.engine.labscenario import CARD, stripe_scenario
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with Lab() as running:
+        yield running
+
+
+def run(paths: list[Path], out: Path, **options: object) -> RunResult:
+    scenarios = load_all(paths)
+    return audit(scenarios, RunOptions(browser=find_browser(), out_dir=out, **options)).run  # type: ignore[arg-type]
+
+
+def statuses(result: ScenarioResult) -> dict[str, str]:
+    return {c.id: c.status.value for c in result.checks}
+
+
+def test_a_clean_stripe_checkout_passes(tmp_path: Path, lab: Lab) -> None:
+    result = run([stripe_scenario(tmp_path, lab, "clean")], tmp_path / "out").scenarios[0]
+    assert result.status.value == "pass", [(c.id, c.status.value, c.message) for c in result.checks]
+    assert result.payment is not None and result.payment.mechanism == "http-redirect"
+
+
+def test_retry_after_a_failure_is_reported_flaky_not_pass(tmp_path: Path, lab: Lab) -> None:
+    key = uuid.uuid4().hex[:8]
+    path = stripe_scenario(tmp_path, lab, "flaky", fault="flaky-tag", key=key)
+    result = run([path], tmp_path / "out", retries=1).scenarios[0]
+    assert result.flaky is True and result.attempts == 2
+    assert result.status.value == "pass"
+    junit = (tmp_path / "out" / "junit.xml").read_text(encoding="utf-8")
+    assert "flaky" in junit.lower()
+    without_retry = run(
+        [stripe_scenario(tmp_path, lab, "flaky2", fault="flaky-tag", key=uuid.uuid4().hex[:8])],
+        tmp_path / "out2",
+    ).scenarios[0]
+    assert without_retry.status.value == "fail" and not without_retry.flaky
+
+
+def test_live_stripe_key_stops_the_scenario_unless_allowed(tmp_path: Path, lab: Lab) -> None:
+    path = stripe_scenario(tmp_path, lab, "live", fault="live-key")
+    stopped = run([path], tmp_path / "out").scenarios[0]
+    assert stopped.status.value == "error"
+    assert (
+        stopped.error is not None and "live key" in stopped.error and "--allow-live-payments" in stopped.error
+    )
+    assert stopped.payment is None or not stopped.payment.left_shop
+    allowed = run([path], tmp_path / "out2", allow_live_payments=True).scenarios[0]
+    assert allowed.error is None or "live key" not in allowed.error
+
+
+@pytest.mark.parametrize("fault", ["pay-refused", "pay-hang"])
+def test_an_unreachable_payment_platform_fails_left_shop(tmp_path: Path, lab: Lab, fault: str) -> None:
+    path = stripe_scenario(tmp_path, lab, fault, fault=fault, step="3s", navigation="4s", scenario="30s")
+    result = run([path], tmp_path / "out").scenarios[0]
+    assert result.status.value == "fail"
+    assert statuses(result)["payment.left_shop"] == "fail"
+    assert statuses(result)["confirmation.reached"] == "fail"
+    left = next(c for c in result.checks if c.id == "payment.left_shop")
+    assert "checkout.stripe.test" in left.evidence["note"] and "got no answer" in left.evidence["note"]
+    assert (tmp_path / "out" / "results.json").exists()
+
+
+def test_a_payment_platform_answering_500_is_an_error_that_says_so(tmp_path: Path, lab: Lab) -> None:
+    path = stripe_scenario(tmp_path, lab, "p500", fault="pay-500", step="3s", navigation="4s", scenario="30s")
+    result = run([path], tmp_path / "out").scenarios[0]
+    assert result.status.value == "error"
+    assert result.error is not None and "HTTP 500" in result.error
+    assert statuses(result)["payment.left_shop"] == "pass"
+    assert any(s.at_failure for s in result.screenshots)
+
+
+def test_secrets_never_reach_any_output_file(tmp_path: Path, lab: Lab) -> None:
+    out = tmp_path / "out"
+    run([stripe_scenario(tmp_path, lab, "secret")], out, trace="off")
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".jpg" for p in files)  # the card-typed screenshot was taken (masked)
+    for path in files:
+        data = path.read_bytes()
+        for form in (CARD, CARD.replace(" ", "")):
+            assert form.encode() not in data, path
+
+
+def test_two_shards_merged_equal_one_unsharded_run(tmp_path: Path, lab: Lab) -> None:
+    folder = tmp_path / "scenarios"
+    for i, fault in enumerate(("none", "tag-comma", "tag-absent")):
+        stripe_scenario(folder, lab, f"s{i}-{fault}", fault=fault)
+    everything = load_all([folder])
+    one = shard(everything, 1, 2)
+    two = shard(everything, 2, 2)
+    assert {s.file for s in one}.isdisjoint({s.file for s in two})
+    assert len(one) + len(two) == 3
+    whole = audit(everything, RunOptions(browser=find_browser(), out_dir=tmp_path / "whole")).run
+    audit(one, RunOptions(browser=find_browser(), out_dir=tmp_path / "a"))
+    audit(two, RunOptions(browser=find_browser(), out_dir=tmp_path / "b"))
+    merged = merge([tmp_path / "a", tmp_path / "b"], tmp_path / "merged").run
+
+    def verdicts(r: RunResult) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        return [(s.file, s.status.value, [(c.id, c.status.value) for c in s.checks]) for s in r.scenarios]
+
+    assert verdicts(merged) == verdicts(whole)
+    assert (tmp_path / "merged" / "report.html").exists() and (tmp_path / "merged" / "junit.xml").exists()
+
+
+def test_trace_retained_on_failure_only(tmp_path: Path, lab: Lab) -> None:
+    good = stripe_scenario(tmp_path, lab, "good")
+    bad = stripe_scenario(tmp_path, lab, "bad", fault="tag-absent")
+    # these scenarios have secrets: the library records the trace only when the CLI allowed it
+    result = run([good, bad], tmp_path / "out", trace="retain-on-failure")
+    by_name = {s.name: s for s in result.scenarios}
+    assert "trace" not in by_name["good"].artefacts
+    trace = by_name["bad"].artefacts["trace"]
+    assert (tmp_path / "out" / trace).stat().st_size > 1000
+
+
+def test_cli_refuses_a_trace_of_a_scenario_with_secrets(tmp_path: Path, lab: Lab) -> None:
+    path = stripe_scenario(tmp_path, lab, "secret-trace")
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "run", str(path), "--trace", "on", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "secret" in proc.stderr and "--trace-secrets" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_shard_and_merge_commands(tmp_path: Path, lab: Lab) -> None:
+    folder = tmp_path / "scenarios"
+    stripe_scenario(folder, lab, "one")
+    stripe_scenario(folder, lab, "two", fault="tag-absent")
+    for i in (1, 2):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "auditor",
+                "run",
+                str(folder),
+                "--shard",
+                f"{i}/2",
+                "--out",
+                str(tmp_path / f"shard{i}"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode in (0, 1), proc.stderr
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "auditor",
+            "merge",
+            str(tmp_path / "shard1"),
+            str(tmp_path / "shard2"),
+            "--out",
+            str(tmp_path / "merged"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # "two" fails: no tag
+    merged = json.loads((tmp_path / "merged" / "results.json").read_text(encoding="utf-8"))
+    assert sorted(Path(s["file"]).name for s in merged["scenarios"]) == ["one.yaml", "two.yaml"]
