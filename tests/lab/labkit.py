@@ -159,14 +159,16 @@ def pay_elements(page: Page, card: str = "4242 4242 4242 4242") -> None:
 
 
 def pay_paypal(page: Page) -> Page:
-    """PayPal: the popup opens from #pay; log in and approve there. Returns the popup."""
+    """PayPal: the popup opens from #pay; log in and approve; it closes. Returns the popup."""
     with page.expect_popup() as popup_info:
         page.click("#pay")
     popup = popup_info.value
     popup.wait_for_url("**/checkoutnow?**")
     popup.fill("#password", "sandbox")
     popup.click("#btnLogin")
-    popup.click("#payment-submit-btn")
+    # expect the close around the click: with no return delay it may come at once
+    with popup.expect_event("close"):
+        popup.click("#payment-submit-btn")
     return popup
 
 

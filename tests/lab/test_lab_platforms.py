@@ -63,7 +63,8 @@ def test_stripe_decline_card_stays_on_the_platform(shopper: Shopper) -> None:
     pay_stripe(shopper.page, card="4000 0000 0000 0002")
     expect(shopper.page.locator("#card-error")).to_have_text("Your card was declined.")
     assert "checkout.stripe.test" in shopper.page.url
-    assert shopper.last_order("buyer@example.com")["status"] == "open" or True
+    # the verdict reached the shop server-to-server; the customer may still retry
+    assert shopper.last_order("buyer@example.com")["status"] == "declined"
 
 
 def test_redsys_returns_only_by_clicking_continuar(shopper: Shopper) -> None:
@@ -175,8 +176,7 @@ def test_paypal_popup_closes_and_the_opener_moves_on(shopper: Shopper) -> None:
     start(shopper, "paypal")
     page = shopper.page
     popup = pay_paypal(page)
-    assert popup.opener() == page
-    popup.wait_for_event("close")
+    assert popup.is_closed()
     assert_confirmed(shopper, "paypal")
 
 
@@ -186,9 +186,10 @@ def test_paypal_cancel_closes_the_popup_and_shows_an_error(shopper: Shopper) -> 
     with page.expect_popup() as info:
         page.click("#pay")
     popup = info.value
+    assert popup.opener() == page
     popup.click("#btnLogin")
-    popup.click("#cancel-link")
-    popup.wait_for_event("close")
+    with popup.expect_event("close"):
+        popup.click("#cancel-link")
     expect(page.locator("#payment-error")).to_contain_text("canceled")
     assert page.url.endswith("/checkout")
 
