@@ -24,7 +24,7 @@ LIVE_URL_MARKERS = (re.compile(r"/cs_live_[A-Za-z0-9]"),)
 LIVE_KEY = re.compile(r"pk_live_[A-Za-z0-9]{8,}")
 # Finds a live publishable key in the page's HTML or in its inline scripts and data attributes.
 FIND_LIVE_KEY_JS = r"""
-() => {
+(_root) => {
   const m = document.documentElement.outerHTML.match(/pk_live_[A-Za-z0-9]{8,}/);
   return m ? m[0] : null;
 }

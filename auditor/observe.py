@@ -43,7 +43,7 @@ _REASONS = {
 # falling back to textContent, trimmed). Runs on the live document, or on a DOMParser copy of the
 # HTML as served (an inert document: its scripts never run).
 EXTRACT_TAGS_JS = """
-(html) => {
+(_root, html) => {
   const root = html === null ? document : new DOMParser().parseFromString(html, 'text/html');
   const read = (el) => ((el.innerText || el.textContent || '') + '').trim();
   const collect = (container, skipItems) => {
@@ -385,7 +385,12 @@ def _safe_url(page: Page) -> str:
         return ""
 
 
-def read_tags(page: Page, html: str | None = None) -> list[TagSnapshot]:
+def page_eval(page: Page, script: str, arg: Any = None, timeout_ms: int = 5_000) -> Any:
+    """Evaluate in the page with a deadline (page.evaluate has none: it waits out a hanging navigation)."""
+    return page.locator(":root").evaluate(script, arg, timeout=timeout_ms)
+
+
+def read_tags(page: Page, html: str | None = None, timeout_ms: int = 5_000) -> list[TagSnapshot]:
     """The cn_purchase tags of the live page, or of `html` parsed inertly inside it."""
-    raw = page.evaluate(EXTRACT_TAGS_JS, html)
+    raw = page_eval(page, EXTRACT_TAGS_JS, html, timeout_ms)
     return [TagSnapshot.model_validate(item) for item in raw]

@@ -32,11 +32,14 @@ import pytest
 
 from auditor.browser import BrowserChoice, find_browser, launch_args
 from auditor.errors import AuditorError, InputError
-from auditor.results import RunResult, ScenarioResult, ScenarioStatus, Status
-from auditor.scenario import LoadedScenario, load_scenario
 
+# pytest imports this module in every run of an environment where checkout-auditor is installed: the
+# engine (pydantic models, Playwright) is imported only once a scenario is collected or run.
 if TYPE_CHECKING:
     from typing_extensions import override
+
+    from auditor.results import ScenarioResult
+    from auditor.scenario import LoadedScenario
 else:
 
     def override(method: Any) -> Any:
@@ -178,7 +181,7 @@ class AuditSettings:
                     "--browser-channel and --audit-browser-path both choose the browser",
                     tip="give one of them",
                 )
-            return BrowserChoice(executable=None, source=f"--browser-channel {self.browser_channel}")
+            return BrowserChoice(executable=None, source="--browser-channel")
         if self.browser_path:
             path = Path(self.browser_path).expanduser()
             if not (path.is_file() and os.access(path, os.X_OK)):
@@ -187,6 +190,10 @@ class AuditSettings:
                     tip="give the full path of a Chromium or Chrome binary, e.g. /usr/bin/chromium",
                 )
         return find_browser(self.browser_path)
+
+    def browser_label(self, choice: BrowserChoice) -> str:
+        """Which browser, in words, for messages."""
+        return f"--browser-channel {self.browser_channel}" if self.browser_channel else choice.describe()
 
     def refuse_trace(self, loaded: LoadedScenario) -> AuditorError | None:
         """A trace records every value typed: scenarios with secrets need --audit-trace-secrets."""
@@ -239,8 +246,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def _item_name(scenario_name: str) -> str:
-    """The scenario's name, made safe for a node id (`::` separates node names)."""
-    return " ".join(scenario_name.replace("::", ": ").split()) or "scenario"
+    """The scenario's name, made safe for a node id: `::` separates names, `[…]` holds parameters."""
+    safe = scenario_name.replace("::", ": ").replace("[", "(").replace("]", ")")
+    return " ".join(safe.split()) or "scenario"
 
 
 def _for_pytest(tip: str | None) -> str | None:
@@ -257,6 +265,8 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterable[pytest.Item]:
         """Load the scenario; a file that does not load is a collection error with file:line and key."""
+        from auditor.scenario import LoadedScenario, load_scenario
+
         state = _state(self.config)
         try:
             scenario = load_scenario(self._display_path(), base_url=state.settings.base_url)
@@ -311,22 +321,22 @@ class ScenarioItem(pytest.Item):
         except AuditorError as exc:
             pytest.fail(exc.render(), pytrace=False)
         self.result = result
-        when = "setup" if result.status is ScenarioStatus.ERROR else "call"
+        when = "setup" if result.status == "error" else "call"
         self.add_report_section(when, "checkout-auditor", describe(result, state.artefacts_dir))
         for check in result.checks:
-            if check.status is Status.WARN:
+            if check.status == "warn":
                 warnings.warn_explicit(
                     AuditWarning(f"{check.id}: {check.message}"),
                     AuditWarning,
                     filename=str(self.loaded.file),
                     lineno=1,
                 )
-        if result.status is ScenarioStatus.ERROR:
+        if result.status == "error":
             pytest.fail(failure_message(result, state.artefacts_dir), pytrace=False)
 
     def runtest(self) -> None:
         """Fail when any check failed, naming each failed check with its evidence."""
-        if self.result is not None and self.result.status is ScenarioStatus.FAIL:
+        if self.result is not None and self.result.status == "fail":
             pytest.fail(failure_message(self.result, _state(self.config).artefacts_dir), pytrace=False)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
@@ -356,9 +366,9 @@ def _artefact_lines(result: ScenarioResult, artefacts: Path | None) -> list[str]
 
 def failure_message(result: ScenarioResult, artefacts: Path | None = None) -> str:
     """Why a scenario did not pass: its error, and each failed check as `id: message` with its evidence."""
-    failed = [c for c in result.checks if c.status is Status.FAIL]
+    failed = [c for c in result.checks if c.status == "fail"]
     lines: list[str] = []
-    if result.status is ScenarioStatus.ERROR:
+    if result.status == "error":
         lines.append(f"the scenario could not be finished: {result.error or 'no reason recorded'}")
     if failed:  # the first line is pytest's short summary: it names the failed checks
         noun = "check" if len(failed) == 1 else "checks"
@@ -381,11 +391,11 @@ def describe(result: ScenarioResult, artefacts: Path | None = None) -> str:
     if result.payment is not None:
         lines.append(f"payment: {return_sentence(result.payment)}")
     for check in result.checks:
-        if check.status is Status.WARN:
+        if check.status == "warn":
             lines.append(f"WARNING {check.id}: {check.message}")
             if check.evidence:
                 lines.append(f"  evidence: {_compact(check.evidence)}")
-    if result.status is ScenarioStatus.PASS:  # otherwise the failure message lists them
+    if result.status == "pass":  # otherwise the failure message lists them
         lines.extend(_artefact_lines(result, artefacts))
     return "\n".join(lines)
 
@@ -393,7 +403,7 @@ def describe(result: ScenarioResult, artefacts: Path | None = None) -> str:
 # ---------------------------------------------------------------- the browser
 
 
-_Job = tuple[LoadedScenario, "concurrent.futures.Future[ScenarioResult]"]
+_Job = tuple["LoadedScenario", "concurrent.futures.Future[ScenarioResult]"]
 
 
 class ScenarioRunner:
@@ -506,13 +516,12 @@ class ScenarioRunner:
                             launch = self.settings.launch_options(choice.executable, hosts)
                             browser = browsers[key] = playwright.chromium.launch(**launch)
                         result = PluginRun(loaded, browser, playwright, options, self.stop).run()
-                        if screenshot == "only-on-failure" and result.status is ScenarioStatus.PASS:
+                        if screenshot == "only-on-failure" and result.status == "pass":
                             result = _drop_end_screenshot(result, self.out_dir)
                     except PlaywrightError as exc:
                         first = (str(exc).strip().splitlines() or [repr(exc)])[0]
-                        result = error_result(
-                            loaded, f"the browser failed ({choice.describe()}): {first[:500]}"
-                        )
+                        which = self.settings.browser_label(choice)
+                        result = error_result(loaded, f"the browser failed ({which}): {first[:500]}")
                     except Exception as exc:  # a crash in one scenario must not lose the others
                         result = error_result(loaded, f"the auditor crashed: {type(exc).__name__}: {exc}")
                     future.set_result(result)
@@ -604,6 +613,8 @@ class AuditSession:
         """Keep every scenario's result; under xdist they reach the controller on the workers' reports."""
         data = getattr(report, RESULT_ATTR, None)
         if isinstance(data, str):
+            from auditor.results import ScenarioResult
+
             self.results[report.nodeid] = ScenarioResult.model_validate_json(data)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -613,6 +624,7 @@ class AuditSession:
         if self.settings.output is None or self.is_xdist_worker or not self.results:
             return
         from auditor.reports import write_outputs
+        from auditor.results import RunResult
 
         run = RunResult(
             started=self.started.isoformat(timespec="seconds"),
@@ -630,6 +642,8 @@ class AuditSession:
             return
         terminalreporter.write_sep("-", "checkout-auditor")
         if self.written is not None:
+            from auditor.results import RunResult
+
             counts = RunResult(started="", finished="", scenarios=list(self.results.values())).counts()
             summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
             terminalreporter.write_line(f"{len(self.results)} scenarios ({summary}); report: {self.written}")

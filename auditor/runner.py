@@ -7,7 +7,9 @@ on plain data.
 from __future__ import annotations
 
 import json
+import os
 import queue
+import signal
 import threading
 import time
 import uuid
@@ -28,7 +30,7 @@ from auditor.connectif.tracking import sent_purchases, with_id
 from auditor.guardrails import FIND_LIVE_KEY_JS, live_payment_reason, redact_key
 from auditor.masking import mask_result
 from auditor.observation import CookieRecord, Observation, PageSnapshot, PaymentObservation, StepRecord
-from auditor.observe import Recorder, host_matches, host_of, read_tags
+from auditor.observe import Recorder, host_matches, host_of, page_eval, read_tags
 from auditor.payment import PayStepFailed, run_pay, wait_until
 from auditor.results import ConnectifRequest, PaymentResult, ScenarioResult, ScenarioStatus, Screenshot
 from auditor.scenario import LoadedScenario
@@ -213,7 +215,10 @@ class _ScenarioRun:
         except StepFailed as exc:
             self.error = self.error or str(exc)
         except PlaywrightError as exc:
-            self.error = self.error or f"the browser failed: {str(exc).strip().splitlines()[0][:300]}"
+            if self.stop.is_set():
+                self.error = self.error or "interrupted: the run was stopped (Ctrl-C) while this scenario ran"
+            else:
+                self.error = self.error or f"the browser failed: {str(exc).strip().splitlines()[0][:300]}"
         finally:
             if self.error and page is not None and not page.is_closed():
                 take_screenshot(page, ctx, "failure", step=self.error_step, at_failure=True)
@@ -254,7 +259,7 @@ class _ScenarioRun:
                 f"{self.live_blocked[0]}; audit a sandbox, or pass --allow-live-payments"
             )
         try:
-            key = page.evaluate(FIND_LIVE_KEY_JS)
+            key = page_eval(page, FIND_LIVE_KEY_JS, timeout_ms=2_000)
         except PlaywrightError:
             return
         if key:
@@ -297,7 +302,12 @@ class _ScenarioRun:
                 if isinstance(exc, PayStepFailed):
                     self.payment = exc.observation
                     self.steps.extend(exc.steps)
-                self.error = f"step {index} ({step.action}) failed: {exc}{self._page_trouble()}"
+                if self.stop.is_set():  # the step failed because the run was stopped under it
+                    self.error = (
+                        f"interrupted: the run was stopped (Ctrl-C) during step {index} ({step.action})"
+                    )
+                else:
+                    self.error = f"step {index} ({step.action}) failed: {exc}{self._page_trouble()}"
                 self.error_step = index
                 now = self.recorder.now()
                 self.steps.append(
@@ -380,8 +390,8 @@ class _ScenarioRun:
                 self.confirmation["final"] = PageSnapshot(
                     at_ms=self.recorder.now(), url=page.url, tags=read_tags(page)
                 )
-                seen = page.evaluate(
-                    "window.__auditorTagSeenAt === undefined ? null : window.__auditorTagSeenAt"
+                seen = page_eval(
+                    page, "() => window.__auditorTagSeenAt === undefined ? null : window.__auditorTagSeenAt"
                 )
                 if seen is not None:
                     self.confirmation["tag_seen_ms"] = self.recorder.wall_to_ms(float(seen))
@@ -659,6 +669,63 @@ class _Worker(threading.Thread):
             return
 
 
+# After Ctrl-C, how long running scenarios get to reach a step boundary before their browsers are ended.
+INTERRUPT_GRACE_S = 3.0
+
+
+def _wait_for_workers(workers: list[_Worker], stop: threading.Event) -> None:
+    """Join every worker; on Ctrl-C, stop them, and end their browsers if they do not stop in time."""
+    grace_until: float | None = None
+    while any(w.is_alive() for w in workers):
+        try:
+            if stop.is_set() and grace_until is None:
+                grace_until = time.monotonic() + INTERRUPT_GRACE_S
+            if grace_until is not None and time.monotonic() > grace_until:
+                # A worker blocked in a long browser call cannot be woken from this thread; ending
+                # its browser makes that call fail at once, and the scenario is recorded as interrupted.
+                end_browser_processes()
+                grace_until = float("inf")
+            for worker in workers:
+                worker.join(timeout=0.2)  # short joins keep this thread responsive to Ctrl-C
+        except KeyboardInterrupt:
+            stop.set()
+
+
+def end_browser_processes() -> None:
+    """Terminate the Chromium processes started below this process (Linux /proc; elsewhere a no-op)."""
+    me = os.getpid()
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(fields[1])
+            names[int(entry.name)] = (entry / "comm").read_text().strip().lower()
+        except (OSError, IndexError, ValueError):
+            continue
+
+    def descends(pid: int) -> bool:
+        seen = 0
+        while pid > 1 and seen < 64:
+            pid = parents.get(pid, 0)
+            if pid == me:
+                return True
+            seen += 1
+        return False
+
+    for pid, name in names.items():
+        if "chrom" in name and descends(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def run_scenarios(
     scenarios: list[LoadedScenario],
     options: RunOptions,
@@ -688,12 +755,7 @@ def run_scenarios(
     ]
     for worker in workers:
         worker.start()
-    for worker in workers:
-        while worker.is_alive():
-            try:
-                worker.join(timeout=0.5)  # short joins keep the main thread responsive to Ctrl-C
-            except KeyboardInterrupt:
-                stop.set()
+    _wait_for_workers(workers, stop)
     not_run = "not run: the run was interrupted (Ctrl-C) before this scenario started"
     missing = "not run: its worker stopped before reaching it (see the other scenarios' errors)"
     return [results.get(s.id) or error_result(s, not_run if stop.is_set() else missing) for s in scenarios]

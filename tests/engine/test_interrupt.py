@@ -1,0 +1,108 @@
+"""Ctrl-C during a run with several workers: partial outputs kept, interrupted marked, no browser left."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from auditor.lab import Lab
+from tests.engine.labscenario import stripe_scenario
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with Lab() as running:
+        yield running
+
+
+def browsers_using(marker: str) -> list[int]:
+    """Chromium processes whose command line mentions `marker` (their profile lives under it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if marker in cmdline and "chrom" in cmdline.lower():
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for(condition: object, timeout: float) -> bool:
+    """Wait until condition() is true, checking at each short pause, up to a deadline."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        pause.wait(0.05)
+    return bool(condition())  # type: ignore[operator]
+
+
+def test_sigint_keeps_partial_results_and_leaves_no_browser(tmp_path: Path, lab: Lab) -> None:
+    folder = tmp_path / "scenarios"
+    for i in range(4):
+        stripe_scenario(
+            folder,
+            lab,
+            f"hang{i}",
+            fault="pay-hang",
+            key=f"k{i}",
+            step="20s",
+            navigation="40s",
+            scenario="90s",
+        )
+    # A short folder of its own: Chromium's profile sockets must fit in a Unix socket path (108 bytes).
+    profile_root = Path(tempfile.mkdtemp(prefix="aud-", dir="/tmp"))
+    env = {**os.environ, "TMPDIR": str(profile_root), "PYTHONUNBUFFERED": "1"}
+    out = tmp_path / "out"
+    orders_before = len(lab.orders())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "run", str(folder), "--workers", "2", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready, "the run printed nothing"
+        assert proc.stdout is not None and "running 4 scenario" in proc.stdout.readline()
+        # two scenarios are in flight once the shop has taken two orders and the platform hangs
+        if not wait_for(lambda: len(lab.orders()) >= orders_before + 2, 60):
+            proc.kill()
+            raise AssertionError(proc.communicate()[1][-3000:])
+        assert browsers_using(str(profile_root)), "no browser was running"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["interrupted"] is True
+    assert len(results["scenarios"]) == 4
+    errors = [s["error"] or "" for s in results["scenarios"]]
+    assert all(s["status"] == "error" for s in results["scenarios"])
+    assert sum("interrupted" in e for e in errors) == 4, errors
+    assert sum("not run" in e for e in errors) == 2, errors
+    assert (out / "report.html").exists() and (out / "junit.xml").exists()
+    assert wait_for(lambda: not browsers_using(str(profile_root)), 10), browsers_using(str(profile_root))
+    shutil.rmtree(profile_root, ignore_errors=True)
