@@ -105,7 +105,7 @@ class ConnectifRequestRecord(Plain):
 
 
 class ConsoleError(Plain):
-    """An uncaught script error or console.error on a page."""
+    """An uncaught script error on a page (what `page.errors` lists)."""
 
     at_ms: int
     page_url: str

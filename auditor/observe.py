@@ -170,7 +170,6 @@ class Recorder:
             return
         self.pages[id(page)] = role
         page.on("pageerror", lambda exc: self._on_page_error(page, str(exc)))
-        page.on("console", lambda msg: self._on_console(page, msg.type, msg.text))
         page.on("frameattached", lambda frame: self._on_frame(frame))
         page.on("framenavigated", lambda frame: self._on_frame(frame))
         page.on("close", lambda _: self.closed_pages.add(id(page)))
@@ -349,13 +348,6 @@ class Recorder:
             self.console_errors.append(
                 ConsoleError(at_ms=self.now(), page_url=_safe_url(page), message=message)
             )
-
-    def _on_console(self, page: Page, kind: str, text: str) -> None:
-        if kind == "error":
-            with self.lock:
-                self.console_errors.append(
-                    ConsoleError(at_ms=self.now(), page_url=_safe_url(page), message=f"console.error: {text}")
-                )
 
     # ---------------------------------------------------------------- queries
 

@@ -1,0 +1,121 @@
+"""Every bundled scenario through the real command line against the lab, checked against the truth table.
+
+tests/lab/expected_outcomes.yaml says, for each scenario, what a correct auditor reports. This test
+runs `checkout-auditor run scenarios/` against an in-process lab and compares every check's status,
+the return and its mechanism, and the scenario status; then it compares what the Connectif stand-in
+received with what the auditor says the browser sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from auditor.lab import Lab
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTED = yaml.safe_load((ROOT / "tests/lab/expected_outcomes.yaml").read_text(encoding="utf-8"))[
+    "scenarios"
+]
+
+
+@pytest.fixture(scope="module")
+def audited(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], str]]:
+    out = tmp_path_factory.mktemp("truth") / "out"
+    with Lab() as lab:
+        env = {**os.environ, "SHOP_URL": lab.url("shop.test").rstrip("/")}
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "auditor",
+                "run",
+                str(ROOT / "scenarios"),
+                "--workers",
+                "2",
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=420,
+            env=env,
+            check=False,
+        )
+        events = lab.events()
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the bundle shows failures on purpose
+    assert "Traceback" not in proc.stderr
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    yield {Path(s["file"]).name: s for s in results["scenarios"]}, events, proc.stdout
+
+
+def test_every_bundled_scenario_has_an_expectation(audited: tuple[dict[str, Any], Any, str]) -> None:
+    by_file, _, _ = audited
+    assert set(by_file) == set(EXPECTED)
+    assert len(by_file) >= 12
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_outcome_matches_the_truth_table(audited: tuple[dict[str, Any], Any, str], name: str) -> None:
+    by_file, _, _ = audited
+    got, want = by_file[name], EXPECTED[name]
+    checks = {c["id"]: c["status"] for c in got["checks"]}
+    messages = {c["id"]: c["message"] for c in got["checks"]}
+    for check_id, status in want["checks"].items():
+        assert checks.get(check_id) == status, (
+            f"{check_id}: {checks.get(check_id)} ({messages.get(check_id)})"
+        )
+    if want.get("payment"):
+        assert got["payment"]["return"] == want["payment"]["return"]
+        assert got["payment"]["mechanism"] == want["payment"]["mechanism"]
+    assert got["status"] == want["status"], got["error"]
+
+
+def _purchase_ids(events: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(
+        str((e.get("purchase") or {}).get("purchaseId")) for e in events if e.get("type") == "purchase"
+    )
+
+
+def test_what_connectif_received_is_what_the_auditor_says_was_sent(
+    audited: tuple[dict[str, Any], list[dict[str, Any]], str],
+) -> None:
+    by_file, received, _ = audited
+    said: Counter[str] = Counter()
+    for scenario in by_file.values():
+        for request in scenario["connectif_requests"]:
+            if request["kind"] == "tracking" and request["status"] == 200:
+                said.update(_purchase_ids(request["events"]))
+    got: Counter[str] = Counter()
+    for entry in received:
+        if entry["kind"] == "tracking":
+            got.update(_purchase_ids(entry["events"]))
+    assert said == got
+    assert sum(got.values()) >= 10  # most scenarios do send a purchase
+
+
+def test_fast_automatic_return_costs_its_delay_not_the_return_timeout(
+    audited: tuple[dict[str, Any], Any, str],
+) -> None:
+    by_file, _, _ = audited
+    payment = by_file["adyen-return-delay-200ms.yaml"]["payment"]
+    assert payment["return"] == "automatic"
+    assert 150 <= payment["return_ms"] < 5_000  # return.timeout is 15 s by default
+
+
+def test_console_names_the_report(audited: tuple[dict[str, Any], Any, str]) -> None:
+    _, _, stdout = audited
+    assert "report.html" in stdout.replace("\n", "")
