@@ -4,12 +4,14 @@ Which YAML files become tests: a `*.yaml` / `*.yml` file is collected when pytes
 at a folder that holds it (paths on the command line, or the `testpaths` setting when there are none),
 and it is a scenario: a file named directly always is; inside a folder, a file is when it has a top-level
 `steps:` key or the scenario schema's `yaml-language-server` comment. A bare `pytest` that falls back to
-the current folder collects no YAML, so installing checkout-auditor never changes another test suite.
+the current folder collects no YAML: installing checkout-auditor leaves such runs as they were, and
+`-p no:checkout_auditor` turns the plugin off.
 
 A scenario runs while its test is set up (the auditor could not finish it: an error) and is judged in
-the call (a failed check: a failure). One browser per pytest process serves every scenario it runs; with
-`--output DIR` the process that reports (the only one, or xdist's controller) writes results.json,
-report.html and junit.xml for all of them when the session ends.
+the call (a failed check: a failure). One browser per pytest process serves every scenario it runs.
+Artefacts (screenshots, traces, videos) go into `--output DIR`, or pytest's temporary folder without it;
+with `--output` the process that reports (the only one, or xdist's controller, which receives every
+worker's results on their test reports) also writes results.json, report.html and junit.xml.
 """
 
 from __future__ import annotations
@@ -436,7 +438,8 @@ class ScenarioRunner:
                 return future.result(timeout=0.5)
             except concurrent.futures.TimeoutError:
                 if not self._thread.is_alive() and not future.done():
-                    raise AuditorError("the auditor's browser thread stopped unexpectedly") from None
+                    stopped = AuditorError("the auditor's browser thread stopped unexpectedly")
+                    raise (self._failure or stopped) from None
             except KeyboardInterrupt:
                 self.stop.set()
                 raise
