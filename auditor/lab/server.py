@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+from auditor.errors import AuditorError
 from auditor.lab import platforms
 from auditor.lab.connectif import API_HOST, CDN_HOST, Connectif
 from auditor.lab.shop import HOST as SHOP_HOST
@@ -132,7 +133,14 @@ class Lab:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = _Server((LOOPBACK, self._requested_port), _Handler)
+        try:
+            server = _Server((LOOPBACK, self._requested_port), _Handler)
+        except OSError as exc:
+            raise AuditorError(
+                f"the lab cannot listen on {LOOPBACK}:{self._requested_port}: {exc.strerror or exc}",
+                tip="another program (or another lab) uses that port: pick another with --port, "
+                "or --port 0 for any free one",
+            ) from exc
         server.lab = self
         # a port that is bound but never listens: connections to it are refused, which is
         # what the pay-refused fault needs, and nothing else can take it while the lab runs

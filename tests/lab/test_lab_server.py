@@ -14,6 +14,7 @@ from http.client import HTTPConnection
 
 import pytest
 
+from auditor.errors import AuditorError
 from auditor.lab import Lab, banner, serve
 from auditor.lab.connectif import STORE_ID_HANG
 from auditor.lab.store import CATALOGUE, Line, Order, display_amount
@@ -177,6 +178,12 @@ def test_start_stop_and_context_manager() -> None:
         assert http(lab, "GET", "shop.test", "/")[0] == 200
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1)
+
+
+def test_a_busy_port_is_a_tool_error(lab: Lab) -> None:
+    with pytest.raises(AuditorError) as raised:
+        Lab(port=lab.port).start()
+    assert str(lab.port) in raised.value.headline and "--port" in (raised.value.tip or "")
 
 
 def test_reset_forgets_orders_and_events() -> None:
