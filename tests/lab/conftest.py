@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 from auditor.browser import find_browser, launch_args
 from auditor.lab import Lab
@@ -21,10 +21,9 @@ def lab() -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="session")
-def playwright_() -> Iterator[Playwright]:
-    """Playwright's driver."""
-    with sync_playwright() as p:
-        yield p
+def playwright_(shared_playwright: Playwright) -> Playwright:
+    """Playwright's driver, shared with the other test folders of this process."""
+    return shared_playwright
 
 
 @pytest.fixture(scope="session")

@@ -50,9 +50,10 @@ class Shopper:
         """Set lab switches through the shop's query string (kept in the session)."""
         self.page.goto("/?" + urlencode(params))
 
-    def add(self, slug: str = "keyboard", quantity: int = 1) -> None:
-        """Put a product in the cart."""
-        self.page.goto(f"/product/{slug}")
+    def add(self, slug: str = "keyboard", quantity: int = 1, **switches: str | int) -> None:
+        """Put a product in the cart (switches ride on the product page's URL)."""
+        query = "?" + urlencode(switches) if switches else ""
+        self.page.goto(f"/product/{slug}{query}")
         self.page.fill("#quantity", str(quantity))
         self.page.click("#add-to-cart")
         self.page.wait_for_url("**/cart")
@@ -174,8 +175,7 @@ def pay_paypal(page: Page) -> Page:
 
 def buy(shopper: Shopper, slug: str = "keyboard", quantity: int = 1, **switches: str | int) -> str:
     """A whole Stripe Checkout purchase under the given switches; returns the order reference."""
-    shopper.switch(platform="stripe", **switches)
-    shopper.add(slug, quantity)
+    shopper.add(slug, quantity, platform="stripe", **switches)
     shopper.checkout()
     pay_stripe(shopper.page)
     shopper.page.wait_for_url("**/order/confirmation/**")

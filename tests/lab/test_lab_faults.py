@@ -184,8 +184,7 @@ def test_script_absent(shopper: Shopper, lab: Lab) -> None:
 @pytest.mark.parametrize(("fault", "status"), [("script-404", 404), ("script-500", 500)])
 def test_script_failing_sends_nothing(shopper: Shopper, lab: Lab, fault: str, status: int) -> None:
     page = shopper.page
-    shopper.switch(platform="stripe", fault=fault)
-    shopper.add()
+    shopper.add("keyboard", 1, platform="stripe", fault=fault)
     shopper.checkout()
     with page.expect_response(lambda r: "/client-script/" in r.url) as script:
         pay_stripe(page)
@@ -216,8 +215,7 @@ def test_script_hang_holds_the_page_load(shopper: Shopper, lab: Lab) -> None:
 
 # payments -----------------------------------------------------------------------------------
 def start(shopper: Shopper, platform: str, **switches: str) -> None:
-    shopper.switch(platform=platform, **switches)
-    shopper.add()
+    shopper.add("keyboard", 1, platform=platform, **switches)
     shopper.checkout()
 
 

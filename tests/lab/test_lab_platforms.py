@@ -26,8 +26,7 @@ pytestmark = pytest.mark.browser
 
 def start(shopper: Shopper, platform: str, **switches: str | int) -> None:
     """Put a keyboard in the cart and open the checkout for `platform`."""
-    shopper.switch(platform=platform, **switches)
-    shopper.add("keyboard")
+    shopper.add("keyboard", 1, platform=platform, **switches)
     shopper.checkout()
 
 
