@@ -100,14 +100,17 @@ def _run_and_report(
         scenarios = shard(scenarios, index, count)
     if settings.connect and settings.cdp:
         raise AuditorError("--connect and --cdp are two ways to reach a remote browser: give one")
-    if settings.trace != "off" and not settings.trace_secrets:
+    recording = " and ".join(
+        n for n, mode in (("--trace", settings.trace), ("--video", settings.video)) if mode != "off"
+    )
+    if recording and not settings.trace_secrets:
         with_secrets = [str(s.file) for s in scenarios if s.scenario.secrets]
         if with_secrets:
             raise AuditorError(
-                "a trace records every value typed, and these scenarios have secrets: "
+                f"{recording} record what is typed on screen, and these scenarios have secrets: "
                 + ", ".join(with_secrets),
-                tip="run without --trace, or add --trace-secrets to record them anyway "
-                "(the trace file will then hold the secret values)",
+                tip=f"run without {recording}, or add --trace-secrets to record them anyway "
+                "(the files will then hold the secret values)",
             )
     browser = (
         None
@@ -180,7 +183,9 @@ ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
 )
 @click.option("--video", type=ARTEFACT_CHOICE, default="off", show_default=True, help="Record a video.")
 @click.option(
-    "--trace-secrets", is_flag=True, help="Allow --trace on scenarios with secrets (they are recorded)."
+    "--trace-secrets",
+    is_flag=True,
+    help="Allow --trace/--video on scenarios with secrets (files then hold them).",
 )
 @click.option(
     "--allow-live-payments",

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright
 
 from auditor.browser import find_browser, launch_args
 
 
 @pytest.fixture(scope="session")
-def playwright_session() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
+def playwright_session(shared_playwright: Playwright) -> Playwright:
+    return shared_playwright
 
 
 @pytest.fixture(scope="session")
