@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from auditor.lab import connectif, platforms
-from auditor.lab.store import CATALOGUE, Order, Session, display_amount, tag_amount
+from auditor.lab.store import CATALOGUE, Order, Session, display_amount
 from auditor.lab.switches import PLATFORMS, SWITCH_PARAMS, SwitchError, Switches
 from auditor.lab.tag import purchase_event, purchase_tag
 from auditor.lab.templates import render, render_text, static_file
@@ -35,7 +35,6 @@ class Visit:
     req: Request
     session: Session | None
     set_cookie: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def ensure_session(self, store: Any) -> Session:
         """The visitor's session, created (with a cookie) when there is none."""
@@ -255,10 +254,9 @@ class Shop:
         faults = owned.switches.faults
         product_url = self.url("/product/")
         tag = purchase_tag(owned, product_url)
-        copies = 2 if "tag-twice" in faults else 1
-        if faults & {"tag-absent", "sendevents"} or owned.flaky_missing:
-            copies = 0
-        late = bool(faults & {"tag-late", "tag-late-resend"})
+        hidden = bool(faults & {"tag-absent", "sendevents"}) or owned.flaky_missing
+        copies = 0 if hidden else 2 if "tag-twice" in faults else 1
+        late = not hidden and bool(faults & {"tag-late", "tag-late-resend"})
         return self._page(
             visit,
             "confirmation.html",
@@ -274,7 +272,6 @@ class Shop:
             if faults & {"sendevents", "tag-and-sendevents"}
             else None,
             page_error="page-error" in faults,
-            tag_amount=tag_amount,
         )
 
     def _failed(self, visit: Visit, ref: str) -> Response:
