@@ -20,6 +20,10 @@ from auditor.steps import Interrupted, ScenarioTimeout, StepContext, StepFailed,
 _RECHECK_MS = 100
 
 
+class BrowserGone(StepFailed):
+    """The customer's window or the whole browser went away in the middle of a scenario."""
+
+
 class PayStepFailed(StepFailed):
     """A step on the payment platform failed; what was seen of the payment so far is kept."""
 
@@ -54,7 +58,11 @@ def wait_until(
         except PlaywrightTimeout:
             continue
         except PlaywrightError:  # the page closed: the condition decides what that means
-            return condition()
+            if condition():
+                return True
+            if page.is_closed():
+                raise BrowserGone("the browser window closed (did the browser crash?)") from None
+            return False
     return True
 
 
@@ -150,6 +158,7 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
         wait_until(wait_page, lambda: reached() is not None, ctx.timeout(ctx.navigation_timeout), ctx.stop)
     via = reached()
     if via is None:
+        ctx.check_deadline()  # the scenario's own deadline cut the wait short: that is a timeout
         pending = rec.unanswered_documents(hosts)
         why = f"the request to {pending[0]} got no answer" if pending else f"it stayed on {page.url}"
         obs.update(reached=False, note=f"the browser never reached {', '.join(hosts)}: {why}")
@@ -169,7 +178,10 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
     )
     obs.update(reached=True, reached_via=via, reached_url=reach_url)
     if via == "navigation":
-        page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
+        try:
+            page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
+        except PlaywrightTimeout:
+            pass  # a platform page whose HTML is there but whose load never ends: its steps still run
     reached_nav_count = len(rec.navigations_of("main"))
 
     # 3. What the customer does on the platform.
@@ -230,6 +242,7 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
     nav = back()
     obs["returned"] = returned
     if nav is None:
+        ctx.check_deadline()
         obs["note"] = "the customer was never sent back to the shop"
         first = rec.first_response_from(hosts)
         obs["first_platform_response_ms"] = first

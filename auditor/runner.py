@@ -217,6 +217,8 @@ class _ScenarioRun:
         except PlaywrightError as exc:
             if self.stop.is_set():
                 self.error = self.error or "interrupted: the run was stopped (Ctrl-C) while this scenario ran"
+            elif not self.browser.is_connected():
+                self.error = self.error or "the browser process died or disconnected during the scenario"
             else:
                 self.error = self.error or f"the browser failed: {str(exc).strip().splitlines()[0][:300]}"
         finally:
@@ -292,6 +294,8 @@ class _ScenarioRun:
                     self.steps.extend(outcome.steps)
                     self.payment = outcome.observation
                     self._guard(page)
+                    if not self.browser.is_connected():
+                        raise StepFailed("the browser is gone")
                     if outcome.returned_page is None:
                         return  # the customer never came back: the rest of the scenario cannot happen
                     self._snapshot_confirmation(outcome.returned_page, ctx)
@@ -302,7 +306,11 @@ class _ScenarioRun:
                 if isinstance(exc, PayStepFailed):
                     self.payment = exc.observation
                     self.steps.extend(exc.steps)
-                if self.stop.is_set():  # the step failed because the run was stopped under it
+                if not self.browser.is_connected():
+                    self.error = (
+                        f"the browser process died or disconnected during step {index} ({step.action})"
+                    )
+                elif self.stop.is_set():  # the step failed because the run was stopped under it
                     self.error = (
                         f"interrupted: the run was stopped (Ctrl-C) during step {index} ({step.action})"
                     )

@@ -106,6 +106,13 @@ class StepContext:
     stop: threading.Event = field(default_factory=threading.Event)
     on_screenshot: Callable[[str, str, str | None, bool], None] | None = None
 
+    def check_deadline(self) -> None:
+        """Raise when the run was stopped or the scenario's deadline has passed."""
+        if self.stop.is_set():
+            raise Interrupted()
+        if time.monotonic() >= self.deadline:
+            raise ScenarioTimeout()
+
     def timeout(self, own: int | None, default: int | None = None) -> int:
         """A Playwright timeout that never outlives the scenario."""
         if self.stop.is_set():
@@ -145,20 +152,42 @@ def find(
     return visible.first
 
 
-def settle(page: Page, ctx: StepContext, before: int) -> None:
-    """If the step started a navigation of the page, wait until the new page has loaded."""
-    if len(ctx.recorder.navigations_of("main")) == before and page.url != "about:blank":
-        try:  # a navigation may have been requested but not committed yet
-            page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
-        except PlaywrightTimeout:
-            pass
+def html_ready(page: Page) -> bool:
+    """Has the current document been parsed (DOMContentLoaded), even if its load event never came?"""
+    try:
+        return bool(
+            page.url != "about:blank"
+            and page.locator(":root").evaluate("() => document.readyState !== 'loading'", timeout=2_000)
+        )
+    except PlaywrightError:
+        return False
+
+
+def load_blocked_note(page: Page, ctx: StepContext) -> str:
+    """Why a page never fired its load event, as far as the recorder knows."""
+    pending = [r.url for r in ctx.recorder.connectif if r.status is None and not r.failure]
+    waiting = f" (still waiting for {pending[0]})" if pending else ""
+    return f"the page {page.url} never finished loading{waiting}; went on once its HTML was ready"
+
+
+def settle(page: Page, ctx: StepContext, before: int, record: dict[str, Any]) -> None:
+    """If the step started a navigation of the page, wait until the new page has loaded.
+
+    A page whose HTML is ready but whose load event never comes (a third-party script that never
+    answers) is not a failed step: the step notes it and the scenario goes on, as a customer would.
+    """
+    navigated = len(ctx.recorder.navigations_of("main")) != before
+    if not navigated and page.url == "about:blank":
         return
     try:
         page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
     except PlaywrightTimeout:
-        raise StepFailed(
-            f"the page {page.url} did not finish loading within {ctx.navigation_timeout / 1000:g}s"
-        ) from None
+        if html_ready(page):
+            record["message"] = load_blocked_note(page, ctx)
+        elif navigated:
+            raise StepFailed(
+                f"the page {page.url} did not finish loading within {ctx.navigation_timeout / 1000:g}s"
+            ) from None
 
 
 def run_step(page: Page, step: Step, index: str, ctx: StepContext) -> StepRecord:
@@ -179,14 +208,16 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
     if isinstance(args, GotoArgs):
         url = values.substitute(args.url)
         record["target"] = url
+        timeout = ctx.timeout(args.timeout, ctx.navigation_timeout)
+        before = len(ctx.recorder.navigations_of("main"))
         try:
-            response = page.goto(
-                url, wait_until=args.wait_until, timeout=ctx.timeout(args.timeout, ctx.navigation_timeout)
-            )
+            response = page.goto(url, wait_until=args.wait_until, timeout=timeout)
         except PlaywrightTimeout:
-            raise StepFailed(
-                f"{url} did not load within {ctx.timeout(args.timeout, ctx.navigation_timeout) / 1000:g}s"
-            ) from None
+            committed = len(ctx.recorder.navigations_of("main")) > before
+            if committed and args.wait_until in ("load", "networkidle") and html_ready(page):
+                record["message"] = load_blocked_note(page, ctx)
+                return "ok"
+            raise StepFailed(f"{url} did not load within {timeout / 1000:g}s") from None
         if response is not None and response.status >= 400:
             record["message"] = f"HTTP {response.status}"
         return "ok"
@@ -241,7 +272,7 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
         _user(ctx, lambda: element.uncheck(timeout=timeout))
     else:  # pragma: no cover - the model allows no other action here
         raise StepFailed(f"unknown action {action}")
-    settle(page, ctx, before)
+    settle(page, ctx, before, record)
     return "ok"
 
 

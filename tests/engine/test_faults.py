@@ -1,0 +1,100 @@
+"""Faults survived: a Connectif CDN that never answers, a scenario past its deadline, a browser that dies."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from auditor.audit import audit
+from auditor.browser import find_browser
+from auditor.lab import Lab
+from auditor.runner import RunOptions
+from auditor.scenario import load_all
+from tests.engine.labscenario import stripe_scenario
+from tests.engine.test_interrupt import browsers_using, wait_for
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with Lab() as running:
+        yield running
+
+
+def test_a_connectif_cdn_that_never_answers_fails_the_script_check(tmp_path: Path, lab: Lab) -> None:
+    path = stripe_scenario(tmp_path, lab, "cdn-hang", fault="script-hang", navigation="3s", scenario="90s")
+    scenarios = load_all([path])
+    started = time.monotonic()
+    result = audit(scenarios, RunOptions(browser=find_browser(), out_dir=tmp_path / "out")).run.scenarios[0]
+    assert time.monotonic() - started < 60  # bounded by our timeouts, not by the lab's 60 s hang
+    checks = {c.id: c for c in result.checks}
+    assert checks["connectif.script"].status.value == "fail"
+    assert checks["connectif.purchase_sent"].status.value == "fail"
+    assert result.status.value == "fail" and result.error is None
+    script = [r for r in result.connectif_requests if r.kind == "script"]
+    assert script and script[0].status is None
+
+
+def test_a_scenario_past_its_deadline_is_an_error_that_says_so(tmp_path: Path, lab: Lab) -> None:
+    path = stripe_scenario(
+        tmp_path, lab, "slow", fault="pay-hang", step="20s", navigation="40s", scenario="6s"
+    )
+    started = time.monotonic()
+    result = audit(
+        load_all([path]), RunOptions(browser=find_browser(), out_dir=tmp_path / "out")
+    ).run.scenarios[0]
+    assert time.monotonic() - started < 30
+    assert result.status.value == "error"
+    assert result.error is not None and "timeout of 6s" in result.error
+    assert (tmp_path / "out" / "results.json").exists()
+
+
+def test_a_browser_that_dies_mid_scenario_is_recorded_and_the_others_go_on(tmp_path: Path, lab: Lab) -> None:
+    folder = tmp_path / "scenarios"
+    stripe_scenario(
+        folder, lab, "a-dies", fault="pay-hang", key="dies", step="30s", navigation="40s", scenario="90s"
+    )
+    stripe_scenario(folder, lab, "b-after")
+    profile_root = Path(tempfile.mkdtemp(prefix="aud-", dir="/tmp"))
+    env = {**os.environ, "TMPDIR": str(profile_root)}
+    orders_before = len(lab.orders())
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "run", str(folder), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert wait_for(lambda: len(lab.orders()) > orders_before, 60), "the first scenario never paid"
+        victims = browsers_using(str(profile_root))
+        assert victims
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, stdout + stderr
+    assert "Traceback" not in stderr
+    results = {
+        s["name"]: s for s in json.loads((out / "results.json").read_text(encoding="utf-8"))["scenarios"]
+    }
+    assert results["a-dies"]["status"] == "error"
+    assert "browser" in (results["a-dies"]["error"] or "").lower()
+    assert results["b-after"]["status"] == "pass", results["b-after"]["error"]
+    assert wait_for(lambda: not browsers_using(str(profile_root)), 10)
