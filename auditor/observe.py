@@ -42,16 +42,12 @@ _REASONS = {
 # Reads every div.cn_purchase the way Connectif's script does (first descendant per class, innerText
 # falling back to textContent, trimmed). Runs on the live document, or on a DOMParser copy of the
 # HTML as served (an inert document: its scripts never run).
-EXTRACT_TAGS_JS = """
-(_root, html) => {
-  const root = html === null ? document : new DOMParser().parseFromString(html, 'text/html');
+_EXTRACT_FN = """
+(root) => {
   const read = (el) => ((el.innerText || el.textContent || '') + '').trim();
-  const collect = (container, skipItems) => {
+  const collect = (container) => {
     const fields = {};
     for (const el of container.querySelectorAll('[class]')) {
-      if (skipItems && el.closest('.product_basket_item') && !el.classList.contains('product_basket_item')) {
-        continue;
-      }
       for (const cls of el.classList) {
         if (cls === 'product_basket_item') continue;
         (fields[cls] = fields[cls] || []).push(read(el));
@@ -60,25 +56,36 @@ EXTRACT_TAGS_JS = """
     return fields;
   };
   return Array.from(root.getElementsByClassName('cn_purchase')).map((tag) => ({
-    fields: collect(tag, false),
-    items: Array.from(tag.getElementsByClassName('product_basket_item')).map((i) => collect(i, false)),
+    fields: collect(tag),
+    items: Array.from(tag.getElementsByClassName('product_basket_item')).map((i) => collect(i)),
     html: tag.outerHTML.slice(0, 20000),
   }));
 }
 """
-
-# Notes when a cn_purchase tag first appears in each document, to tell a late tag from one at load.
-TAG_WATCH_INIT = """
-(() => {
-  const mark = () => {
-    if (window.__auditorTagSeenAt === undefined && document.getElementsByClassName('cn_purchase').length) {
-      window.__auditorTagSeenAt = Date.now();
-    }
-  };
-  new MutationObserver(mark).observe(document, {childList: true, subtree: true});
-  document.addEventListener('DOMContentLoaded', mark);
-})();
+EXTRACT_TAGS_JS = f"""
+(_root, html) => ({_EXTRACT_FN})(
+  html === null ? document : new DOMParser().parseFromString(html, 'text/html'))
 """
+
+# Runs in every document before its own scripts. It notes when a cn_purchase tag first appears, and
+# reads the tags at the page's load event: the moment Connectif's script reads them, which the
+# auditor itself, answering later, cannot see any more (a tag injected just after load).
+TAG_WATCH_INIT = f"""
+(() => {{
+  const extract = {_EXTRACT_FN};
+  const mark = () => {{
+    if (window.__auditorTagSeenAt === undefined && document.getElementsByClassName('cn_purchase').length) {{
+      window.__auditorTagSeenAt = Date.now();
+    }}
+  }};
+  new MutationObserver(mark).observe(document, {{childList: true, subtree: true}});
+  document.addEventListener('DOMContentLoaded', mark);
+  window.addEventListener('load', () => {{
+    try {{ window.__auditorTagsAtLoad = {{at: Date.now(), tags: extract(document)}}; }} catch (e) {{}}
+  }});
+}})();
+"""
+TAGS_AT_LOAD_JS = "() => window.__auditorTagsAtLoad === undefined ? null : window.__auditorTagsAtLoad"
 
 
 def host_of(url: str) -> str:
@@ -380,6 +387,14 @@ def _safe_url(page: Page) -> str:
 def page_eval(page: Page, script: str, arg: Any = None, timeout_ms: int = 5_000) -> Any:
     """Evaluate in the page with a deadline (page.evaluate has none: it waits out a hanging navigation)."""
     return page.locator(":root").evaluate(script, arg, timeout=timeout_ms)
+
+
+def tags_at_load(page: Page) -> tuple[int, list[TagSnapshot]] | None:
+    """The tags as they were at the page's load event (epoch ms, tags), or None before load."""
+    raw = page_eval(page, TAGS_AT_LOAD_JS)
+    if not raw:
+        return None
+    return int(raw["at"]), [TagSnapshot.model_validate(item) for item in raw["tags"]]
 
 
 def read_tags(page: Page, html: str | None = None, timeout_ms: int = 5_000) -> list[TagSnapshot]:

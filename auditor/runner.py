@@ -30,7 +30,7 @@ from auditor.connectif.tracking import sent_purchases, with_id
 from auditor.guardrails import FIND_LIVE_KEY_JS, live_payment_reason, redact_key
 from auditor.masking import mask_result
 from auditor.observation import CookieRecord, Observation, PageSnapshot, PaymentObservation, StepRecord
-from auditor.observe import Recorder, host_matches, host_of, page_eval, read_tags
+from auditor.observe import Recorder, host_matches, host_of, page_eval, read_tags, tags_at_load
 from auditor.payment import PayStepFailed, run_pay, wait_until
 from auditor.results import ConnectifRequest, PaymentResult, ScenarioResult, ScenarioStatus, Screenshot
 from auditor.scenario import LoadedScenario
@@ -347,11 +347,20 @@ class _ScenarioRun:
                 served = read_tags(page, response.text())
             except PlaywrightError:
                 served = None  # the body is gone (redirected or evicted): we still have the live DOM
+        now = self.recorder.now()
+        try:
+            loaded = tags_at_load(page)
+        except PlaywrightError:
+            loaded = None
+        if loaded is not None:  # what the page held at its load event, when Connectif's script read it
+            at_ms, tags = self.recorder.wall_to_ms(loaded[0]), loaded[1]
+        else:  # the load event never came (a script that never answers): the page as it is now
+            at_ms, tags = now, read_tags(page)
         self.confirmation = {
             "url": page.url,
-            "loaded_ms": self.recorder.now(),
+            "loaded_ms": at_ms,
             "served": served,
-            "at_load": PageSnapshot(at_ms=self.recorder.now(), url=page.url, tags=read_tags(page)),
+            "at_load": PageSnapshot(at_ms=at_ms, url=page.url, tags=tags),
         }
 
     def _purchase_id(self, tags: list[Any]) -> str | None:

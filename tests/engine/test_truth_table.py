@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
+from playwright.sync_api import Playwright, expect
 
+from auditor.browser import find_browser, launch_args
 from auditor.lab import Lab
 
 pytestmark = pytest.mark.browser
@@ -30,11 +32,15 @@ EXPECTED = yaml.safe_load((ROOT / "tests/lab/expected_outcomes.yaml").read_text(
 ]
 
 
+OUT: dict[str, Path] = {}  # where the module's run wrote its outputs
+
+
 @pytest.fixture(scope="module")
 def audited(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], str]]:
     out = tmp_path_factory.mktemp("truth") / "out"
+    OUT["dir"] = out
     with Lab() as lab:
         env = {**os.environ, "SHOP_URL": lab.url("shop.test").rstrip("/")}
         proc = subprocess.run(
@@ -119,3 +125,37 @@ def test_fast_automatic_return_costs_its_delay_not_the_return_timeout(
 def test_console_names_the_report(audited: tuple[dict[str, Any], Any, str]) -> None:
     _, _, stdout = audited
     assert "report.html" in stdout.replace("\n", "")
+
+
+def test_the_report_of_the_lab_run_shows_what_results_json_says(
+    audited: tuple[dict[str, Any], Any, str], shared_playwright: Playwright, tmp_path: Path
+) -> None:
+    out = OUT["dir"]
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    browser = shared_playwright.chromium.launch(executable_path=find_browser().executable, args=launch_args())
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        fetched: list[str] = []
+        page.on("request", lambda request: fetched.append(request.url))
+        page.goto((out / "report.html").as_uri())
+        scenarios = results["scenarios"]
+        counts = Counter(s["status"] for s in scenarios)
+        for key in ("pass", "fail", "error"):
+            expect(page.locator(f'[data-count="{key}"] .num')).to_have_text(str(counts.get(key, 0)))
+        rows = page.locator("tr.scenario-row")
+        expect(rows).to_have_count(len(scenarios))
+        for index, scenario in enumerate(scenarios):
+            row = rows.nth(index)
+            expect(row.locator(".name")).to_have_text(scenario["name"])
+            expect(row.locator(".verdict")).to_contain_text(scenario["status"].upper())
+            failing = [c["id"] for c in scenario["checks"] if c["status"] == "fail"]
+            expect(row.locator(".failing code")).to_have_text(failing)
+        comma = next(s for s in scenarios if s["file"].endswith("tag-comma-decimals.yaml"))
+        section = page.locator(f"#s-{comma['id']}")
+        expect(section.locator('[data-check="cn_purchase.valid"] .badge')).to_contain_text("FAIL")
+        expect(section).to_contain_text(comma["cn_purchase"]["total_price"])
+        page.screenshot(path=str(tmp_path / "lab-report.png"), full_page=False)
+        assert (tmp_path / "lab-report.png").stat().st_size > 10_000
+        assert all(url.startswith("file://") or url.startswith("data:") for url in fetched), fetched
+    finally:
+        browser.close()
