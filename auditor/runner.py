@@ -306,7 +306,9 @@ class _ScenarioRun:
                 if isinstance(exc, PayStepFailed):
                     self.payment = exc.observation
                     self.steps.extend(exc.steps)
-                if not self.browser.is_connected():
+                if time.monotonic() >= self.deadline - 0.05:  # the step's wait was cut by the deadline
+                    self.error = self._timeout_message(f" during step {index} ({step.action})")
+                elif not self.browser.is_connected():
                     self.error = (
                         f"the browser process died or disconnected during step {index} ({step.action})"
                     )
