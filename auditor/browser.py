@@ -96,3 +96,16 @@ def launch_args(hosts: Mapping[str, str] | None = None) -> list[str]:
     if hosts:
         args.append(f"--host-resolver-rules={host_resolver_rules(hosts)}")
     return args
+
+
+def playwright_browsers_path() -> Path:
+    """Where Playwright keeps its downloads (browsers, ffmpeg)."""
+    configured = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    if configured and configured != "0":
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "ms-playwright"
+
+
+def video_recorder_available() -> bool:
+    """Playwright records videos with its own ffmpeg build, downloaded by `playwright install ffmpeg`."""
+    return any(playwright_browsers_path().glob("ffmpeg-*/ffmpeg-*"))

@@ -98,6 +98,15 @@ def _run_and_report(
     if settings.shard:
         index, count = parse_shard(settings.shard)
         scenarios = shard(scenarios, index, count)
+    if settings.video != "off" and not settings.connect and not settings.cdp:
+        from auditor.browser import playwright_browsers_path, video_recorder_available
+
+        if not video_recorder_available():
+            raise AuditorError(
+                "--video needs Playwright's ffmpeg, which is not installed",
+                details=[f"looked in {playwright_browsers_path()}"],
+                tip="run `playwright install ffmpeg` (it needs to download), or run without --video",
+            )
     if settings.connect and settings.cdp:
         raise AuditorError("--connect and --cdp are two ways to reach a remote browser: give one")
     recording = " and ".join(

@@ -34,6 +34,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["ms"] = view.fmt_ms
     env.filters["time"] = view.fmt_time
+    env.filters["artefact_links"] = view.artefact_links
     return env
 
 

@@ -416,3 +416,16 @@ def evidence_items(evidence: Mapping[str, Any]) -> list[EvidenceItem]:
             text, block = json.dumps(value, indent=2, ensure_ascii=False, default=str), True
         items.append(EvidenceItem(key=str(key), text=text, block=block))
     return items
+
+
+_ARTEFACT_PATH = re.compile(r"^artefacts/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+
+
+def artefact_links(artefacts: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(label, relative path) of the recordings to link; anything but a plain relative path is dropped."""
+    labels = {"trace": "Playwright trace (open with `playwright show-trace`)", "video": "Video"}
+    return [
+        (labels.get(kind, kind), path)
+        for kind, path in sorted(artefacts.items())
+        if _ARTEFACT_PATH.match(path) and ".." not in path.split("/")
+    ]

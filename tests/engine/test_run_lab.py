@@ -132,6 +132,39 @@ def test_trace_retained_on_failure_only(tmp_path: Path, lab: Lab) -> None:
     assert "trace" not in by_name["good"].artefacts
     trace = by_name["bad"].artefacts["trace"]
     assert (tmp_path / "out" / trace).stat().st_size > 1000
+    assert f'href="{trace}"' in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+def test_video_on_is_kept_and_linked_or_refused_clearly(tmp_path: Path, lab: Lab) -> None:
+    from auditor.browser import video_recorder_available
+
+    path = stripe_scenario(tmp_path, lab, "filmed")
+    if not video_recorder_available():
+        # Playwright records video with its own ffmpeg; where it cannot be downloaded, say so up front.
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "auditor",
+                "run",
+                str(path),
+                "--video",
+                "on",
+                "--trace-secrets",
+                "--out",
+                str(tmp_path / "out"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 2 and "ffmpeg" in proc.stderr and "Traceback" not in proc.stderr
+        return
+    result = run([path], tmp_path / "out", video="on").scenarios[0]
+    video = result.artefacts["video"]
+    assert video.endswith(".webm") and (tmp_path / "out" / video).stat().st_size > 1000
+    assert f'href="{video}"' in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
 
 
 def test_cli_refuses_a_trace_of_a_scenario_with_secrets(tmp_path: Path, lab: Lab) -> None:

@@ -196,3 +196,17 @@ def test_anchors_are_safe_and_unique() -> None:
         ]
     )
     assert anchors == ["s-card-ok", "s-card-ok-2", "s-b", "s-4"]
+
+
+def test_artefact_links_keep_only_plain_relative_paths() -> None:
+    from auditor.reports.view import artefact_links
+
+    links = artefact_links(
+        {
+            "trace": "artefacts/s1/trace.zip",
+            "video": "javascript:alert(1)",
+            "other": "artefacts/../../etc/passwd",
+            "abs": "/etc/passwd",
+        }
+    )
+    assert [path for _, path in links] == ["artefacts/s1/trace.zip"]
