@@ -21,6 +21,8 @@ from tests.engine.labscenario import CARD, stripe_scenario
 
 pytestmark = pytest.mark.browser
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
@@ -223,3 +225,35 @@ def test_cli_shard_and_merge_commands(tmp_path: Path, lab: Lab) -> None:
     assert proc.returncode == 1, proc.stdout + proc.stderr  # "two" fails: no tag
     merged = json.loads((tmp_path / "merged" / "results.json").read_text(encoding="utf-8"))
     assert sorted(Path(s["file"]).name for s in merged["scenarios"]) == ["one.yaml", "two.yaml"]
+
+
+def test_a_production_payment_host_is_never_contacted(tmp_path: Path, lab: Lab) -> None:
+    text = (ROOT / "scenarios" / "redsys-manual-return.yaml").read_text(encoding="utf-8")
+    assert "platform=redsys" in text
+    path = tmp_path / "live-host.yaml"
+    path.write_text(text.replace("platform=redsys", "platform=redsys&fault=live-host"), encoding="utf-8")
+    before = [e for e in lab.orders() if "live-host" in e["faults"]]
+    scenarios = load_all([path], base_url=lab.url("shop.test").rstrip("/"))
+    result = audit(scenarios, RunOptions(browser=find_browser(), out_dir=tmp_path / "out")).run.scenarios[0]
+    assert result.status.value == "error"
+    assert (
+        result.error is not None
+        and "sis.redsys.es" in result.error
+        and "--allow-live-payments" in result.error
+    )
+    assert not any(n.host == "sis.redsys.es" for n in result.timeline)  # blocked before it left the browser
+    assert len([e for e in lab.orders() if "live-host" in e["faults"]]) == len(before) + 1
+
+
+def test_the_console_never_shows_a_secret(tmp_path: Path, lab: Lab) -> None:
+    path = stripe_scenario(tmp_path, lab, "console-secret", fault="tag-comma")
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "run", str(path), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    for form in (CARD, CARD.replace(" ", "")):
+        assert form not in proc.stdout + proc.stderr
