@@ -31,8 +31,9 @@ from auditor.yamlload import Located, PathKey, format_path, load_yaml
 BUILTIN_NAMES = ("run_id", "scenario_id", "timestamp", "random")
 ENV_PATTERN = re.compile(r"\$(\$?)\{([^}]*)\}")
 ENV_NAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.DOTALL)
-REF_PATTERN = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+REF_PATTERN = re.compile(r"\{\{([^{}]*)\}\}")  # the name, white space around it included
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_PROBLEMS = 50  # per file: thousands of problems would bury the first ones (and take long to find)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,10 +62,32 @@ class _Loader:
         self.problems: list[Problem] = []
 
     def problem(self, path: PathKey, message: str, tip: str | None = None) -> None:
+        if self.enough():
+            return
         line, column = self.located.position(path)
         self.problems.append(
             Problem(file=self.file, line=line, column=column, key=format_path(path), message=message, tip=tip)
         )
+
+    def enough(self) -> bool:
+        """One problem past MAX_PROBLEMS is kept, to say where the ones not shown begin."""
+        return len(self.problems) > MAX_PROBLEMS
+
+    def error(self) -> InputError:
+        shown = self.problems[:MAX_PROBLEMS]
+        if self.enough():
+            rest = self.problems[MAX_PROBLEMS]
+            shown.append(
+                Problem(
+                    file=self.file,
+                    line=rest.line,
+                    column=rest.column,
+                    key="",
+                    message="more problems from here on are not shown",
+                    tip="fix the ones above first",
+                )
+            )
+        return InputError(shown)
 
     # ------------------------------------------------------------ ${ENV}
 
@@ -100,7 +123,10 @@ class _Loader:
             )
             return ""
 
-        return ENV_PATTERN.sub(replace, value)
+        # Only up to the last `}`: beyond it nothing matches, and trying every `${` there would take
+        # time proportional to the square of the text's length.
+        end = value.rfind("}") + 1
+        return ENV_PATTERN.sub(replace, value[:end]) + value[end:]
 
     # ------------------------------------------------------------ steps
 
@@ -292,7 +318,9 @@ class _Loader:
             if path and path[0] in ("name", "description", "tags"):
                 continue
             for match in REF_PATTERN.finditer(text):
-                name = match.group(1)
+                if self.enough():
+                    return
+                name = match.group(1).strip()
                 if not NAME.match(name):
                     self.problem(
                         path,
@@ -311,7 +339,11 @@ class _Loader:
     # ------------------------------------------------------------ all together
 
     def load(self, base_url: str | None) -> Scenario:
-        self.located = load_yaml(self.path)
+        try:
+            self.located = load_yaml(self.path)
+        except InputError as exc:
+            self.problems = exc.problems
+            raise self.error() from None
         raw = self.located.value
         if not isinstance(raw, dict):
             self.problem(
@@ -319,7 +351,7 @@ class _Loader:
                 f"the top level of a scenario is a mapping, got {_kind(raw)}",
                 tip="start with `name: …` and `steps:`",
             )
-            raise InputError(self.problems)
+            raise self.error()
         raw = self.substitute_env(raw, ())
         if base_url:
             raw["base_url"] = base_url
@@ -332,11 +364,11 @@ class _Loader:
             scenario = Scenario.model_validate(shaped)
         except ValidationError as exc:
             self.report_validation(exc)
-            raise InputError(self.problems) from None
+            raise self.error() from None
         finally:
             self.located.value = raw
         if self.problems:
-            raise InputError(self.problems)
+            raise self.error()
         if scenario.base_url is None:
             self.problem(
                 ("base_url",),
@@ -345,7 +377,7 @@ class _Loader:
             )
         self.check_references(scenario, raw)
         if self.problems:
-            raise InputError(self.problems)
+            raise self.error()
         return scenario
 
 

@@ -25,6 +25,7 @@ from pydantic import (
 DURATION_PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*(ms|s|m|h)\s*$"
 _DURATION_RE = re.compile(DURATION_PATTERN)
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+MAX_DURATION_MS = 24 * 3_600_000
 
 
 def parse_duration(value: Any) -> int:
@@ -34,8 +35,12 @@ def parse_duration(value: Any) -> int:
     match = _DURATION_RE.match(value)
     if not match:
         raise ValueError(f"{value!r} is not a duration; write it like 500ms, 10s or 2m")
-    number = float(value.strip()[: -len(match.group(2))])
-    return int(number * _UNIT_MS[match.group(2)])
+    number = re.match(r"[0-9]+(\.[0-9]+)?", value.strip())
+    assert number is not None  # the pattern starts with the number
+    milliseconds = float(number.group()) * _UNIT_MS[match.group(2)]
+    if milliseconds > MAX_DURATION_MS:  # also infinity, from a number of hundreds of digits
+        raise ValueError(f"{value.strip()!r} is longer than a scenario may last (24h)")
+    return int(milliseconds)
 
 
 Duration = Annotated[
@@ -47,7 +52,9 @@ Duration = Annotated[
 
 def _text(value: Any) -> Any:
     """Text fields take strings; a bare YAML number is refused so `0123` cannot become 83."""
-    if isinstance(value, bool | int | float) or value is None:
+    if value is None:
+        raise ValueError("expected text, got nothing (null)")
+    if isinstance(value, bool | int | float):
         raise ValueError(f'expected text, got {type(value).__name__} {value!r}; quote it: "{value}"')
     return value
 
@@ -116,7 +123,7 @@ def _url(value: str) -> str:
 def _regex(value: str) -> str:
     try:
         re.compile(value)
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:  # `a{99999999999}`, `((((…))))`
         raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
     return value
 
