@@ -42,12 +42,16 @@ def cli() -> None:
 @click.option("--base-url", help="Use this base URL for every scenario (overrides base_url:).")
 def validate(paths: tuple[Path, ...], base_url: str | None) -> None:
     """Load and check scenarios (files or folders of *.yaml) without a browser."""
+    from rich.text import Text
+
     from auditor.console import out_console
     from auditor.scenario import load_all
 
     loaded = load_all(paths, base_url=base_url)
     for item in loaded:
-        out_console.print(f"[green]ok[/]  {item.file}  [dim]{item.scenario.name}[/]", soft_wrap=True)
+        # Text, not markup: file names and scenario names may hold brackets.
+        line = Text("ok", style="green") + Text(f"  {item.file}  ") + Text(item.scenario.name, style="dim")
+        out_console.print(line, soft_wrap=True)
     out_console.print(f"{len(loaded)} scenario(s) valid")
 
 

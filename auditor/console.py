@@ -68,7 +68,7 @@ class RunProgress:
 
     def start(self, scenarios: Sequence[LoadedScenario]) -> None:
         self.total = len(scenarios)
-        out_console.print(f"running {self.total} scenario(s)…")
+        out_console.print(Text(f"running {self.total} scenario(s)…"))
 
     def result(self, result: ScenarioResult) -> None:
         self.finished += 1
@@ -115,12 +115,12 @@ def print_summary(run: RunResult, paths: OutputPaths) -> None:
             if result.flaky
             else Text(status.upper(), style=STATUS_STYLE[status])
         )
-        table.add_row(
+        table.add_row(  # Text, not str: a str cell is read as rich markup, and names may hold brackets
             label,
-            result.name,
-            _return_words(result),
-            detail,
-            f"{result.duration_ms / 1000:.1f}s",
+            Text(result.name),
+            Text(_return_words(result)),
+            Text(detail),
+            Text(f"{result.duration_ms / 1000:.1f}s"),
         )
     out_console.print(table)
     counts = run.counts()
@@ -134,6 +134,5 @@ def print_summary(run: RunResult, paths: OutputPaths) -> None:
         + Text(", ")
         + Text(f"{counts['error']} errored", style="magenta" if counts["error"] else "")
     )
-    out_console.print(f"results: {paths.results}", soft_wrap=True)
-    out_console.print(f"junit:   {paths.junit}", soft_wrap=True)
-    out_console.print(f"report:  {paths.html}", soft_wrap=True)
+    for heading, path in (("results: ", paths.results), ("junit:   ", paths.junit), ("report:  ", paths.html)):
+        out_console.print(Text(heading + str(path)), soft_wrap=True)
