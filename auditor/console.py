@@ -134,5 +134,9 @@ def print_summary(run: RunResult, paths: OutputPaths) -> None:
         + Text(", ")
         + Text(f"{counts['error']} errored", style="magenta" if counts["error"] else "")
     )
-    for heading, path in (("results: ", paths.results), ("junit:   ", paths.junit), ("report:  ", paths.html)):
+    for heading, path in (
+        ("results: ", paths.results),
+        ("junit:   ", paths.junit),
+        ("report:  ", paths.html),
+    ):
         out_console.print(Text(heading + str(path)), soft_wrap=True)
