@@ -31,6 +31,14 @@ FIND_LIVE_KEY_JS = r"""
 """
 
 
+# The same endpoints as one pattern, so Playwright matches requests itself instead of asking Python about
+# every request of the page (a callable matcher puts a round trip on each request's critical path).
+LIVE_URL_PATTERN = re.compile(
+    r"^https?://(?:" + "|".join(re.escape(h) for h in LIVE_PAYMENT_HOSTS) + r")(?::\d+)?(?:/|$)"
+    r"|/cs_live_[A-Za-z0-9]"
+)
+
+
 def live_payment_reason(url: str) -> str | None:
     """Why this URL is a production payment endpoint, or None."""
     try:

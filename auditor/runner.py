@@ -27,7 +27,7 @@ from auditor.browser import BrowserChoice, launch_args
 from auditor.checks import Expectations, run_checks, scenario_status
 from auditor.connectif.tag import read_tag
 from auditor.connectif.tracking import sent_purchases, with_id
-from auditor.guardrails import FIND_LIVE_KEY_JS, live_payment_reason, redact_key
+from auditor.guardrails import FIND_LIVE_KEY_JS, LIVE_URL_PATTERN, live_payment_reason, redact_key
 from auditor.masking import mask_result
 from auditor.observation import CookieRecord, Observation, PageSnapshot, PaymentObservation, StepRecord
 from auditor.observe import Recorder, host_matches, host_of, page_eval, read_tags, tags_at_load
@@ -159,6 +159,7 @@ class _ScenarioRun:
         self.confirmation: dict[str, Any] = {}
         self.shop_hosts = {host_of(self.scenario.base_url or "")}
         self.live_blocked: list[str] = []
+        self._guarded_documents = -1
         suffix = "" if attempt == 1 else f"-attempt{attempt}"
         self.artefact_dir = f"artefacts/{loaded.id}{suffix}"
         self.artefacts: dict[str, str] = {}
@@ -197,7 +198,7 @@ class _ScenarioRun:
             if self.options.trace != "off":
                 context.tracing.start(screenshots=True, snapshots=True, sources=False)
             if not self.options.allow_live_payments:
-                context.route(lambda url: live_payment_reason(url) is not None, self._block_live)
+                context.route(LIVE_URL_PATTERN, self._block_live)
             self.recorder.attach_context(context)
             page = context.new_page()
             self.recorder.attach_page(page, "main")
@@ -260,6 +261,10 @@ class _ScenarioRun:
                 "stopped before a real payment: the browser was about to reach "
                 f"{self.live_blocked[0]}; audit a sandbox, or pass --allow-live-payments"
             )
+        documents = len(self.recorder.navigations)
+        if documents == self._guarded_documents:
+            return  # no new page since the last look: a live key could only come with a new document
+        self._guarded_documents = documents
         try:
             key = page_eval(page, FIND_LIVE_KEY_JS, timeout_ms=2_000)
         except PlaywrightError:
@@ -592,6 +597,7 @@ class _Worker(threading.Thread):
         stop: threading.Event,
     ):
         super().__init__(daemon=True)
+        self.shared_hosts: dict[str, str] | None = None  # one mapping for every scenario, when they agree
         self.jobs = jobs
         self.done = done
         self.options = options
@@ -603,6 +609,7 @@ class _Worker(threading.Thread):
         browsers: dict[tuple[tuple[str, str], ...], Browser],
         hosts: Mapping[str, str],
     ) -> Browser:
+        hosts = self.shared_hosts if self.shared_hosts is not None else hosts
         # A remote browser is started by someone else: one per worker, whatever the host mapping.
         key = () if self.options.cdp or self.options.connect else tuple(sorted(hosts.items()))
         browser = browsers.get(key)
@@ -686,6 +693,20 @@ class _Worker(threading.Thread):
                             pass
         except Exception:  # Playwright's driver itself failed to start: the scenarios report it
             return
+
+
+def merged_hosts(scenarios: list[LoadedScenario]) -> dict[str, str] | None:
+    """Every scenario's host mapping in one, or None when two scenarios map a host differently.
+
+    Host rules are fixed when Chromium starts; one mapping for all lets a worker keep a single browser
+    instead of one per distinct `hosts:` block.
+    """
+    merged: dict[str, str] = {}
+    for loaded in scenarios:
+        for host, ip in loaded.scenario.hosts.items():
+            if merged.setdefault(host, ip) != ip:
+                return None
+    return merged
 
 
 # After Ctrl-C, how long running scenarios get to reach a step boundary before their browsers are ended.
@@ -772,6 +793,9 @@ def run_scenarios(
     workers = [
         _Worker(jobs, done, options, stop) for _ in range(max(1, min(options.workers, len(scenarios))))
     ]
+    shared = merged_hosts(scenarios)
+    for worker in workers:
+        worker.shared_hosts = shared
     for worker in workers:
         worker.start()
     _wait_for_workers(workers, stop)
