@@ -43,9 +43,13 @@ class PayOutcome:
 
 
 def wait_until(
-    page: Page, condition: Callable[[], bool], timeout_ms: int, stop: threading.Event | None = None
+    page: Page,
+    condition: Callable[[], bool],
+    timeout_ms: int,
+    stop: threading.Event | None = None,
+    event: str = "framenavigated",
 ) -> bool:
-    """Wait for a condition, waking on every navigation of the page; False when the deadline passes."""
+    """Wait for a condition, waking on every `event` of the page; False when the deadline passes."""
     deadline = time.monotonic() + timeout_ms / 1000
     while not condition():
         if stop is not None and stop.is_set():
@@ -54,7 +58,7 @@ def wait_until(
         if remaining <= 0:
             return False
         try:
-            page.wait_for_event("framenavigated", timeout=max(1, min(remaining, _RECHECK_MS)))
+            page.wait_for_event(event, timeout=max(1, min(remaining, _RECHECK_MS)))
         except PlaywrightTimeout:
             continue
         except PlaywrightError:  # the page closed: the condition decides what that means

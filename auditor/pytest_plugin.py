@@ -475,7 +475,7 @@ class ScenarioRunner:
         from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
         from playwright.sync_api import Error as PlaywrightError
 
-        from auditor.runner import RunOptions, _ScenarioRun, error_result
+        from auditor.runner import RunOptions, _ScenarioRun, close_browsers, error_result
         from auditor.steps import StepContext, take_screenshot
 
         screenshot = self.settings.screenshot
@@ -529,11 +529,7 @@ class ScenarioRunner:
                         result = error_result(loaded, f"the auditor crashed: {type(exc).__name__}: {exc}")
                     future.set_result(result)
             finally:
-                for browser in browsers.values():
-                    try:
-                        browser.close()
-                    except PlaywrightError:
-                        pass  # already gone
+                close_browsers(browsers.values())
 
 
 def _drop_end_screenshot(result: ScenarioResult, out_dir: Path) -> ScenarioResult:

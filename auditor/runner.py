@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,6 @@ from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from auditor.browser import BrowserChoice, launch_args
 from auditor.checks import Expectations, run_checks, scenario_status
@@ -31,7 +30,7 @@ from auditor.guardrails import FIND_LIVE_KEY_JS, LIVE_URL_PATTERN, live_payment_
 from auditor.masking import mask_result
 from auditor.observation import CookieRecord, Observation, PageSnapshot, PaymentObservation, StepRecord
 from auditor.observe import Recorder, host_matches, host_of, page_eval, read_tags, tags_at_load
-from auditor.payment import PayStepFailed, run_pay, wait_until
+from auditor.payment import BrowserGone, PayStepFailed, run_pay, wait_until
 from auditor.results import ConnectifRequest, PaymentResult, ScenarioResult, ScenarioStatus, Screenshot
 from auditor.scenario import LoadedScenario
 from auditor.scenario_model import PayStep, Scenario
@@ -406,9 +405,9 @@ class _ScenarioRun:
         remaining = deadline_ms - self.recorder.now()
         if remaining > 0:
             try:
-                wait_until_requests(page, done, min(remaining, ctx.timeout(None)))
-            except ScenarioTimeout:
-                pass
+                wait_until(page, done, min(remaining, ctx.timeout(None)), event="requestfinished")
+            except (ScenarioTimeout, BrowserGone):
+                pass  # the window went away: what was seen until then stands
         if page.url == confirmation_url:
             try:
                 self.confirmation["final"] = PageSnapshot(
@@ -553,20 +552,13 @@ def build_result(
     return mask_result(result, secret_values)
 
 
-def wait_until_requests(page: Page, condition: Callable[[], bool], timeout_ms: int) -> bool:
-    """Wait for a condition, waking on every request the page sends or finishes."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while not condition():
-        remaining = int((deadline - time.monotonic()) * 1000)
-        if remaining <= 0:
-            return False
+def close_browsers(browsers: Iterable[Browser]) -> None:
+    """Close browsers, ignoring those already gone (a crash, a disconnected remote)."""
+    for browser in browsers:
         try:
-            page.wait_for_event("requestfinished", timeout=max(1, min(remaining, 100)))
-        except PlaywrightTimeout:
-            continue
+            browser.close()
         except PlaywrightError:
-            return condition()
-    return True
+            pass
 
 
 def error_result(loaded: LoadedScenario, message: str) -> ScenarioResult:
@@ -686,11 +678,7 @@ class _Worker(threading.Thread):
                             result = error_result(loaded, f"the auditor crashed: {type(exc).__name__}: {exc}")
                         self.done(result)
                 finally:
-                    for browser in browsers.values():
-                        try:
-                            browser.close()
-                        except PlaywrightError:
-                            pass
+                    close_browsers(browsers.values())
         except Exception:  # Playwright's driver itself failed to start: the scenarios report it
             return
 
