@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, CDPSession, Frame, Page, Request, Response, Route
+from playwright.sync_api import Error as PlaywrightError
 
 from auditor.connectif.patterns import classify
 from auditor.connectif.tracking import decode_body
@@ -85,7 +86,20 @@ TAG_WATCH_INIT = f"""
   }});
 }})();
 """
-TAGS_AT_LOAD_JS = "() => window.__auditorTagsAtLoad === undefined ? null : window.__auditorTagsAtLoad"
+# Everything the auditor reads about a page's tags, in one evaluation (each costs a few round trips
+# to Playwright's driver): the tags in `html` as served (when given), at the load event, now, and
+# when a tag first appeared.
+PAGE_TAGS_JS = f"""
+(_root, html) => {{
+  const extract = {_EXTRACT_FN};
+  return {{
+    served: html === null ? null : extract(new DOMParser().parseFromString(html, 'text/html')),
+    atLoad: window.__auditorTagsAtLoad === undefined ? null : window.__auditorTagsAtLoad,
+    now: extract(document),
+    seenAt: window.__auditorTagSeenAt === undefined ? null : window.__auditorTagSeenAt,
+  }};
+}}
+"""
 
 
 def host_of(url: str) -> str:
@@ -145,6 +159,10 @@ class Recorder:
         self.closed_pages: set[int] = set()
         self.user_action = False  # set by the runner around real clicks/keypresses
         self.cdp_sessions: list[CDPSession] = []
+        # DevTools' Network events (cookies on a document request, with the reasons for blocked ones)
+        # are needed only from the payment on; enabled all along, they cost about 5% of a checkout's
+        # time. Before, Playwright's own responses describe the documents.
+        self.network = False
 
     def now(self) -> int:
         """Milliseconds since the scenario started."""
@@ -243,9 +261,11 @@ class Recorder:
                 return
             main_frame_id["id"] = frame.get("id", "")
             url = frame.get("url", "")
+            chain = self.documents.get(frame.get("loaderId", ""))
+            if chain is None:  # Network events were off: the cause from Page events, the rest from Playwright
+                chain = self._document_from_response(page, url, frame.get("id", ""))
             if frame.get("urlFragment"):
                 url += frame["urlFragment"]
-            chain = self.documents.get(frame.get("loaderId", ""))
             with self.lock:
                 self.navigations.append(
                     Navigation(
@@ -253,12 +273,12 @@ class Recorder:
                         url=url,
                         host=host_of(url),
                         page=role,
-                        cause=chain.cause if chain else NavigationCause.OTHER,
-                        method=chain.method if chain else "GET",
-                        status=chain.status if chain else None,
-                        redirect_chain=chain.urls[:-1] if chain else [],
-                        cookies_sent=chain.cookies_sent if chain else [],
-                        cookies_blocked=chain.cookies_blocked if chain else {},
+                        cause=chain.cause,
+                        method=chain.method,
+                        status=chain.status,
+                        redirect_chain=chain.urls[:-1],
+                        cookies_sent=chain.cookies_sent,
+                        cookies_blocked=chain.cookies_blocked,
                         user_initiated=self.user_action,
                     )
                 )
@@ -271,9 +291,38 @@ class Recorder:
         session.on("Page.frameNavigated", navigated)
         try:
             session.send("Page.enable")
-            session.send("Network.enable")
+            if self.network:
+                session.send("Network.enable")
         except Exception:  # the page went away while we attached: nothing more to learn from it
             return
+
+    def watch_network(self) -> None:
+        """Turn DevTools' Network events on for every page, now and later (call before the payment)."""
+        if self.network:
+            return
+        self.network = True
+        for session in self.cdp_sessions:
+            try:
+                session.send("Network.enable")
+            except Exception:  # that page is gone
+                continue
+
+    def _document_from_response(self, page: Page, url: str, frame_id: str) -> _DocRequest:
+        """A document's cause, method, redirects and status when Network events were off."""
+        cause = self.pending_reason.pop(frame_id, None)
+        if cause is None:
+            cause = NavigationCause.LINK if self.user_action else NavigationCause.TYPED
+        chain = _DocRequest(request_id="", started_ms=self.now(), cause=cause, method="GET", urls=[url])
+        response = self.main_responses.get(id(page))
+        if response is None or response.url != url:
+            return chain
+        request = response.request
+        chain.method, chain.status = request.method, response.status
+        earlier = request.redirected_from
+        while earlier is not None:
+            chain.urls.insert(0, earlier.url)
+            earlier = earlier.redirected_from
+        return chain
 
     # ---------------------------------------------------------------- handlers
 
@@ -358,6 +407,21 @@ class Recorder:
 
     # ---------------------------------------------------------------- queries
 
+    def served_html(self, page: Page) -> str | None:
+        """The current document's HTML as the server sent it, once all of it has arrived; else None.
+
+        Reading a response body is one round trip to the driver, and does not wait on the page.
+        """
+        response = self.main_responses.get(id(page))
+        if response is None or response.url != _safe_url(page).split("#")[0]:
+            return None  # no document response seen for what the page shows (about:blank, history API…)
+        try:
+            # the whole HTML has been parsed; Playwright knows this without asking the browser
+            page.wait_for_load_state("domcontentloaded", timeout=1_000)
+            return response.text()
+        except PlaywrightError:
+            return None  # still streaming, or the body was evicted: the caller reads the live page
+
     def navigations_of(self, role: str) -> list[Navigation]:
         """Committed top-level navigations of the main page or of popups, in order."""
         with self.lock:
@@ -385,16 +449,43 @@ def _safe_url(page: Page) -> str:
 
 
 def page_eval(page: Page, script: str, arg: Any = None, timeout_ms: int = 5_000) -> Any:
-    """Evaluate in the page with a deadline (page.evaluate has none: it waits out a hanging navigation)."""
-    return page.locator(":root").evaluate(script, arg, timeout=timeout_ms)
+    """Evaluate `script(null, arg)` in the page, with a deadline.
+
+    page.evaluate has none: it waits out a navigation that never commits (so does the DevTools
+    protocol's Runtime.evaluate). wait_for_function has one, and costs two round trips to the
+    driver where Locator.evaluate costs three and a wait for a selector. The result is wrapped so
+    that null or false do not make it wait.
+    """
+    handle = page.wait_for_function(
+        f"(arg) => ({{ value: ({script})(null, arg) }})", arg=arg, timeout=timeout_ms
+    )
+    return handle.json_value()["value"]
 
 
-def tags_at_load(page: Page) -> tuple[int, list[TagSnapshot]] | None:
-    """The tags as they were at the page's load event (epoch ms, tags), or None before load."""
-    raw = page_eval(page, TAGS_AT_LOAD_JS)
-    if not raw:
-        return None
-    return int(raw["at"]), [TagSnapshot.model_validate(item) for item in raw["tags"]]
+@dataclass(frozen=True)
+class PageTags:
+    """The cn_purchase tags of one page, as read by PAGE_TAGS_JS."""
+
+    served: list[TagSnapshot] | None  # in the HTML as served; None when no HTML was given
+    at_load: tuple[int, list[TagSnapshot]] | None  # (epoch ms, tags) at the load event; None before it
+    now: list[TagSnapshot]
+    seen_at: float | None  # epoch ms when a tag first appeared in the document
+
+
+def page_tags(page: Page, html: str | None = None) -> PageTags:
+    """Read a page's tags: served (from `html`), at its load event, now, and when one first appeared."""
+    raw = page_eval(page, PAGE_TAGS_JS, html)
+
+    def tags(items: list[Any]) -> list[TagSnapshot]:
+        return [TagSnapshot.model_validate(item) for item in items]
+
+    loaded = raw["atLoad"]
+    return PageTags(
+        served=None if raw["served"] is None else tags(raw["served"]),
+        at_load=None if not loaded else (int(loaded["at"]), tags(loaded["tags"])),
+        now=tags(raw["now"]),
+        seen_at=None if raw["seenAt"] is None else float(raw["seenAt"]),
+    )
 
 
 def read_tags(page: Page, html: str | None = None, timeout_ms: int = 5_000) -> list[TagSnapshot]:

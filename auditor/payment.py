@@ -14,7 +14,16 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from auditor.observation import Navigation, NavigationCause, PaymentObservation, StepRecord
 from auditor.observe import host_matches, host_of
 from auditor.scenario_model import PayArgs
-from auditor.steps import Interrupted, ScenarioTimeout, StepContext, StepFailed, find, run_step
+from auditor.steps import (
+    Interrupted,
+    ScenarioTimeout,
+    StepContext,
+    StepFailed,
+    find,
+    not_found,
+    run_step,
+    wait_visible,
+)
 
 # The longest a condition goes unchecked while we wait for events of other pages (a popup closing).
 _RECHECK_MS = 100
@@ -103,10 +112,10 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
     if args.submit is not None:
         submit = args.submit
         selector = ctx.values.substitute(submit.selector)
-        detail: dict[str, object] = {}
-        element = find(page, submit, selector, ctx, detail)
-        if element is None:
+        visible = find(page, submit, selector, ctx)
+        if visible is None:
             raise StepFailed(f"the payment button {selector!r} never appeared")
+        element = visible.first
         rec.user_action = True
         try:
             if args.popup:
@@ -115,7 +124,9 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
                 popup = info.value
             else:
                 element.click(timeout=ctx.timeout(submit.timeout))
-        except PlaywrightTimeout:
+        except PlaywrightTimeout as exc:
+            if not_found(exc, submit, selector, submit.timeout or ctx.step_timeout) is not None:
+                raise StepFailed(f"the payment button {selector!r} never appeared") from None
             if args.popup:
                 raise StepFailed(f"clicking {selector!r} opened no payment window") from None
             # The click may be waiting on a platform that does not answer: whether the platform
@@ -129,7 +140,6 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
                 target=selector,
                 started_ms=started,
                 ended_ms=rec.now(),
-                matches=detail.get("matches"),
             )
         )
     elif args.popup:
@@ -217,17 +227,13 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
         obs["return_waited_ms"] = rec.now() - last_step_ended
         click_page = popup if popup is not None and not popup.is_closed() else page
         selector = ctx.values.substitute(ret.click.selector)
-        detail = {}
-        try:
-            element = find(click_page, ret.click, selector, ctx, detail)
-        except StepFailed:
-            element = None
-        obs["return_click_found"] = element is not None
-        if element is not None:
+        button = wait_visible(click_page, ret.click, selector, ctx)
+        obs["return_click_found"] = button is not None
+        if button is not None:
             clicked_at = rec.now()
             rec.user_action = True
             try:
-                element.click(timeout=ctx.timeout(ret.click.timeout))
+                button.click(timeout=ctx.timeout(ret.click.timeout))
             except PlaywrightError:
                 pass  # a click that closes its window or navigates away is judged by the return itself
             finally:

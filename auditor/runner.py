@@ -26,10 +26,10 @@ from auditor.browser import BrowserChoice, launch_args
 from auditor.checks import Expectations, run_checks, scenario_status
 from auditor.connectif.tag import read_tag
 from auditor.connectif.tracking import sent_purchases, with_id
-from auditor.guardrails import FIND_LIVE_KEY_JS, LIVE_URL_PATTERN, live_payment_reason, redact_key
+from auditor.guardrails import FIND_LIVE_KEY_JS, LIVE_KEY, LIVE_URL_PATTERN, live_payment_reason, redact_key
 from auditor.masking import mask_result
 from auditor.observation import CookieRecord, Observation, PageSnapshot, PaymentObservation, StepRecord
-from auditor.observe import Recorder, host_matches, host_of, page_eval, read_tags, tags_at_load
+from auditor.observe import Recorder, host_matches, host_of, page_eval, page_tags, read_tags
 from auditor.payment import BrowserGone, PayStepFailed, run_pay, wait_until
 from auditor.results import ConnectifRequest, PaymentResult, ScenarioResult, ScenarioStatus, Screenshot
 from auditor.scenario import LoadedScenario
@@ -65,6 +65,10 @@ class RunOptions:
 
 
 # ---------------------------------------------------------------- one scenario
+
+
+# Steps that can submit a form, and so a payment: the live-key guard looks before each.
+GESTURES = frozenset({"click", "press", "check", "uncheck", "select"})
 
 
 def _context_options(scenario: Scenario, playwright: Playwright) -> dict[str, Any]:
@@ -251,23 +255,36 @@ class _ScenarioRun:
         self.live_blocked.append(f"{route.request.url} ({reason})")
         route.abort("blockedbyclient")
 
-    def _guard(self, page: Page) -> None:
-        """Stop the scenario at a production payment endpoint or a live Stripe key."""
-        if self.options.allow_live_payments:
-            return
-        if self.live_blocked:
+    def _check_blocked(self) -> None:
+        """Stop the scenario once the browser tried to reach a production payment endpoint."""
+        if self.live_blocked and not self.options.allow_live_payments:
             raise StepFailed(
                 "stopped before a real payment: the browser was about to reach "
                 f"{self.live_blocked[0]}; audit a sandbox, or pass --allow-live-payments"
             )
+
+    def _guard(self, page: Page) -> None:
+        """Before a step that could submit a payment: stop at a blocked endpoint or a live Stripe key.
+
+        The key is looked for once per new document, and only before gestures: typing and
+        navigating cannot pay, and each look is a few round trips to the browser.
+        """
+        if self.options.allow_live_payments:
+            return
+        self._check_blocked()
         documents = len(self.recorder.navigations)
         if documents == self._guarded_documents:
             return  # no new page since the last look: a live key could only come with a new document
         self._guarded_documents = documents
-        try:
-            key = page_eval(page, FIND_LIVE_KEY_JS, timeout_ms=2_000)
-        except PlaywrightError:
-            return
+        html = self.recorder.served_html(page)
+        if html is not None:
+            found = LIVE_KEY.search(html)
+            key = found.group(0) if found else None
+        else:
+            try:
+                key = page_eval(page, FIND_LIVE_KEY_JS, timeout_ms=2_000)
+            except PlaywrightError:
+                return
         if key:
             raise StepFailed(
                 f"stopped before a real payment: the page {page.url} carries a Stripe live key "
@@ -294,18 +311,23 @@ class _ScenarioRun:
                     if host_of(page.url):
                         self.shop_hosts.update(n.host for n in self.recorder.navigations_of("main"))
                     self._guard(page)
+                    # from here on: the cookies the return carries and why some were blocked. Left on
+                    # after the payment (a DevTools command can wait on a navigation that never ends).
+                    self.recorder.watch_network()
                     outcome = run_pay(page, step.args, index, ctx, self.shop_hosts)
                     self.steps.extend(outcome.steps)
                     self.payment = outcome.observation
-                    self._guard(page)
+                    self._check_blocked()
                     if not self.browser.is_connected():
                         raise StepFailed("the browser is gone")
                     if outcome.returned_page is None:
                         return  # the customer never came back: the rest of the scenario cannot happen
                     self._snapshot_confirmation(outcome.returned_page, ctx)
                 else:
+                    if step.action in GESTURES:
+                        self._guard(page)
                     self.steps.append(run_step(page, step, index, ctx))
-                    self._guard(page)
+                    self._check_blocked()
             except StepFailed as exc:
                 if isinstance(exc, PayStepFailed):
                     self.payment = exc.observation
@@ -346,34 +368,27 @@ class _ScenarioRun:
 
     def _snapshot_confirmation(self, page: Page, ctx: StepContext) -> None:
         """The first shop page after the payment: its served HTML, its tags at load."""
-        served = None
-        response = self.recorder.main_responses.get(id(page))
-        if response is not None:
-            try:
-                served = read_tags(page, response.text())
-            except PlaywrightError:
-                served = None  # the body is gone (redirected or evicted): we still have the live DOM
+        html = self.recorder.served_html(page)  # None when gone: we still have the live DOM
         now = self.recorder.now()
         try:
-            loaded = tags_at_load(page)
-        except PlaywrightError:
-            loaded = None
-        if loaded is not None:  # what the page held at its load event, when Connectif's script read it
-            at_ms, tags = self.recorder.wall_to_ms(loaded[0]), loaded[1]
+            read = page_tags(page, html)
+        except PlaywrightError:  # the page moved on under the evaluation: read what it shows now
+            read = page_tags(page)
+        if read.at_load is not None:  # what the page held at its load event, when Connectif's script read it
+            at_ms, tags = self.recorder.wall_to_ms(read.at_load[0]), read.at_load[1]
         else:  # the load event never came (a script that never answers): the page as it is now
-            at_ms, tags = now, read_tags(page)
+            at_ms, tags = now, read.now
         self.confirmation = {
             "url": page.url,
             "loaded_ms": at_ms,
-            "served": served,
+            "served": read.served,
             "at_load": PageSnapshot(at_ms=at_ms, url=page.url, tags=tags),
         }
 
     def _purchase_id(self, tags: list[Any]) -> str | None:
-        for snapshot in tags:
-            pid = read_tag(snapshot).fields.get("purchase_id")
-            if pid:
-                return str(pid)
+        pid = _tagged_purchase_id(tags)
+        if pid:
+            return pid
         exp = self.scenario.expect.cn_purchase
         if isinstance(exp, dict) and isinstance(exp.get("purchase_id"), str):
             try:
@@ -391,8 +406,8 @@ class _ScenarioRun:
         state: dict[str, Any] = {"tags": self.confirmation["at_load"].tags}
 
         def done() -> bool:
-            if page.url == confirmation_url:
-                try:
+            if _tagged_purchase_id(state["tags"]) is None and page.url == confirmation_url:
+                try:  # a tag may still be injected: read the page again
                     state["tags"] = read_tags(page)
                 except PlaywrightError:
                     return True
@@ -410,16 +425,12 @@ class _ScenarioRun:
                 pass  # the window went away: what was seen until then stands
         if page.url == confirmation_url:
             try:
-                self.confirmation["final"] = PageSnapshot(
-                    at_ms=self.recorder.now(), url=page.url, tags=read_tags(page)
-                )
-                seen = page_eval(
-                    page, "() => window.__auditorTagSeenAt === undefined ? null : window.__auditorTagSeenAt"
-                )
-                if seen is not None:
-                    self.confirmation["tag_seen_ms"] = self.recorder.wall_to_ms(float(seen))
+                final = page_tags(page)
             except PlaywrightError:
-                pass
+                return
+            self.confirmation["final"] = PageSnapshot(at_ms=self.recorder.now(), url=page.url, tags=final.now)
+            if final.seen_at is not None:
+                self.confirmation["tag_seen_ms"] = self.recorder.wall_to_ms(final.seen_at)
 
     def _cookies(self, context: BrowserContext | None) -> list[CookieRecord]:
         if context is None:
@@ -500,6 +511,15 @@ class _ScenarioRun:
             if kind in self.artefacts and mode == "retain-on-failure" and passed:
                 (self.options.out_dir / self.artefacts.pop(kind)).unlink(missing_ok=True)
         return result.model_copy(update={"artefacts": dict(self.artefacts), "attempts": self.attempt})
+
+
+def _tagged_purchase_id(tags: list[Any]) -> str | None:
+    """The purchase id the first tag that has one carries."""
+    for snapshot in tags:
+        pid = read_tag(snapshot).fields.get("purchase_id")
+        if pid:
+            return str(pid)
+    return None
 
 
 def build_result(

@@ -16,7 +16,7 @@ from playwright.sync_api import FrameLocator, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from auditor.observation import StepRecord
-from auditor.observe import Recorder
+from auditor.observe import Recorder, page_eval
 from auditor.scenario_model import (
     CaptureArgs,
     ElementArgs,
@@ -131,25 +131,46 @@ def scope(page: Page, frames: tuple[str, ...] | None) -> Page | FrameLocator:
     return target
 
 
-def find(
-    page: Page, args: ElementArgs | WaitForArgs, selector: str, ctx: StepContext, record: dict[str, Any]
-) -> Locator | None:
-    """The first visible element matching, after waiting for it; None when optional and absent."""
-    locator = scope(page, args.frame).locator(selector)
-    visible = locator.filter(visible=True)
-    try:
-        visible.first.wait_for(state="visible", timeout=ctx.timeout(args.timeout))
-    except PlaywrightTimeout:
-        if args.optional:
+def find(page: Page, args: ElementArgs | WaitForArgs, selector: str, ctx: StepContext) -> Locator | None:
+    """The visible elements matching (a step acts on the first); None when optional and none appears.
+
+    A required element is not waited for here: the action waits for it itself, which saves a round
+    trip to the browser per step, and `not_found` explains the action's timeout.
+    """
+    visible = scope(page, args.frame).locator(selector).filter(visible=True)
+    if args.optional:
+        try:
+            visible.first.wait_for(state="visible", timeout=ctx.timeout(args.timeout))
+        except PlaywrightTimeout:
             return None
-        where = f" in frame {' > '.join(args.frame)}" if args.frame else ""
-        raise StepFailed(
-            f"no visible element matches {selector!r}{where} within {ctx.timeout(args.timeout) / 1000:g}s"
-        ) from None
-    count = visible.count()
-    if count > 1:
-        record["matches"] = count
-    return visible.first
+    return visible
+
+
+def wait_visible(
+    page: Page, args: ElementArgs | WaitForArgs, selector: str, ctx: StepContext
+) -> Locator | None:
+    """The first visible element matching, once there is one; None when none comes in time."""
+    visible = scope(page, args.frame).locator(selector).filter(visible=True).first
+    try:
+        visible.wait_for(state="visible", timeout=ctx.timeout(args.timeout))
+    except PlaywrightTimeout:
+        return None
+    return visible
+
+
+def not_found(
+    exc: PlaywrightTimeout, args: ElementArgs | WaitForArgs, selector: str, waited_ms: int
+) -> StepFailed | None:
+    """Why an action on the first visible match timed out, if no element ever matched; else None.
+
+    Playwright's call log says whether the locator resolved. Asking the page instead could wait as
+    long as a navigation the action started, if that navigation never ends.
+    """
+    log = str(exc)
+    if "waiting for locator" not in log or "resolved to" in log:
+        return None  # the element was there (or the wait was for something else)
+    where = f" in frame {' > '.join(args.frame)}" if args.frame else ""
+    return StepFailed(f"no visible element matches {selector!r}{where} within {waited_ms / 1000:g}s")
 
 
 def html_ready(page: Page) -> bool:
@@ -157,7 +178,7 @@ def html_ready(page: Page) -> bool:
     try:
         return bool(
             page.url != "about:blank"
-            and page.locator(":root").evaluate("() => document.readyState !== 'loading'", timeout=2_000)
+            and page_eval(page, "() => document.readyState !== 'loading'", timeout_ms=2_000)
         )
     except PlaywrightError:
         return False
@@ -232,11 +253,27 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
     selector = values.substitute(args.selector)
     record["target"] = selector
     before = len(ctx.recorder.navigations_of("main"))
-    element = find(page, args, selector, ctx, record)
-    if element is None:
+    visible = find(page, args, selector, ctx)
+    if visible is None:
         record["message"] = "optional: the element never appeared, step skipped"
         return "skipped"
     timeout = ctx.timeout(args.timeout)
+    try:
+        _act_on(visible.first, action, args, ctx, record, timeout)
+    except PlaywrightTimeout as exc:
+        missing = not_found(exc, args, selector, timeout)
+        if missing is None:
+            raise  # the element is there but the action could not be done: Playwright says why
+        raise missing from None
+    settle(page, ctx, before, record)
+    return "ok"
+
+
+def _act_on(
+    element: Locator, action: str, args: Any, ctx: StepContext, record: dict[str, Any], timeout: int
+) -> None:
+    values = ctx.values
+    selector = record["target"]
     if isinstance(args, FillArgs):
         element.fill(values.substitute(args.value), timeout=timeout)
         if values.touches_secret(args.value):
@@ -250,11 +287,12 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
         _user(ctx, lambda: element.press(args.key, timeout=timeout))
     elif isinstance(args, ExpectTextArgs):
         expected = _collapse(values.substitute(args.text))
+        handle = element.element_handle(timeout=timeout)
         try:
             element.page.wait_for_function(
                 "([el, t]) => (el.innerText || el.textContent || '')"
                 ".replace(/\\s+/g, ' ').trim().includes(t)",
-                arg=[element.element_handle(timeout=timeout), expected],
+                arg=[handle, expected],
                 timeout=timeout,
             )
         except PlaywrightTimeout:
@@ -272,8 +310,6 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
         _user(ctx, lambda: element.uncheck(timeout=timeout))
     else:  # pragma: no cover - the model allows no other action here
         raise StepFailed(f"unknown action {action}")
-    settle(page, ctx, before, record)
-    return "ok"
 
 
 def _user(ctx: StepContext, act: Callable[[], None]) -> None:
@@ -300,9 +336,11 @@ def _wait_for(page: Page, args: WaitForArgs, ctx: StepContext, record: dict[str,
         else:
             selector = ctx.values.substitute(args.selector or "")
             record["target"] = selector
-            if find(page, args, selector, ctx, record) is None:
-                record["message"] = "optional: never appeared, step skipped"
-                return "skipped"
+            if wait_visible(page, args, selector, ctx) is None:
+                if args.optional:
+                    record["message"] = "optional: never appeared, step skipped"
+                    return "skipped"
+                raise StepFailed(f"waited {timeout / 1000:g}s for {selector} in vain")
     except PlaywrightTimeout:
         if args.optional:
             record["message"] = "optional: never appeared, step skipped"

@@ -58,6 +58,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 f'<form action="http://pay.test:{port}/pay?{url.query}" method="post">'
                 '<button id="pay">Pay</button></form>'
             )
+        elif host == "shop.test" and url.path == "/steps":
+            # for step failures: a link that redirects home, a disabled button, nothing called #absent
+            self._send(
+                '<a id="home" href="/go-home">Home</a><button id="disabled" disabled>Off</button>'
+                '<form action="/"><button id="search">Search</button></form>'
+            )
+        elif host == "shop.test" and url.path == "/go-home":
+            self.send_response(302)
+            self.send_header("Location", "/?mode=auto")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif host == "shop.test" and url.path.startswith("/order/confirmation"):
             price = query.get("price", "12.50")
             self._send(

@@ -120,3 +120,64 @@ def test_cli_run_writes_every_output_and_exits_1_on_failure(tmp_path: Path, base
     assert str(out / "report.html") in proc.stdout.replace("\n", "")
     for name in ("results.json", "report.html", "junit.xml"):
         assert b"4548812049400004" not in (out / name).read_bytes()
+
+
+STEPS = """\
+name: {name}
+base_url: {base}
+hosts: {hosts}
+timeouts: {{step: 1500ms}}
+steps:
+  - goto: /steps
+  - click: {{selector: "#absent", optional: true}}
+  - click: "#home"
+{last}
+"""
+
+
+def steps_scenario(tmp_path: Path, base: str, name: str, last: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(STEPS.format(name=name, base=base, hosts=json.dumps(HOSTS), last=last), encoding="utf-8")
+    return path
+
+
+def test_an_element_that_never_appears_fails_its_step_and_says_so(tmp_path: Path, base: str) -> None:
+    result = run(
+        [steps_scenario(tmp_path, base, "absent", '  - click: "#absent"')], tmp_path / "out"
+    ).scenarios[0]
+    assert result.status.value == "error"
+    assert result.error is not None and "step 3 (click) failed" in result.error
+    assert "no visible element matches '#absent' within 1.5s" in result.error
+    by_index = {s.index: s for s in result.steps}
+    assert by_index["1"].status == "skipped" and "optional" in (by_index["1"].message or "")
+    # navigations before the payment: cause from Chromium, method, status and redirects from Playwright
+    typed, link = result.timeline[0], result.timeline[1]
+    assert typed.url.endswith("/steps") and typed.cause.value == "typed" and typed.status == 200
+    assert link.url.endswith("/?mode=auto") and link.cause.value == "link" and link.status == 200
+    assert link.method == "GET" and link.redirect_chain and link.redirect_chain[0].endswith("/go-home")
+
+
+def test_an_element_that_is_there_but_cannot_be_clicked_is_not_called_missing(
+    tmp_path: Path, base: str
+) -> None:
+    last = '  - goto: /steps\n  - click: "#disabled"'
+    result = run([steps_scenario(tmp_path, base, "disabled", last)], tmp_path / "out").scenarios[0]
+    assert result.status.value == "error" and result.error is not None
+    assert "step 4 (click) failed" in result.error and "no visible element" not in result.error
+    assert "Timeout 1500ms" in result.error
+
+
+def test_a_form_submission_is_recorded_as_form_get(tmp_path: Path, base: str) -> None:
+    last = '  - goto: /steps\n  - click: "#search"'
+    result = run([steps_scenario(tmp_path, base, "search", last)], tmp_path / "out").scenarios[0]
+    assert result.error is None, result.error
+    assert result.timeline[-1].cause.value == "form-get" and result.timeline[-1].url.endswith("/?")
+
+
+def test_a_missing_payment_button_fails_the_pay_step(tmp_path: Path, base: str) -> None:
+    path = write(tmp_path, base, "no-button", "mode=auto")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('submit: "#pay"', 'submit: "#nope"'), encoding="utf-8"
+    )
+    result = run([path], tmp_path / "out").scenarios[0]
+    assert result.error is not None and "the payment button '#nope' never appeared" in result.error
