@@ -109,3 +109,14 @@ def playwright_browsers_path() -> Path:
 def video_recorder_available() -> bool:
     """Playwright records videos with its own ffmpeg build, downloaded by `playwright install ffmpeg`."""
     return any(playwright_browsers_path().glob("ffmpeg-*/ffmpeg-*"))
+
+
+def video_recorder_problem() -> AuditorError | None:
+    """Why videos cannot be recorded here (no ffmpeg from Playwright), or None."""
+    if video_recorder_available():
+        return None
+    return AuditorError(
+        "--video needs Playwright's ffmpeg, which is not installed",
+        details=[f"looked in {playwright_browsers_path()}"],
+        tip="run `playwright install ffmpeg` (it needs to download), or run without --video",
+    )

@@ -84,6 +84,7 @@ class RunSettings:
     cdp: str | None = None
     trace: str = "off"
     video: str = "off"
+    screenshot: str = "off"
     allow_live_payments: bool = False
     trace_secrets: bool = False
 
@@ -103,14 +104,11 @@ def _run_and_report(
         index, count = parse_shard(settings.shard)
         scenarios = shard(scenarios, index, count)
     if settings.video != "off" and not settings.connect and not settings.cdp:
-        from auditor.browser import playwright_browsers_path, video_recorder_available
+        from auditor.browser import video_recorder_problem
 
-        if not video_recorder_available():
-            raise AuditorError(
-                "--video needs Playwright's ffmpeg, which is not installed",
-                details=[f"looked in {playwright_browsers_path()}"],
-                tip="run `playwright install ffmpeg` (it needs to download), or run without --video",
-            )
+        problem = video_recorder_problem()
+        if problem is not None:
+            raise problem
     if settings.connect and settings.cdp:
         raise AuditorError("--connect and --cdp are two ways to reach a remote browser: give one")
     recording = " and ".join(
@@ -138,6 +136,7 @@ def _run_and_report(
         retries=settings.retries,
         trace=settings.trace,
         video=settings.video,
+        screenshot=settings.screenshot,
         connect=settings.connect,
         cdp=settings.cdp,
         allow_live_payments=settings.allow_live_payments,
@@ -195,6 +194,13 @@ ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
     help="Record a Playwright trace per scenario (open with `playwright show-trace`).",
 )
 @click.option("--video", type=ARTEFACT_CHOICE, default="off", show_default=True, help="Record a video.")
+@click.option(
+    "--screenshot",
+    type=click.Choice(["off", "on", "only-on-failure"]),
+    default="off",
+    show_default=True,
+    help="A screenshot of the page each scenario ends on (one of where it stopped is always kept).",
+)
 @click.option(
     "--trace-secrets",
     is_flag=True,

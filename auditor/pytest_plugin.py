@@ -32,31 +32,25 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from auditor.browser import BrowserChoice, find_browser, launch_args
+from auditor.browser import BrowserChoice, find_browser
 from auditor.errors import AuditorError, InputError
 
 # pytest imports this module in every run of an environment where checkout-auditor is installed: the
 # engine (pydantic models, Playwright) is imported only once a scenario is collected or run.
 if TYPE_CHECKING:
-    from typing_extensions import override
-
     from auditor.results import ScenarioResult
+    from auditor.runner import RunOptions
     from auditor.scenario import LoadedScenario
-else:
-
-    def override(method: Any) -> Any:
-        return method
 
 
 PLUGIN_NAME = "checkout_auditor"
 RESULT_ATTR = "checkout_auditor_result"  # the attribute that carries a result on a test report
 EVIDENCE_LIMIT = 2000  # characters of one check's evidence in a failure message
-END_SCREENSHOT = "end-of-scenario"  # the name of the --screenshot picture
 
 # pytest-playwright defines these options with the same meaning. When it is installed it registers them,
 # and registering them again would stop pytest with a conflict, so this plugin reads its values instead.
-ARTEFACT_CHOICES = ("on", "off", "retain-on-failure")
-SCREENSHOT_CHOICES = ("on", "off", "only-on-failure")
+ARTEFACT_CHOICES = ("on", "off", "retain-on-failure")  # as auditor.runner.ARTEFACT_MODES
+SCREENSHOT_CHOICES = ("on", "off", "only-on-failure")  # as auditor.runner.SCREENSHOT_MODES
 
 _SCENARIO_MARK = re.compile(r"^steps[ \t]*:|^#.*yaml-language-server:.*scenario\.schema\.json", re.MULTILINE)
 _SNIFF_BYTES = 1 << 20  # a scenario file is at most 1 MiB
@@ -104,6 +98,34 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         default=False,
         help="allow --tracing on scenarios with secrets (the trace then holds the secret values).",
     )
+    group.addoption(
+        "--audit-retries",
+        dest="audit_retries",
+        type=_retries,
+        default=0,
+        metavar="N",
+        help="run a failing scenario up to N more times; a late pass is reported flaky (a warning).",
+    )
+    group.addoption(
+        "--audit-connect",
+        dest="audit_connect",
+        metavar="WS_ENDPOINT",
+        help="run the scenarios in a Playwright browser server (`playwright run-server`) instead of a "
+        "local Chromium.",
+    )
+    group.addoption(
+        "--audit-cdp",
+        dest="audit_cdp",
+        metavar="URL",
+        help="run the scenarios in a Chromium started with --remote-debugging-port (http://host:port).",
+    )
+    group.addoption(
+        "--audit-allow-live-payments",
+        dest="audit_allow_live_payments",
+        action="store_true",
+        default=False,
+        help="do not stop at production payment endpoints or live Stripe keys (a real card may be charged).",
+    )
     if _pytest_playwright_registers_options(pluginmanager):
         return
     group.addoption("--headed", action="store_true", default=False, help="show the browser windows.")
@@ -136,6 +158,16 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     )
 
 
+def _retries(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise pytest.UsageError(f"--audit-retries takes a whole number of 0 or more, not {value!r}")
+    return number
+
+
 @dataclass(frozen=True, kw_only=True)
 class AuditSettings:
     """The options that shape a scenario run, whichever plugin registered them."""
@@ -149,6 +181,10 @@ class AuditSettings:
     screenshot: str = "off"
     output: Path | None = None
     trace_secrets: bool = False
+    retries: int = 0
+    connect: str | None = None
+    cdp: str | None = None
+    allow_live_payments: bool = False
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> AuditSettings:
@@ -164,25 +200,32 @@ class AuditSettings:
             screenshot=str(config.getoption("screenshot", None) or "off"),
             output=(config.invocation_params.dir / output) if output else None,
             trace_secrets=bool(config.getoption("audit_trace_secrets", False)),
+            retries=int(config.getoption("audit_retries", 0) or 0),
+            connect=config.getoption("audit_connect", None) or None,
+            cdp=config.getoption("audit_cdp", None) or None,
+            allow_live_payments=bool(config.getoption("audit_allow_live_payments", False)),
         )
 
-    def launch_options(self, executable: str | None, hosts: Mapping[str, str]) -> dict[str, Any]:
-        """Keyword arguments for Playwright's chromium.launch."""
-        options: dict[str, Any] = {"headless": not self.headed, "args": launch_args(hosts)}
+    def browser_choice(self) -> BrowserChoice | None:
+        """The Chromium to start (None when someone else starts it), or an error naming the options."""
+        chosen = [
+            name
+            for name, value in (
+                ("--browser-channel", self.browser_channel),
+                ("--audit-connect", self.connect),
+                ("--audit-cdp", self.cdp),
+            )
+            if value
+        ]
+        if len(chosen) > 1:
+            raise AuditorError(f"{' and '.join(chosen)} both choose the browser", tip="give one of them")
+        if self.browser_channel and self.browser_path:
+            raise AuditorError(
+                "--browser-channel and --audit-browser-path both choose the browser", tip="give one of them"
+            )
+        if self.cdp:
+            return None  # the Chromium at the other end of --audit-cdp is already running
         if self.browser_channel:
-            options["channel"] = self.browser_channel
-        else:
-            options["executable_path"] = executable
-        return options
-
-    def browser_choice(self) -> BrowserChoice:
-        """The Chromium to start, or an AuditorError that names this plugin's options."""
-        if self.browser_channel:
-            if self.browser_path:
-                raise AuditorError(
-                    "--browser-channel and --audit-browser-path both choose the browser",
-                    tip="give one of them",
-                )
             return BrowserChoice(executable=None, source="--browser-channel")
         if self.browser_path:
             path = Path(self.browser_path).expanduser()
@@ -191,22 +234,53 @@ class AuditSettings:
                     f"--audit-browser-path points at {self.browser_path!r}, which is not an executable file",
                     tip="give the full path of a Chromium or Chrome binary, e.g. /usr/bin/chromium",
                 )
-        return find_browser(self.browser_path)
+        try:
+            return find_browser(self.browser_path)
+        except AuditorError:
+            if self.connect:
+                return None  # the browser server uses its own Chromium
+            raise
 
-    def browser_label(self, choice: BrowserChoice) -> str:
-        """Which browser, in words, for messages."""
-        return f"--browser-channel {self.browser_channel}" if self.browser_channel else choice.describe()
+    def run_options(self, choice: BrowserChoice | None, out_dir: Path, run_id: str) -> RunOptions:
+        """The engine's options for these settings."""
+        from auditor.runner import RunOptions
 
-    def refuse_trace(self, loaded: LoadedScenario) -> AuditorError | None:
-        """A trace records every value typed: scenarios with secrets need --audit-trace-secrets."""
-        if self.tracing == "off" or self.trace_secrets or not loaded.scenario.secrets:
+        return RunOptions(
+            browser=choice,
+            out_dir=out_dir,
+            headed=self.headed,
+            retries=self.retries,
+            trace=self.tracing,
+            video=self.video,
+            screenshot=self.screenshot,
+            channel=self.browser_channel,
+            connect=self.connect,
+            cdp=self.cdp,
+            allow_live_payments=self.allow_live_payments,
+            run_id=run_id,
+        )
+
+    def refuse_recording(self, loaded: LoadedScenario) -> AuditorError | None:
+        """Traces and videos record what is typed: scenarios with secrets need --audit-trace-secrets."""
+        recording = " and ".join(
+            name for name, mode in (("--tracing", self.tracing), ("--video", self.video)) if mode != "off"
+        )
+        if not recording or self.trace_secrets or not loaded.scenario.secrets:
             return None
         return AuditorError(
-            f"a trace records every value typed, and {loaded.file} has secrets "
+            f"{recording} record every value typed, and {loaded.file} has secrets "
             f"({', '.join(sorted(loaded.scenario.secrets))})",
-            tip="run without --tracing, or add --audit-trace-secrets to record them anyway "
-            "(the trace file will then hold the secret values)",
+            tip=f"run without {recording}, or add --audit-trace-secrets to record them anyway "
+            "(the files will then hold the secret values)",
         )
+
+    def refuse_video(self) -> AuditorError | None:
+        """--video needs Playwright's ffmpeg next to a local browser."""
+        if self.video == "off" or self.connect or self.cdp:
+            return None
+        from auditor.browser import video_recorder_problem
+
+        return video_recorder_problem()
 
 
 # ---------------------------------------------------------------- collection
@@ -315,7 +389,7 @@ class ScenarioItem(pytest.Item):
     def setup(self) -> None:
         """Run the scenario in this process's browser; keep its result for the call and the reports."""
         state = _state(self.config)
-        refused = state.settings.refuse_trace(self.loaded)
+        refused = state.settings.refuse_video() or state.settings.refuse_recording(self.loaded)
         try:
             if refused is not None:
                 raise refused
@@ -325,6 +399,13 @@ class ScenarioItem(pytest.Item):
         self.result = result
         when = "setup" if result.status == "error" else "call"
         self.add_report_section(when, "checkout-auditor", describe(result, state.artefacts_dir))
+        if result.flaky:
+            warnings.warn_explicit(
+                AuditWarning(f"flaky: failed at first, passed on attempt {result.attempts}"),
+                AuditWarning,
+                filename=str(self.loaded.file),
+                lineno=1,
+            )
         for check in result.checks:
             if check.status == "warn":
                 warnings.warn_explicit(
@@ -347,6 +428,7 @@ class ScenarioItem(pytest.Item):
 
 
 # ---------------------------------------------------------------- messages
+
 
 
 def _compact(evidence: Mapping[str, Any]) -> str:
@@ -470,76 +552,21 @@ class ScenarioRunner:
         except Exception as exc:  # Playwright itself could not start: no scenario may wait forever
             self._fail_waiting(AuditorError(f"Playwright could not start: {type(exc).__name__}: {exc}"))
 
-    def _loop(self, choice: BrowserChoice) -> None:
+    def _loop(self, choice: BrowserChoice | None) -> None:
         # Imported here: collecting scenarios (and --collect-only) needs no Playwright at all.
-        from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
 
-        from auditor.runner import RunOptions, _ScenarioRun, close_browsers, error_result
-        from auditor.steps import StepContext, take_screenshot
+        from auditor.runner import ScenarioExecutor
 
-        screenshot = self.settings.screenshot
-
-        class PluginRun(_ScenarioRun):
-            """The engine's run, plus pytest-playwright's --screenshot: the page the scenario ends on."""
-
-            _ctx: StepContext | None = None
-
-            @override
-            def context(self) -> StepContext:
-                # One context for the whole run: the end screenshot masks the inputs the steps masked.
-                if self._ctx is None:
-                    self._ctx = super().context()
-                return self._ctx
-
-            @override
-            def _close(self, context: BrowserContext, page: Page | None) -> None:
-                if screenshot != "off" and self.error is None and page is not None and not page.is_closed():
-                    take_screenshot(page, self.context(), END_SCREENSHOT, step=None)
-                super()._close(context, page)
-
-        options = RunOptions(
-            browser=choice,
-            out_dir=self.out_dir,
-            headed=self.settings.headed,
-            trace=self.settings.tracing,
-            video=self.settings.video,
-            run_id=self.run_id,
-        )
-        browsers: dict[tuple[tuple[str, str], ...], Browser] = {}
+        options = self.settings.run_options(choice, self.out_dir, self.run_id)
         with sync_playwright() as playwright:
+            executor = ScenarioExecutor(playwright, options, self.stop)
             try:
                 while (job := self._jobs.get()) is not None:
                     loaded, future = job
-                    hosts = loaded.scenario.hosts
-                    key = tuple(sorted(hosts.items()))
-                    try:
-                        browser = browsers.get(key)
-                        if browser is None or not browser.is_connected():
-                            launch = self.settings.launch_options(choice.executable, hosts)
-                            browser = browsers[key] = playwright.chromium.launch(**launch)
-                        result = PluginRun(loaded, browser, playwright, options, self.stop).run()
-                        if screenshot == "only-on-failure" and result.status == "pass":
-                            result = _drop_end_screenshot(result, self.out_dir)
-                    except PlaywrightError as exc:
-                        first = (str(exc).strip().splitlines() or [repr(exc)])[0]
-                        which = self.settings.browser_label(choice)
-                        result = error_result(loaded, f"the browser failed ({which}): {first[:500]}")
-                    except Exception as exc:  # a crash in one scenario must not lose the others
-                        result = error_result(loaded, f"the auditor crashed: {type(exc).__name__}: {exc}")
-                    future.set_result(result)
+                    future.set_result(executor.run(loaded))
             finally:
-                close_browsers(browsers.values())
-
-
-def _drop_end_screenshot(result: ScenarioResult, out_dir: Path) -> ScenarioResult:
-    kept = []
-    for shot in result.screenshots:
-        if shot.name == END_SCREENSHOT and shot.step is None and not shot.at_failure:
-            (out_dir / shot.file).unlink(missing_ok=True)
-        else:
-            kept.append(shot)
-    return result.model_copy(update={"screenshots": kept})
+                executor.close()
 
 
 # ---------------------------------------------------------------- session state

@@ -45,6 +45,8 @@ from auditor.steps import (
 )
 
 ARTEFACT_MODES = ("off", "on", "retain-on-failure")
+SCREENSHOT_MODES = ("off", "on", "only-on-failure")
+END_SCREENSHOT = "end-of-scenario"  # the name of the `screenshot` option's picture
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +60,8 @@ class RunOptions:
     retries: int = 0
     trace: str = "off"  # off | on | retain-on-failure
     video: str = "off"
+    screenshot: str = "off"  # off | on | only-on-failure: the page each scenario ends on
+    channel: str | None = None  # a Chromium channel to launch (chrome, msedge…) instead of `browser`
     connect: str | None = None  # a Playwright browser server's ws:// endpoint
     cdp: str | None = None  # a Chromium started with --remote-debugging-port
     allow_live_payments: bool = False
@@ -226,8 +230,11 @@ class _ScenarioRun:
             else:
                 self.error = self.error or f"the browser failed: {str(exc).strip().splitlines()[0][:300]}"
         finally:
-            if self.error and page is not None and not page.is_closed():
-                take_screenshot(page, ctx, "failure", step=self.error_step, at_failure=True)
+            if page is not None and not page.is_closed():
+                if self.error:
+                    take_screenshot(page, ctx, "failure", step=self.error_step, at_failure=True)
+                elif self.options.screenshot != "off":
+                    take_screenshot(page, ctx, END_SCREENSHOT, step=None)
             cookies = self._cookies(context)
             if context is not None:
                 self._close(context, page)
@@ -510,7 +517,17 @@ class _ScenarioRun:
         for kind, mode in (("trace", self.options.trace), ("video", self.options.video)):
             if kind in self.artefacts and mode == "retain-on-failure" and passed:
                 (self.options.out_dir / self.artefacts.pop(kind)).unlink(missing_ok=True)
-        return result.model_copy(update={"artefacts": dict(self.artefacts), "attempts": self.attempt})
+        screenshots = result.screenshots
+        if passed and self.options.screenshot == "only-on-failure":
+            screenshots = []
+            for shot in result.screenshots:
+                if shot.name == END_SCREENSHOT and shot.step is None and not shot.at_failure:
+                    (self.options.out_dir / shot.file).unlink(missing_ok=True)
+                else:
+                    screenshots.append(shot)
+        return result.model_copy(
+            update={"artefacts": dict(self.artefacts), "attempts": self.attempt, "screenshots": screenshots}
+        )
 
 
 def _tagged_purchase_id(tags: list[Any]) -> str | None:
@@ -598,72 +615,81 @@ def error_result(loaded: LoadedScenario, message: str) -> ScenarioResult:
 # ---------------------------------------------------------------- workers
 
 
-class _Worker(threading.Thread):
-    """One thread, one Playwright, one browser per host mapping; runs scenarios from a queue."""
+class ScenarioExecutor:
+    """Runs scenarios one at a time in one thread's Playwright, with its browsers and retries.
+
+    A worker of `run` uses one, and so does the pytest plugin: a browser per host mapping (one for
+    all when `shared_hosts` is set), a remote one with `connect` / `cdp`, and a failure retried up
+    to `retries` times (a late pass is flaky, not a pass).
+    """
 
     def __init__(
         self,
-        jobs: queue.Queue[LoadedScenario],
-        done: Callable[[ScenarioResult], None],
+        playwright: Playwright,
         options: RunOptions,
         stop: threading.Event,
+        shared_hosts: dict[str, str] | None = None,
     ):
-        super().__init__(daemon=True)
-        self.shared_hosts: dict[str, str] | None = None  # one mapping for every scenario, when they agree
-        self.jobs = jobs
-        self.done = done
+        self.playwright = playwright
         self.options = options
         self.stop = stop
+        self.shared_hosts = shared_hosts  # one mapping for every scenario, when they agree
+        self.browsers: dict[tuple[tuple[str, str], ...], Browser] = {}
 
-    def _browser(
-        self,
-        playwright: Playwright,
-        browsers: dict[tuple[tuple[str, str], ...], Browser],
-        hosts: Mapping[str, str],
-    ) -> Browser:
+    def browser(self, hosts: Mapping[str, str]) -> Browser:
+        """The browser for a host mapping: started, or connected to, on first use."""
         hosts = self.shared_hosts if self.shared_hosts is not None else hosts
         # A remote browser is started by someone else: one per worker, whatever the host mapping.
         key = () if self.options.cdp or self.options.connect else tuple(sorted(hosts.items()))
-        browser = browsers.get(key)
+        browser = self.browsers.get(key)
         if browser is not None and browser.is_connected():
             return browser
+        chromium = self.playwright.chromium
         if self.options.cdp:
-            browser = playwright.chromium.connect_over_cdp(self.options.cdp, timeout=30_000)
+            browser = chromium.connect_over_cdp(self.options.cdp, timeout=30_000)
         elif self.options.connect:
             # A Playwright browser server launches the browser with the options the client sends.
             launch: dict[str, Any] = {"args": launch_args(hosts), "headless": not self.options.headed}
             if self.options.browser is not None and self.options.browser.executable:
                 launch["executablePath"] = self.options.browser.executable
-            browser = playwright.chromium.connect(
+            browser = chromium.connect(
                 self.options.connect,
                 timeout=30_000,
                 headers={"x-playwright-launch-options": json.dumps(launch)},
             )
+        elif self.options.channel:
+            browser = chromium.launch(
+                channel=self.options.channel, headless=not self.options.headed, args=launch_args(hosts)
+            )
         else:
-            browser = playwright.chromium.launch(
+            browser = chromium.launch(
                 executable_path=self.options.browser.executable if self.options.browser else None,
                 headless=not self.options.headed,
                 args=launch_args(hosts),
             )
-        browsers[key] = browser
+        self.browsers[key] = browser
         return browser
 
-    def _attempts(
-        self,
-        playwright: Playwright,
-        browsers: dict[tuple[tuple[str, str], ...], Browser],
-        loaded: LoadedScenario,
-    ) -> ScenarioResult:
+    def run(self, loaded: LoadedScenario) -> ScenarioResult:
         """Run a scenario, retrying a failure up to `retries` times; a late pass is flaky, not a pass."""
+        try:
+            return self._attempts(loaded)
+        except Exception as exc:  # a crash in one scenario must not lose the others
+            return error_result(loaded, f"the auditor crashed: {type(exc).__name__}: {exc}")
+
+    def _attempts(self, loaded: LoadedScenario) -> ScenarioResult:
         result: ScenarioResult | None = None
         first_failure: ScenarioResult | None = None
         for attempt in range(1, self.options.retries + 2):
             try:
-                browser = self._browser(playwright, browsers, loaded.scenario.hosts)
-                result = _ScenarioRun(loaded, browser, playwright, self.options, self.stop, attempt).run()
+                browser = self.browser(loaded.scenario.hosts)
+                run = _ScenarioRun(loaded, browser, self.playwright, self.options, self.stop, attempt)
+                result = run.run()
             except PlaywrightError as exc:
                 first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-                result = error_result(loaded, f"the browser could not be started or reached: {first}")
+                result = error_result(
+                    loaded, f"the browser could not be started or reached ({self.describe()}): {first}"
+                )
             if result.status is ScenarioStatus.PASS or self.stop.is_set():
                 break
             first_failure = first_failure or result
@@ -682,23 +708,53 @@ class _Worker(threading.Thread):
             )
         return result
 
+    def describe(self) -> str:
+        """Which browser, in words, for messages."""
+        o = self.options
+        if o.cdp:
+            return f"the Chromium at {o.cdp}"
+        if o.connect:
+            return f"the browser server at {o.connect}"
+        if o.channel:
+            return f"channel {o.channel}"
+        return o.browser.describe() if o.browser else "Playwright's Chromium"
+
+    def close(self) -> None:
+        """Close (or disconnect from) every browser."""
+        close_browsers(self.browsers.values())
+
+
+class _Worker(threading.Thread):
+    """One thread, one Playwright, one ScenarioExecutor; runs scenarios from a queue."""
+
+    def __init__(
+        self,
+        jobs: queue.Queue[LoadedScenario],
+        done: Callable[[ScenarioResult], None],
+        options: RunOptions,
+        stop: threading.Event,
+        shared_hosts: dict[str, str] | None = None,
+    ):
+        super().__init__(daemon=True)
+        self.jobs = jobs
+        self.done = done
+        self.options = options
+        self.stop = stop
+        self.shared_hosts = shared_hosts
+
     def run(self) -> None:
-        browsers: dict[tuple[tuple[str, str], ...], Browser] = {}
         try:
             with sync_playwright() as playwright:
+                executor = ScenarioExecutor(playwright, self.options, self.stop, self.shared_hosts)
                 try:
                     while not self.stop.is_set():
                         try:
                             loaded = self.jobs.get_nowait()
                         except queue.Empty:
                             return
-                        try:
-                            result = self._attempts(playwright, browsers, loaded)
-                        except Exception as exc:  # a crash in one scenario must not lose the others
-                            result = error_result(loaded, f"the auditor crashed: {type(exc).__name__}: {exc}")
-                        self.done(result)
+                        self.done(executor.run(loaded))
                 finally:
-                    close_browsers(browsers.values())
+                    executor.close()
         except Exception:  # Playwright's driver itself failed to start: the scenarios report it
             return
 
@@ -798,12 +854,11 @@ def run_scenarios(
         if on_result:
             on_result(result)
 
-    workers = [
-        _Worker(jobs, done, options, stop) for _ in range(max(1, min(options.workers, len(scenarios))))
-    ]
     shared = merged_hosts(scenarios)
-    for worker in workers:
-        worker.shared_hosts = shared
+    workers = [
+        _Worker(jobs, done, options, stop, shared)
+        for _ in range(max(1, min(options.workers, len(scenarios))))
+    ]
     for worker in workers:
         worker.start()
     _wait_for_workers(workers, stop)
@@ -812,4 +867,13 @@ def run_scenarios(
     return [results.get(s.id) or error_result(s, not_run if stop.is_set() else missing) for s in scenarios]
 
 
-__all__ = ["ARTEFACT_MODES", "RunOptions", "build_result", "run_scenarios", "wait_until"]
+__all__ = [
+    "ARTEFACT_MODES",
+    "END_SCREENSHOT",
+    "SCREENSHOT_MODES",
+    "RunOptions",
+    "ScenarioExecutor",
+    "build_result",
+    "run_scenarios",
+    "wait_until",
+]

@@ -87,7 +87,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
         back = f"http://shop.test:{port}/order/confirmation/A1?price={query.get('price', '12.50')}"
         if host == "pay.test":
-            if query.get("mode") == "manual":
+            flaky = query.get("mode") == "flaky"
+            if flaky:  # the first payment of each key never comes back; the next ones do
+                with _SEEN_LOCK:
+                    first = query.get("key", "") not in _SEEN
+                    _SEEN.add(query.get("key", ""))
+            if query.get("mode") == "manual" or (flaky and first):
                 self._send(
                     f'<button id="authorise">OK</button>'
                     f'<a id="back" href="{back}" hidden>Continuar</a>'
@@ -102,6 +107,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 )
         else:
             self._send('{"trackerId":"t"}', "application/json")
+
+
+_SEEN: set[str] = set()  # mode=flaky: the keys whose first payment was already made
+_SEEN_LOCK = threading.Lock()
 
 
 @contextmanager

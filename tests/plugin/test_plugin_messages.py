@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from auditor.browser import BrowserChoice
+from auditor.errors import AuditorError
 from auditor.pytest_plugin import EVIDENCE_LIMIT, AuditSettings, _item_name, describe, failure_message
 from auditor.results import CheckResult, ScenarioResult, ScenarioStatus, Screenshot, Status
 
@@ -80,12 +81,42 @@ def test_item_names_are_one_line_without_node_separators() -> None:
     assert _item_name("   ") == "scenario"
 
 
-def test_headed_channel_and_path_reach_the_launch_arguments() -> None:
-    hosts = {"shop.test": "127.0.0.1"}
-    plain = AuditSettings().launch_options("/usr/bin/chromium", hosts)
-    assert plain["headless"] is True and plain["executable_path"] == "/usr/bin/chromium"
-    assert "--host-resolver-rules=MAP shop.test 127.0.0.1" in plain["args"]
-    headed = AuditSettings(headed=True, browser_channel="chrome").launch_options(None, hosts)
-    assert headed["headless"] is False and headed["channel"] == "chrome" and "executable_path" not in headed
-    channel = AuditSettings(browser_channel="msedge")
-    assert channel.browser_choice() == BrowserChoice(executable=None, source="--browser-channel")
+def test_plugin_options_become_the_engines_run_options(tmp_path: Path) -> None:
+    settings = AuditSettings(
+        headed=True,
+        browser_channel="chrome",
+        tracing="retain-on-failure",
+        video="on",
+        screenshot="only-on-failure",
+        retries=2,
+        allow_live_payments=True,
+    )
+    choice = settings.browser_choice()
+    assert choice == BrowserChoice(executable=None, source="--browser-channel")
+    options = settings.run_options(choice, tmp_path, "run1")
+    assert (options.headed, options.channel, options.retries, options.allow_live_payments) == (
+        True,
+        "chrome",
+        2,
+        True,
+    )
+    recording = (options.trace, options.video, options.screenshot)
+    assert recording == ("retain-on-failure", "on", "only-on-failure")
+    assert options.out_dir == tmp_path and options.run_id == "run1"
+    remote = AuditSettings(connect="ws://127.0.0.1:1/", cdp=None).run_options(None, tmp_path, "r")
+    assert remote.connect == "ws://127.0.0.1:1/" and remote.browser is None
+    assert AuditSettings(cdp="http://127.0.0.1:9222").browser_choice() is None
+
+
+def test_two_ways_to_choose_the_browser_are_refused() -> None:
+    for settings, named in (
+        (AuditSettings(connect="ws://x/", cdp="http://y/"), "--audit-connect and --audit-cdp"),
+        (AuditSettings(browser_channel="chrome", cdp="http://y/"), "--browser-channel and --audit-cdp"),
+        (AuditSettings(browser_channel="chrome", browser_path="/usr/bin/chromium"), "--browser-channel"),
+    ):
+        try:
+            settings.browser_choice()
+        except AuditorError as exc:
+            assert named in exc.render() and "give one of them" in exc.render()
+        else:
+            raise AssertionError(f"{settings} was accepted")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def test_browser_options_reach_the_browser(suite: Path, shop: str) -> None:
     assert "--audit-browser-path points at '/nonexistent'" in missing.output, missing.output
     channel = run_pytest(suite, scenario, "--audit-base-url", shop, "--browser-channel", "no-such-channel")
     assert channel.returncode == 1
-    assert "the browser failed (--browser-channel no-such-channel)" in channel.output, channel.output
+    assert "could not be started or reached (channel no-such-channel)" in channel.output, channel.output
 
 
 def _fake_pytest_playwright(folder: Path) -> Path:
@@ -142,7 +143,7 @@ def test_with_pytest_playwright_its_options_are_used_not_registered_again(suite:
         extra_path=fake,
     )
     assert "already added" not in run.output
-    assert "the browser failed (--browser-channel from-pytest-playwright)" in run.output, run.output
+    assert "could not be started or reached (channel from-pytest-playwright)" in run.output, run.output
 
 
 @pytest.mark.browser
@@ -247,3 +248,59 @@ def test_as_an_installed_entry_point_it_loads_by_itself_and_can_be_disabled(suit
     assert loaded.returncode == 0 and collected(loaded.output) == NODES, loaded.output
     disabled = run_pytest(suite, *args, "-p", "no:checkout_auditor", extra_path=site, load_plugin=False)
     assert disabled.returncode == 5 and collected(disabled.output) == [], disabled.output
+
+
+@pytest.mark.browser
+def test_audit_retries_reports_a_late_pass_as_flaky(suite: Path, shop: str) -> None:
+    scenario = suite / "scenarios" / "flaky.yaml"
+    text = (suite / "scenarios" / "automatic.yaml").read_text(encoding="utf-8")
+    key = uuid.uuid4().hex[:8]
+    scenario.write_text(text.replace("mode=auto&delay=0", f"mode=flaky&delay=0&key={key}"), encoding="utf-8")
+    retried = run_pytest(
+        suite, str(scenario), "--audit-base-url", shop, "--audit-retries", "1", "-W", "default"
+    )
+    assert retried.returncode == 0, retried.output
+    assert "flaky: failed at first, passed on attempt 2" in retried.output, retried.output
+    once = suite / "scenarios" / "flaky-once.yaml"
+    once.write_text(text.replace("mode=auto&delay=0", f"mode=flaky&delay=0&key={key}-b"), encoding="utf-8")
+    failed = run_pytest(suite, str(once), "--audit-base-url", shop)
+    assert failed.returncode == 1 and "payment.return" in failed.output, failed.output
+    bad = run_pytest(suite, str(once), "--audit-base-url", shop, "--audit-retries", "-1")
+    assert bad.returncode == 4 and "--audit-retries takes a whole number" in bad.output, bad.output
+
+
+def test_video_without_ffmpeg_or_with_secrets_is_refused_with_a_tip(suite: Path, shop: str) -> None:
+    scenario = "scenarios/automatic.yaml"
+    empty = suite / "no-downloads"
+    empty.mkdir()
+    run = run_pytest(
+        suite,
+        scenario,
+        "--audit-base-url",
+        shop,
+        "--video",
+        "on",
+        env_extra={"PLAYWRIGHT_BROWSERS_PATH": str(empty)},
+    )
+    assert run.returncode == 1, run.output
+    assert "--video needs Playwright's ffmpeg" in run.output and "playwright install ffmpeg" in run.output
+    path = suite / scenario
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("steps:", 'secrets: {card: "4000123412341234"}\nsteps:', 1),
+        encoding="utf-8",
+    )
+    fake = suite / "with-ffmpeg"
+    (fake / "ffmpeg-1013").mkdir(parents=True)
+    (fake / "ffmpeg-1013" / "ffmpeg-linux").write_text("", encoding="utf-8")
+    secret = run_pytest(
+        suite,
+        scenario,
+        "--audit-base-url",
+        shop,
+        "--video",
+        "on",
+        env_extra={"PLAYWRIGHT_BROWSERS_PATH": str(fake)},
+    )
+    assert secret.returncode == 1, secret.output
+    assert "--video record every value typed" in secret.output and "--audit-trace-secrets" in secret.output
+    assert "4000123412341234" not in secret.output
