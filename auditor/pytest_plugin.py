@@ -430,7 +430,6 @@ class ScenarioItem(pytest.Item):
 # ---------------------------------------------------------------- messages
 
 
-
 def _compact(evidence: Mapping[str, Any]) -> str:
     text = json.dumps(evidence, ensure_ascii=False, separators=(",", ":"), default=str, sort_keys=True)
     if len(text) > EVIDENCE_LIMIT:

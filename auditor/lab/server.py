@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -28,6 +29,12 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128  # many browsers connect at once under xdist and --workers
     lab: Lab
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that drops its connection (a closed tab, a killed Chromium) is not a lab error."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
