@@ -112,10 +112,9 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
     if args.submit is not None:
         submit = args.submit
         selector = ctx.values.substitute(submit.selector)
-        visible = find(page, submit, selector, ctx)
-        if visible is None:
+        element = find(page, submit, selector, ctx)
+        if element is None:
             raise StepFailed(f"the payment button {selector!r} never appeared")
-        element = visible.first
         rec.user_action = True
         try:
             if args.popup:

@@ -131,31 +131,32 @@ def scope(page: Page, frames: tuple[str, ...] | None) -> Page | FrameLocator:
     return target
 
 
-def find(page: Page, args: ElementArgs | WaitForArgs, selector: str, ctx: StepContext) -> Locator | None:
-    """The visible elements matching (a step acts on the first); None when optional and none appears.
-
-    A required element is not waited for here: the action waits for it itself, which saves a round
-    trip to the browser per step, and `not_found` explains the action's timeout.
-    """
-    visible = scope(page, args.frame).locator(selector).filter(visible=True)
-    if args.optional:
-        try:
-            visible.first.wait_for(state="visible", timeout=ctx.timeout(args.timeout))
-        except PlaywrightTimeout:
-            return None
-    return visible
+def first_visible(page: Page, args: ElementArgs | WaitForArgs, selector: str) -> Locator:
+    """The first visible element matching, in the step's (nested) frame: the element a step acts on."""
+    return scope(page, args.frame).locator(selector).filter(visible=True).first
 
 
 def wait_visible(
     page: Page, args: ElementArgs | WaitForArgs, selector: str, ctx: StepContext
 ) -> Locator | None:
     """The first visible element matching, once there is one; None when none comes in time."""
-    visible = scope(page, args.frame).locator(selector).filter(visible=True).first
+    element = first_visible(page, args, selector)
     try:
-        visible.wait_for(state="visible", timeout=ctx.timeout(args.timeout))
+        element.wait_for(state="visible", timeout=ctx.timeout(args.timeout))
     except PlaywrightTimeout:
         return None
-    return visible
+    return element
+
+
+def find(page: Page, args: ElementArgs | WaitForArgs, selector: str, ctx: StepContext) -> Locator | None:
+    """The element a step acts on; None when the step is optional and it never appears.
+
+    A required element is not waited for here: the action waits for it itself, which saves a round
+    trip to the browser per step, and `not_found` explains the action's timeout.
+    """
+    if args.optional:
+        return wait_visible(page, args, selector, ctx)
+    return first_visible(page, args, selector)
 
 
 def not_found(
@@ -253,13 +254,13 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
     selector = values.substitute(args.selector)
     record["target"] = selector
     before = len(ctx.recorder.navigations_of("main"))
-    visible = find(page, args, selector, ctx)
-    if visible is None:
+    element = find(page, args, selector, ctx)
+    if element is None:
         record["message"] = "optional: the element never appeared, step skipped"
         return "skipped"
     timeout = ctx.timeout(args.timeout)
     try:
-        _act_on(visible.first, action, args, ctx, record, timeout)
+        _act_on(element, action, args, ctx, record, timeout)
     except PlaywrightTimeout as exc:
         missing = not_found(exc, args, selector, timeout)
         if missing is None:
