@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from auditor.engine.run import RunOptions, run_scenarios
 from auditor.errors import AuditorError
 from auditor.reports import OutputPaths, write_outputs
 from auditor.results import RunResult, ScenarioResult, read_results
-from auditor.runner import RunOptions, run_scenarios
-from auditor.scenario import LoadedScenario
+from auditor.scenario.load import LoadedScenario
 
 
 def new_out_dir(root: Path, prefix: str = "run") -> Path:

@@ -32,15 +32,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from auditor.browser import BrowserChoice, find_browser
+from auditor.engine.browser import BrowserChoice, find_browser
 from auditor.errors import AuditorError, InputError
 
 # pytest imports this module in every run of an environment where checkout-auditor is installed: the
 # engine (pydantic models, Playwright) is imported only once a scenario is collected or run.
 if TYPE_CHECKING:
+    from auditor.engine.run import RunOptions
     from auditor.results import ScenarioResult
-    from auditor.runner import RunOptions
-    from auditor.scenario import LoadedScenario
+    from auditor.scenario.load import LoadedScenario
 
 
 PLUGIN_NAME = "checkout_auditor"
@@ -49,8 +49,8 @@ EVIDENCE_LIMIT = 2000  # characters of one check's evidence in a failure message
 
 # pytest-playwright defines these options with the same meaning. When it is installed it registers them,
 # and registering them again would stop pytest with a conflict, so this plugin reads its values instead.
-ARTEFACT_CHOICES = ("on", "off", "retain-on-failure")  # as auditor.runner.ARTEFACT_MODES
-SCREENSHOT_CHOICES = ("on", "off", "only-on-failure")  # as auditor.runner.SCREENSHOT_MODES
+ARTEFACT_CHOICES = ("on", "off", "retain-on-failure")  # as auditor.engine.run.ARTEFACT_MODES
+SCREENSHOT_CHOICES = ("on", "off", "only-on-failure")  # as auditor.engine.run.SCREENSHOT_MODES
 
 _SCENARIO_MARK = re.compile(r"^steps[ \t]*:|^#.*yaml-language-server:.*scenario\.schema\.json", re.MULTILINE)
 _SNIFF_BYTES = 1 << 20  # a scenario file is at most 1 MiB
@@ -243,7 +243,7 @@ class AuditSettings:
 
     def run_options(self, choice: BrowserChoice | None, out_dir: Path, run_id: str) -> RunOptions:
         """The engine's options for these settings."""
-        from auditor.runner import RunOptions
+        from auditor.engine.run import RunOptions
 
         return RunOptions(
             browser=choice,
@@ -278,7 +278,7 @@ class AuditSettings:
         """--video needs Playwright's ffmpeg next to a local browser."""
         if self.video == "off" or self.connect or self.cdp:
             return None
-        from auditor.browser import video_recorder_problem
+        from auditor.engine.browser import video_recorder_problem
 
         return video_recorder_problem()
 
@@ -341,7 +341,7 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterable[pytest.Item]:
         """Load the scenario; a file that does not load is a collection error with file:line and key."""
-        from auditor.scenario import LoadedScenario, load_scenario
+        from auditor.scenario.load import LoadedScenario, load_scenario
 
         state = _state(self.config)
         try:
@@ -555,7 +555,7 @@ class ScenarioRunner:
         # Imported here: collecting scenarios (and --collect-only) needs no Playwright at all.
         from playwright.sync_api import sync_playwright
 
-        from auditor.runner import ScenarioExecutor
+        from auditor.engine.run import ScenarioExecutor
 
         options = self.settings.run_options(choice, self.out_dir, self.run_id)
         with sync_playwright() as playwright:

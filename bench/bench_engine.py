@@ -46,13 +46,13 @@ from typing import Any
 import greenlet  # type: ignore[import-untyped]
 from playwright.sync_api import Response, sync_playwright
 
-from auditor import runner
+from auditor.engine import run as runner
 from auditor.audit import audit
-from auditor.browser import BrowserChoice, find_browser, launch_args
+from auditor.engine.browser import BrowserChoice, find_browser, launch_args
+from auditor.engine.run import RunOptions
 from auditor.lab.server import Lab
 from auditor.results import ScenarioStatus
-from auditor.runner import RunOptions
-from auditor.scenario import LoadedScenario, load_all
+from auditor.scenario.load import LoadedScenario, load_all
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

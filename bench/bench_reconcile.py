@@ -46,7 +46,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "lost": result.lost,
 CLI_RUN = """
 import sys
 from auditor.cli import cli, main
-from auditor.reconcile.command import reconcile
+from auditor.cli.reconcile import reconcile
 if "reconcile" not in cli.commands:
     cli.add_command(reconcile)
 main()

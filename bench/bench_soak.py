@@ -259,10 +259,10 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-soak-", dir="/tmp"))
 
     from auditor.audit import audit
-    from auditor.browser import find_browser
+    from auditor.engine.browser import find_browser
+    from auditor.engine.run import RunOptions
     from auditor.results import ScenarioResult, read_results
-    from auditor.runner import RunOptions
-    from auditor.scenario import load_all
+    from auditor.scenario.load import load_all
 
     copies = copy_scenarios(work / "scenarios", args.runs, args.only)
     expected: dict[str, Any] = yaml.safe_load(EXPECTED.read_text(encoding="utf-8"))["scenarios"]

@@ -263,7 +263,7 @@ class Lab:
 
 def chromium_flag(lab: Lab) -> str:
     """The exact Chromium switch that maps every lab host to the loopback address."""
-    from auditor.browser import host_resolver_rules
+    from auditor.engine.browser import host_resolver_rules
 
     return f"--host-resolver-rules={host_resolver_rules(lab.hosts)}"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from auditor.audit import audit
-from auditor.browser import find_browser
+from auditor.engine.browser import find_browser
+from auditor.engine.run import RunOptions
 from auditor.lab import Lab
-from auditor.runner import RunOptions
-from auditor.scenario import load_all
+from auditor.scenario.load import load_all
 from tests.engine.labscenario import stripe_scenario
 from tests.engine.test_interrupt import browsers_using, wait_for
 

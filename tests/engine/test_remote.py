@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from auditor.audit import audit
-from auditor.browser import find_browser, launch_args
+from auditor.engine.browser import find_browser, launch_args
+from auditor.engine.run import RunOptions
 from auditor.lab import Lab
-from auditor.runner import RunOptions
-from auditor.scenario import load_all
+from auditor.scenario.load import load_all
 from tests.engine.labscenario import stripe_scenario
 
 pytestmark = pytest.mark.browser

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from auditor.audit import audit, merge, shard
-from auditor.browser import find_browser
+from auditor.engine.browser import find_browser
+from auditor.engine.run import RunOptions
 from auditor.lab import Lab
 from auditor.results import RunResult, ScenarioResult
-from auditor.runner import RunOptions
-from auditor.scenario import load_all
+from auditor.scenario.load import load_all
 from tests.engine.labscenario import CARD, stripe_scenario
 
 pytestmark = pytest.mark.browser
@@ -138,7 +138,7 @@ def test_trace_retained_on_failure_only(tmp_path: Path, lab: Lab) -> None:
 
 
 def test_video_on_is_kept_and_linked_or_refused_clearly(tmp_path: Path, lab: Lab) -> None:
-    from auditor.browser import video_recorder_available
+    from auditor.engine.browser import video_recorder_available
 
     path = stripe_scenario(tmp_path, lab, "filmed")
     if not video_recorder_available():

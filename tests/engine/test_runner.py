@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from auditor.audit import audit
-from auditor.browser import find_browser
+from auditor.engine.browser import find_browser
+from auditor.engine.run import RunOptions
 from auditor.results import RunResult
-from auditor.runner import RunOptions
-from auditor.scenario import load_all
+from auditor.scenario.load import load_all
 from tests.engine.miniserver import HOSTS, mini_shop
 
 pytestmark = pytest.mark.browser

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from playwright.sync_api import Playwright, expect
 
-from auditor.browser import find_browser, launch_args
+from auditor.engine.browser import find_browser, launch_args
 from auditor.lab import Lab
 
 pytestmark = pytest.mark.browser

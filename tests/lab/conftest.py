@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
-from auditor.browser import find_browser, launch_args
+from auditor.engine.browser import find_browser, launch_args
 from auditor.lab import Lab
 
 from .labkit import Shopper

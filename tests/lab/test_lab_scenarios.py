@@ -11,8 +11,8 @@ import yaml
 
 from auditor.lab import Lab
 from auditor.lab.switches import Switches
-from auditor.scenario import load_scenario
-from auditor.scenario_model import GotoStep, PayStep, Scenario
+from auditor.scenario.load import load_scenario
+from auditor.scenario.model import GotoStep, PayStep, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

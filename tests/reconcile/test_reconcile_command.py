@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 from reconcile_exports import Exports, mix, write_csv, write_exports
 
-from auditor.reconcile.command import LossRate, reconcile
+from auditor.cli.reconcile import LossRate, reconcile
 
 # The real entry point (auditor.cli.main: tool errors → exit 2), with the command added the way
 # the CLI will register it.
 MAIN = """
 from auditor.cli import cli, main
-from auditor.reconcile.command import reconcile
+from auditor.cli.reconcile import reconcile
 if "reconcile" not in cli.commands:
     cli.add_command(reconcile)
 main()

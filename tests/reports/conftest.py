@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Playwright
 
-from auditor.browser import find_browser, launch_args
+from auditor.engine.browser import find_browser, launch_args
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from auditor.browser import find_browser, launch_args
+from auditor.engine.browser import find_browser, launch_args
 from auditor.reports.html import write_html
 from auditor.results import RunResult
 

@@ -8,8 +8,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from auditor.cli.report import report
 from auditor.errors import AuditorError
-from auditor.reports.command import report
 from auditor.results import write_results
 
 from .htmltree import parse

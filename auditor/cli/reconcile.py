@@ -9,13 +9,13 @@ import click
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from auditor.console import out_console
 from auditor.reconcile.analysis import Options
 from auditor.reconcile.analysis import reconcile as run_reconcile
 from auditor.reconcile.explain import pct
 from auditor.reconcile.model import Reconciliation
 from auditor.reconcile.normalise import Normalisation
 from auditor.reconcile.outputs import MissingCsv, default_out_dir, write_reports
+from auditor.reports.console import out_console
 
 SUMMARY_EXPLANATIONS = 3
 

@@ -22,19 +22,20 @@ from typing import Any
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from auditor.browser import BrowserChoice, launch_args
 from auditor.checks import Expectations, run_checks, scenario_status
 from auditor.connectif.tag import read_tag
 from auditor.connectif.tracking import sent_purchases, with_id
-from auditor.guardrails import FIND_LIVE_KEY_JS, LIVE_KEY, LIVE_URL_PATTERN, live_payment_reason, redact_key
-from auditor.masking import mask_result
-from auditor.observation import CookieRecord, Observation, PageSnapshot, PaymentObservation, StepRecord
-from auditor.observe import Recorder, host_matches, host_of, page_eval, page_tags, read_tags
-from auditor.payment import BrowserGone, PayStepFailed, run_pay, wait_until
-from auditor.results import ConnectifRequest, PaymentResult, ScenarioResult, ScenarioStatus, Screenshot
-from auditor.scenario import LoadedScenario
-from auditor.scenario_model import PayStep, Scenario
-from auditor.steps import (
+from auditor.engine.browser import BrowserChoice, launch_args
+from auditor.engine.guardrails import (
+    FIND_LIVE_KEY_JS,
+    LIVE_KEY,
+    LIVE_URL_PATTERN,
+    live_payment_reason,
+    redact_key,
+)
+from auditor.engine.observe import Recorder, host_matches, host_of, page_eval, page_tags, read_tags
+from auditor.engine.pay import BrowserGone, PayStepFailed, run_pay, wait_until
+from auditor.engine.steps import (
     Interrupted,
     ScenarioTimeout,
     StepContext,
@@ -43,6 +44,11 @@ from auditor.steps import (
     run_step,
     take_screenshot,
 )
+from auditor.masking import mask_result
+from auditor.observation import CookieRecord, Observation, PageSnapshot, PaymentObservation, StepRecord
+from auditor.results import ConnectifRequest, PaymentResult, ScenarioResult, ScenarioStatus, Screenshot
+from auditor.scenario.load import LoadedScenario
+from auditor.scenario.model import PayStep, Scenario
 
 ARTEFACT_MODES = ("off", "on", "retain-on-failure")
 SCREENSHOT_MODES = ("off", "on", "only-on-failure")

@@ -32,11 +32,11 @@ from click.testing import CliRunner
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from auditor import yamlload
+from auditor.scenario import yamlload
 from auditor.cli import cli
 from auditor.errors import InputError
-from auditor.scenario import MAX_PROBLEMS, load_scenario
-from auditor.scenario_model import ACTIONS, STEP_MODIFIERS, Scenario
+from auditor.scenario.load import MAX_PROBLEMS, load_scenario
+from auditor.scenario.model import ACTIONS, STEP_MODIFIERS, Scenario
 
 EXAMPLE_LIMIT_S = 1.0  # what one load may take, measured; with libyaml they take milliseconds
 PURE_PYTHON_LIMIT_S = 3.0  # PyYAML's own parser is twenty times slower: ~0.4 s for 10,000 nodes

@@ -3,7 +3,7 @@
 The model describes steps after their short forms are expanded (`{action, args}`); authors write
 `- click: "#buy"`. This module rewrites those parts into the form authors write, so the schema and
 the loader cannot drift apart: a test regenerates it and compares it with the committed file.
-Run `python -m auditor.schema_gen` to rewrite auditor/schema/scenario.schema.json.
+Run `python -m auditor.scenario.schema` to rewrite auditor/schema/scenario.schema.json.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from auditor.scenario_model import ACTIONS, STEP_MODIFIERS, Scenario
+from auditor.scenario.model import ACTIONS, STEP_MODIFIERS, Scenario
 
-SCHEMA_PATH = Path(__file__).parent / "schema" / "scenario.schema.json"
+SCHEMA_PATH = Path(__file__).parent.parent / "schema" / "scenario.schema.json"
 SCHEMA_ID = "https://github.com/checkout-auditor/checkout-auditor/auditor/schema/scenario.schema.json"
 
 

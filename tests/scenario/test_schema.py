@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from auditor.schema_gen import SCHEMA_PATH, render_schema
-from tests.unit.test_scenario_loader import FULL, MALFORMED
+from auditor.scenario.schema import SCHEMA_PATH, render_schema
+from tests.scenario.test_loader import FULL, MALFORMED
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,7 @@ def validator() -> jsonschema.Draft202012Validator:
 
 def test_committed_schema_is_the_generated_one() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == render_schema(), (
-        "run `python -m auditor.schema_gen` and commit auditor/schema/scenario.schema.json"
+        "run `python -m auditor.scenario.schema` and commit auditor/schema/scenario.schema.json"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from auditor.browser import BrowserChoice
+from auditor.engine.browser import BrowserChoice
 from auditor.errors import AuditorError
 from auditor.pytest_plugin import EVIDENCE_LIMIT, AuditSettings, _item_name, describe, failure_message
 from auditor.results import CheckResult, ScenarioResult, ScenarioStatus, Screenshot, Status

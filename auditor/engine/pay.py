@@ -11,10 +11,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from auditor.observation import Navigation, NavigationCause, PaymentObservation, StepRecord
-from auditor.observe import host_matches, host_of
-from auditor.scenario_model import PayArgs
-from auditor.steps import (
+from auditor.engine.observe import host_matches, host_of
+from auditor.engine.steps import (
     Interrupted,
     ScenarioTimeout,
     StepContext,
@@ -24,6 +22,8 @@ from auditor.steps import (
     run_step,
     wait_visible,
 )
+from auditor.observation import Navigation, NavigationCause, PaymentObservation, StepRecord
+from auditor.scenario.model import PayArgs
 
 # The longest a condition goes unchecked while we wait for events of other pages (a popup closing).
 _RECHECK_MS = 100

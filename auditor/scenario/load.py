@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from auditor.errors import InputError, Problem
-from auditor.scenario_model import (
+from auditor.scenario.model import (
     ACTIONS,
     STEP_MODIFIERS,
     ElementArgs,
@@ -26,7 +26,7 @@ from auditor.scenario_model import (
     ReturnArgs,
     Scenario,
 )
-from auditor.yamlload import Located, PathKey, format_path, load_yaml
+from auditor.scenario.yamlload import Located, PathKey, format_path, load_yaml
 
 BUILTIN_NAMES = ("run_id", "scenario_id", "timestamp", "random")
 ENV_PATTERN = re.compile(r"\$(\$?)\{([^}]*)\}")
@@ -283,7 +283,7 @@ class _Loader:
             tip = None
             match = re.match(r"cn_purchase has no field '(.+)'", message)
             if match:
-                from auditor.scenario_model import PURCHASE_FIELDS
+                from auditor.scenario.model import PURCHASE_FIELDS
 
                 tip = suggest(match.group(1), [*PURCHASE_FIELDS, "products"]) or (
                     "fields: " + ", ".join([*PURCHASE_FIELDS, "products"])

@@ -15,9 +15,9 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import FrameLocator, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from auditor.engine.observe import Recorder, page_eval
 from auditor.observation import StepRecord
-from auditor.observe import Recorder, page_eval
-from auditor.scenario_model import (
+from auditor.scenario.model import (
     CaptureArgs,
     ElementArgs,
     ExpectTextArgs,

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from importlib import metadata
 
-from auditor.browser import find_browser, launch_args
+from auditor.engine.browser import find_browser, launch_args
 from auditor.errors import AuditorError
 
 

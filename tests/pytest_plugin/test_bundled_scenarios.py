@@ -10,7 +10,7 @@ import yaml
 
 from auditor.lab import Lab
 from auditor.pytest_plugin import _item_name
-from tests.plugin.pluginrun import REPO, junit_cases, run_pytest
+from tests.pytest_plugin.pluginrun import REPO, junit_cases, run_pytest
 
 BUNDLED = REPO / "scenarios"
 OUTCOME = {"pass": "passed", "fail": "failure", "error": "error"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.guardrails import LIVE_PAYMENT_HOSTS, LIVE_URL_PATTERN, live_payment_reason
+from auditor.engine.guardrails import LIVE_PAYMENT_HOSTS, LIVE_URL_PATTERN, live_payment_reason
 
 URLS = [
     *(f"https://{host}/pay" for host in LIVE_PAYMENT_HOSTS),

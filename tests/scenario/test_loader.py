@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import cli
-from auditor.scenario import load_scenario
+from auditor.scenario.load import load_scenario
 
 VALID_HEAD = """\
 name: A scenario

@@ -23,7 +23,7 @@ class AuditorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AuditorError as exc:
-            from auditor.console import print_error
+            from auditor.reports.console import print_error
 
             print_error(exc)
             ctx.exit(exc.exit_status)
@@ -44,8 +44,8 @@ def validate(paths: tuple[Path, ...], base_url: str | None) -> None:
     """Load and check scenarios (files or folders of *.yaml) without a browser."""
     from rich.text import Text
 
-    from auditor.console import out_console
-    from auditor.scenario import load_all
+    from auditor.reports.console import out_console
+    from auditor.scenario.load import load_all
 
     loaded = load_all(paths, base_url=base_url)
     for item in loaded:
@@ -59,8 +59,8 @@ def validate(paths: tuple[Path, ...], base_url: str | None) -> None:
 @click.option("--browser-path", envvar="AUDITOR_BROWSER_PATH", help=BROWSER_PATH_HELP)
 def doctor(browser_path: str | None) -> None:
     """Say which browser the auditor would use, and launch it for real."""
-    from auditor.console import print_findings
-    from auditor.doctor import examine
+    from auditor.engine.doctor import examine
+    from auditor.reports.console import print_findings
 
     findings = examine(browser_path)
     print_findings(findings)
@@ -93,10 +93,10 @@ def _run_and_report(
     paths: tuple[Path, ...], settings: RunSettings, *, prefix: str, env: dict[str, str] | None = None
 ) -> int:
     from auditor.audit import audit, new_out_dir, parse_shard, select, shard
-    from auditor.browser import find_browser
-    from auditor.console import RunProgress, print_summary
-    from auditor.runner import RunOptions
-    from auditor.scenario import load_all
+    from auditor.engine.browser import find_browser
+    from auditor.engine.run import RunOptions
+    from auditor.reports.console import RunProgress, print_summary
+    from auditor.scenario.load import load_all
 
     # Bad scenarios and bad options stop the run before any browser starts.
     scenarios = select(load_all(paths, env=env, base_url=settings.base_url), settings.tags)
@@ -104,7 +104,7 @@ def _run_and_report(
         index, count = parse_shard(settings.shard)
         scenarios = shard(scenarios, index, count)
     if settings.video != "off" and not settings.connect and not settings.cdp:
-        from auditor.browser import video_recorder_problem
+        from auditor.engine.browser import video_recorder_problem
 
         problem = video_recorder_problem()
         if problem is not None:
@@ -227,7 +227,7 @@ def run(paths: tuple[Path, ...], **options: object) -> None:
 def merge(dirs: tuple[Path, ...], out: Path) -> None:
     """Join the outputs of several runs (e.g. shards) into one results.json, report and JUnit."""
     from auditor.audit import merge as merge_runs
-    from auditor.console import print_summary
+    from auditor.reports.console import print_summary
 
     outcome = merge_runs(dirs, out)
     print_summary(outcome.run, outcome.paths)
@@ -249,7 +249,7 @@ def demo(out: Path | None, workers: int, tags: tuple[str, ...], browser_path: st
 
     from auditor.lab.server import Lab
 
-    bundled = Path(__file__).resolve().parent.parent / "scenarios"
+    bundled = Path(__file__).resolve().parents[2] / "scenarios"
     if not bundled.is_dir():
         raise AuditorError(
             f"the bundled scenarios are not at {bundled}",
@@ -280,8 +280,8 @@ def lab(port: int) -> None:
 
 
 def _register_commands() -> None:
-    from auditor.reconcile.command import reconcile
-    from auditor.reports.command import report
+    from auditor.cli.reconcile import reconcile
+    from auditor.cli.report import report
 
     cli.add_command(report)
     cli.add_command(reconcile)

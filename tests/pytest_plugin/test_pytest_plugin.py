@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine.miniserver import mini_shop
-from tests.plugin.pluginrun import junit_cases, run_pytest, write_suite
+from tests.pytest_plugin.pluginrun import junit_cases, run_pytest, write_suite
 
 NODES = [
     "scenarios/allowed.yaml::Manual return is allowed",

@@ -12,10 +12,10 @@ from rich.text import Text
 from auditor.errors import AuditorError, InputError
 
 if TYPE_CHECKING:
-    from auditor.doctor import Finding
+    from auditor.engine.doctor import Finding
     from auditor.reports import OutputPaths
     from auditor.results import RunResult, ScenarioResult
-    from auditor.scenario import LoadedScenario
+    from auditor.scenario.load import LoadedScenario
 
 err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)

@@ -1,0 +1,1 @@
+"""Scenarios: the model, YAML loading with positions, substitution and the error messages."""
