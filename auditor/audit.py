@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor.engine.run import RunOptions, run_scenarios
+from auditor.engine.events import Listener, ignore
+from auditor.engine.executor import run_scenarios
+from auditor.engine.run import RunOptions
 from auditor.errors import AuditorError
 from auditor.reports import OutputPaths, write_outputs
 from auditor.results import RunResult, ScenarioResult, read_results
@@ -71,14 +73,14 @@ def audit(
     scenarios: Sequence[LoadedScenario],
     options: RunOptions,
     *,
-    on_result: Callable[[ScenarioResult], None] | None = None,
+    listener: Listener = ignore,
     stop: threading.Event | None = None,
 ) -> AuditOutcome:
     """Run loaded scenarios and write every output, even when the run is interrupted."""
     stop = stop or threading.Event()
     started = datetime.now(UTC)
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    results = run_scenarios(list(scenarios), options, on_result=on_result, stop=stop)
+    results = run_scenarios(list(scenarios), options, listener=listener, stop=stop)
     run = RunResult(
         started=started.isoformat(timespec="seconds"),
         finished=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -6,6 +6,35 @@ Findings about the shop (a failed check) are never raised; they are results.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    """Why a scenario ended in `error`: a closed set, so no output needs to parse a message."""
+
+    STEP_FAILED = "step-failed"  # a step could not do what it says
+    TIMEOUT = "timeout"  # the scenario passed timeouts.scenario
+    INTERRUPTED = "interrupted"  # Ctrl-C while it ran
+    NOT_RUN = "not-run"  # never started: Ctrl-C before it, or its worker stopped
+    BROWSER_CRASHED = "browser-crashed"  # the browser died or disconnected during the scenario
+    BROWSER_UNAVAILABLE = "browser-unavailable"  # no browser could be started (binary, display)
+    REMOTE_UNREACHABLE = "remote-unreachable"  # --connect / --cdp / --grid did not answer or refused
+    SCENARIO_INVALID = "scenario-invalid"  # the scenario is wrong in a way only the run shows
+    LIVE_PAYMENT = "live-payment"  # stopped before a real payment
+    AUDITOR_CRASHED = "auditor-crashed"  # a defect of the auditor itself
+
+    @property
+    def tool_failure(self) -> bool:
+        """The auditor could not do its job at all (no browser to audit with): exit status 2."""
+        return self in (ErrorKind.BROWSER_UNAVAILABLE, ErrorKind.REMOTE_UNREACHABLE)
+
+
+def first_line(error: BaseException | str, limit: int = 300) -> str:
+    """The first non-empty line of an error message (its type's name when it has none), cut to `limit`."""
+    text = str(error).strip()
+    if not text:
+        return type(error).__name__ if isinstance(error, BaseException) else ""
+    return text.splitlines()[0][:limit]
 
 
 class AuditorError(Exception):

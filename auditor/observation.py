@@ -145,8 +145,6 @@ class PaymentObservation(Plain):
     return_request_method: str | None = None
     return_cookies_sent: list[str] = Field(default_factory=list)
     return_cookies_blocked: dict[str, list[str]] = Field(default_factory=dict)  # name → reasons
-    time_on_platform_ms: int | None = None
-    return_ms: int | None = None
     note: str | None = None
 
 

@@ -20,9 +20,7 @@ import concurrent.futures
 import importlib.util
 import json
 import os
-import queue
 import re
-import threading
 import warnings
 from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -32,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from auditor.engine.browser import BrowserChoice, find_browser
 from auditor.errors import AuditorError, InputError
 
 # pytest imports this module in every run of an environment where checkout-auditor is installed: the
 # engine (pydantic models, Playwright) is imported only once a scenario is collected or run.
 if TYPE_CHECKING:
-    from auditor.engine.run import RunOptions
+    from auditor.engine.executor import WorkerPool
+    from auditor.engine.setup import RunRequest
     from auditor.results import ScenarioResult
     from auditor.scenario.load import LoadedScenario
 
@@ -206,81 +204,26 @@ class AuditSettings:
             allow_live_payments=bool(config.getoption("audit_allow_live_payments", False)),
         )
 
-    def browser_choice(self) -> BrowserChoice | None:
-        """The Chromium to start (None when someone else starts it), or an error naming the options."""
-        chosen = [
-            name
-            for name, value in (
-                ("--browser-channel", self.browser_channel),
-                ("--audit-connect", self.connect),
-                ("--audit-cdp", self.cdp),
-            )
-            if value
-        ]
-        if len(chosen) > 1:
-            raise AuditorError(f"{' and '.join(chosen)} both choose the browser", tip="give one of them")
-        if self.browser_channel and self.browser_path:
-            raise AuditorError(
-                "--browser-channel and --audit-browser-path both choose the browser", tip="give one of them"
-            )
-        if self.cdp:
-            return None  # the Chromium at the other end of --audit-cdp is already running
-        if self.browser_channel:
-            return BrowserChoice(executable=None, source="--browser-channel")
-        if self.browser_path:
-            path = Path(self.browser_path).expanduser()
-            if not (path.is_file() and os.access(path, os.X_OK)):
-                raise AuditorError(
-                    f"--audit-browser-path points at {self.browser_path!r}, which is not an executable file",
-                    tip="give the full path of a Chromium or Chrome binary, e.g. /usr/bin/chromium",
-                )
-        try:
-            return find_browser(self.browser_path)
-        except AuditorError:
-            if self.connect:
-                return None  # the browser server uses its own Chromium
-            raise
+    def request(self, out_dir: Path, run_id: str) -> RunRequest:
+        """The engine's run request for these settings, with the options named as pytest spells them."""
+        from auditor.engine.setup import PYTEST_NAMES, RunRequest
 
-    def run_options(self, choice: BrowserChoice | None, out_dir: Path, run_id: str) -> RunOptions:
-        """The engine's options for these settings."""
-        from auditor.engine.run import RunOptions
-
-        return RunOptions(
-            browser=choice,
+        return RunRequest(
             out_dir=out_dir,
             headed=self.headed,
+            browser_path=self.browser_path,
+            channel=self.browser_channel,
+            connect=self.connect,
+            cdp=self.cdp,
             retries=self.retries,
             trace=self.tracing,
             video=self.video,
             screenshot=self.screenshot,
-            channel=self.browser_channel,
-            connect=self.connect,
-            cdp=self.cdp,
+            trace_secrets=self.trace_secrets,
             allow_live_payments=self.allow_live_payments,
             run_id=run_id,
+            names=PYTEST_NAMES,
         )
-
-    def refuse_recording(self, loaded: LoadedScenario) -> AuditorError | None:
-        """Traces and videos record what is typed: scenarios with secrets need --audit-trace-secrets."""
-        recording = " and ".join(
-            name for name, mode in (("--tracing", self.tracing), ("--video", self.video)) if mode != "off"
-        )
-        if not recording or self.trace_secrets or not loaded.scenario.secrets:
-            return None
-        return AuditorError(
-            f"{recording} record every value typed, and {loaded.file} has secrets "
-            f"({', '.join(sorted(loaded.scenario.secrets))})",
-            tip=f"run without {recording}, or add --audit-trace-secrets to record them anyway "
-            "(the files will then hold the secret values)",
-        )
-
-    def refuse_video(self) -> AuditorError | None:
-        """--video needs Playwright's ffmpeg next to a local browser."""
-        if self.video == "off" or self.connect or self.cdp:
-            return None
-        from auditor.engine.browser import video_recorder_problem
-
-        return video_recorder_problem()
 
 
 # ---------------------------------------------------------------- collection
@@ -389,10 +332,7 @@ class ScenarioItem(pytest.Item):
     def setup(self) -> None:
         """Run the scenario in this process's browser; keep its result for the call and the reports."""
         state = _state(self.config)
-        refused = state.settings.refuse_video() or state.settings.refuse_recording(self.loaded)
         try:
-            if refused is not None:
-                raise refused
             result = state.run(self.loaded)
         except AuditorError as exc:
             pytest.fail(exc.render(), pytrace=False)
@@ -486,86 +426,56 @@ def describe(result: ScenarioResult, artefacts: Path | None = None) -> str:
 # ---------------------------------------------------------------- the browser
 
 
-_Job = tuple["LoadedScenario", "concurrent.futures.Future[ScenarioResult]"]
-
-
 class ScenarioRunner:
-    """One thread that owns Playwright and this process's browsers, and runs scenarios one at a time.
+    """This process's worker: one thread that owns Playwright and the browsers (the engine's pool of one).
 
     Playwright's sync API belongs to the thread that started it; keeping it off pytest's main thread
     leaves that thread to other plugins (pytest-playwright, asyncio) and to Ctrl-C.
     """
 
     def __init__(self, settings: AuditSettings, out_dir: Path, run_id: str) -> None:
-        self.settings = settings
-        self.out_dir = out_dir
-        self.run_id = run_id
-        self.stop = threading.Event()  # Ctrl-C: the running scenario ends at its next step
-        self._jobs: queue.Queue[_Job | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._failure: AuditorError | None = None  # no browser, no Playwright: every scenario errors
+        self.request = settings.request(out_dir, run_id)
+        self._pool: WorkerPool | None = None
+        self._failure: AuditorError | None = None  # no browser, a bad option: every scenario errors
+
+    def refusal(self, loaded: LoadedScenario) -> AuditorError | None:
+        """Why this scenario may not run with these options (traces of secrets), or None."""
+        from auditor.engine.setup import recording_refusal
+
+        return recording_refusal(self.request, [loaded])
 
     def run(self, loaded: LoadedScenario) -> ScenarioResult:
-        """Run one scenario and return its result; AuditorError when there is no browser to run it in."""
-        if self._failure is not None:
-            raise self._failure
-        future: concurrent.futures.Future[ScenarioResult] = concurrent.futures.Future()
-        self._jobs.put((loaded, future))  # before the thread starts: a failing start still answers it
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._serve, name="checkout-auditor", daemon=True)
-            self._thread.start()
+        """Run one scenario and return its result; AuditorError when the options cannot run it."""
+        pool = self._start()
+        future = pool.submit(loaded)
         while True:  # short waits keep the main thread responsive to Ctrl-C on every platform
             try:
                 return future.result(timeout=0.5)
             except concurrent.futures.TimeoutError:
-                if not self._thread.is_alive() and not future.done():
-                    stopped = AuditorError("the auditor's browser thread stopped unexpectedly")
-                    raise (self._failure or stopped) from None
+                continue
             except KeyboardInterrupt:
-                self.stop.set()
+                pool.stop.set()
                 raise
+
+    def _start(self) -> WorkerPool:
+        if self._failure is not None:
+            raise self._failure
+        if self._pool is None:
+            from auditor.engine.executor import WorkerPool
+            from auditor.engine.setup import prepare
+
+            try:
+                options = prepare(self.request)
+            except AuditorError as exc:
+                self._failure = exc
+                raise
+            self._pool = WorkerPool(options, workers=1)
+        return self._pool
 
     def close(self, timeout: float = 30) -> None:
         """Close the browsers and stop the thread."""
-        if self._thread is not None and self._thread.is_alive():
-            self._jobs.put(None)
-            self._thread.join(timeout)
-
-    def _fail_waiting(self, failure: AuditorError) -> None:
-        self._failure = failure
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if job is not None and not job[1].done():
-                job[1].set_exception(failure)
-
-    def _serve(self) -> None:
-        try:
-            # Looked for here, not on pytest's thread: finding Playwright's Chromium starts Playwright.
-            choice = self.settings.browser_choice()
-            self._loop(choice)
-        except AuditorError as exc:
-            self._fail_waiting(exc)
-        except Exception as exc:  # Playwright itself could not start: no scenario may wait forever
-            self._fail_waiting(AuditorError(f"Playwright could not start: {type(exc).__name__}: {exc}"))
-
-    def _loop(self, choice: BrowserChoice | None) -> None:
-        # Imported here: collecting scenarios (and --collect-only) needs no Playwright at all.
-        from playwright.sync_api import sync_playwright
-
-        from auditor.engine.run import ScenarioExecutor
-
-        options = self.settings.run_options(choice, self.out_dir, self.run_id)
-        with sync_playwright() as playwright:
-            executor = ScenarioExecutor(playwright, options, self.stop)
-            try:
-                while (job := self._jobs.get()) is not None:
-                    loaded, future = job
-                    future.set_result(executor.run(loaded))
-            finally:
-                executor.close()
+        if self._pool is not None:
+            self._pool.close(timeout)
 
 
 # ---------------------------------------------------------------- session state
@@ -620,6 +530,9 @@ class AuditSession:
             self.artefacts_dir = self._out_dir()
             self.artefacts_dir.mkdir(parents=True, exist_ok=True)
             self._runner = ScenarioRunner(self.settings, self.artefacts_dir, self._run_id())
+        refused = self._runner.refusal(loaded)
+        if refused is not None:
+            raise refused
         return self._runner.run(loaded)
 
     # ------------------------------------------------------------ hooks

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, ErrorKind
 from auditor.observation import ConsoleError, Navigation, StepRecord
 
 RESULTS_VERSION = 1
@@ -92,6 +92,7 @@ class ScenarioResult(Model):
     file: str
     status: ScenarioStatus
     error: str | None = None
+    error_kind: ErrorKind | None = None  # why it ended in error, from a closed set
     duration_ms: int
     checks: list[CheckResult] = Field(default_factory=list)
     payment: PaymentResult | None = None
@@ -112,6 +113,7 @@ class ScenarioResult(Model):
     undeclared_hosts: list[str] = Field(default_factory=list)
     shop_hosts: list[str] = Field(default_factory=list)
     artefacts: dict[str, str] = Field(default_factory=dict)  # "trace" / "video" → file in the output folder
+    notes: list[str] = Field(default_factory=list)  # what the auditor could not do (a failed capture, …)
 
 
 class RunResult(Model):
@@ -131,7 +133,9 @@ class RunResult(Model):
         return counts
 
     def exit_status(self) -> int:
-        """0 when every scenario passed, 1 when any failed or errored."""
+        """0 when every scenario passed; 2 when the auditor had no browser for some (a tool error); else 1."""
+        if any(s.error_kind is not None and s.error_kind.tool_failure for s in self.scenarios):
+            return 2
         return 0 if all(s.status is ScenarioStatus.PASS for s in self.scenarios) else 1
 
 

@@ -260,6 +260,7 @@ def main() -> int:
 
     from auditor.audit import audit
     from auditor.engine.browser import find_browser
+    from auditor.engine.events import RunEvent, ScenarioFinished
     from auditor.engine.run import RunOptions
     from auditor.results import ScenarioResult, read_results
     from auditor.scenario.load import load_all
@@ -280,9 +281,11 @@ def main() -> int:
         lock = threading.Lock()
         start = time.monotonic()
 
-        def progress(result: ScenarioResult) -> None:
+        def progress(event: RunEvent) -> None:
+            if not isinstance(event, ScenarioFinished):
+                return
             with lock:
-                completed.append(result)
+                completed.append(event.result)
                 n = len(completed)
             if n % 10 == 0 or n == len(scenarios):
                 elapsed = time.monotonic() - start
@@ -300,7 +303,7 @@ def main() -> int:
             outcome = audit(
                 scenarios,
                 RunOptions(browser=browser, out_dir=work / "out", workers=args.workers),
-                on_result=progress,
+                listener=progress,
             )
             sampler.sample()
         wall = time.monotonic() - start

@@ -19,6 +19,7 @@ from auditor.checks.facts import (
 from auditor.connectif.tag import read_tag
 from auditor.connectif.tracking import SentPurchase, compare_purchase, sent_purchases, with_id
 from auditor.observation import ConnectifRequestRecord, Observation
+from auditor.errors import first_line
 from auditor.results import CheckResult, Status
 
 LOAD_SCRIPT = (
@@ -210,7 +211,7 @@ def page_errors(obs: Observation, exp: Expectations) -> CheckResult:
     return result(
         check,
         Status.WARN,
-        f"{len(errors)} script error(s) on {url}, the first: {errors[0].message.splitlines()[0][:200]}",
+        f"{len(errors)} script error(s) on {url}, the first: {first_line(errors[0].message, 200)}",
         evidence,
         "Fix the page's script errors: an error thrown before Connectif's script starts can keep the "
         "purchase from being sent.",

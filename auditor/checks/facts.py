@@ -74,8 +74,6 @@ def stopped(check_id: str, obs: Observation, what: str) -> CheckResult:
 
 def time_on_platform_ms(payment: PaymentObservation) -> int | None:
     """From the first response of a payment host until the browser is back on a shop host."""
-    if payment.time_on_platform_ms is not None:
-        return payment.time_on_platform_ms
     if payment.first_platform_response_ms is None or payment.back_on_shop_ms is None:
         return None
     return max(0, payment.back_on_shop_ms - payment.first_platform_response_ms)
@@ -83,8 +81,6 @@ def time_on_platform_ms(payment: PaymentObservation) -> int | None:
 
 def return_ms(payment: PaymentObservation) -> int | None:
     """From the end of the last payment step until the first shop page after the payment committed."""
-    if payment.return_ms is not None:
-        return payment.return_ms
     if payment.last_step_ended_ms is None or payment.back_on_shop_ms is None:
         return None
     # The last step's own click may start the return; the commit can then precede the step's end.

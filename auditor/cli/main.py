@@ -93,8 +93,7 @@ def _run_and_report(
     paths: tuple[Path, ...], settings: RunSettings, *, prefix: str, env: dict[str, str] | None = None
 ) -> int:
     from auditor.audit import audit, new_out_dir, parse_shard, select, shard
-    from auditor.engine.browser import find_browser
-    from auditor.engine.run import RunOptions
+    from auditor.engine.setup import RunRequest, prepare, recording_refusal
     from auditor.reports.console import RunProgress, print_summary
     from auditor.scenario.load import load_all
 
@@ -103,47 +102,27 @@ def _run_and_report(
     if settings.shard:
         index, count = parse_shard(settings.shard)
         scenarios = shard(scenarios, index, count)
-    if settings.video != "off" and not settings.connect and not settings.cdp:
-        from auditor.engine.browser import video_recorder_problem
-
-        problem = video_recorder_problem()
-        if problem is not None:
-            raise problem
-    if settings.connect and settings.cdp:
-        raise AuditorError("--connect and --cdp are two ways to reach a remote browser: give one")
-    recording = " and ".join(
-        n for n, mode in (("--trace", settings.trace), ("--video", settings.video)) if mode != "off"
-    )
-    if recording and not settings.trace_secrets:
-        with_secrets = [str(s.file) for s in scenarios if s.scenario.secrets]
-        if with_secrets:
-            raise AuditorError(
-                f"{recording} record what is typed on screen, and these scenarios have secrets: "
-                + ", ".join(with_secrets),
-                tip=f"run without {recording}, or add --trace-secrets to record them anyway "
-                "(the files will then hold the secret values)",
-            )
-    browser = (
-        None
-        if settings.cdp
-        else (find_browser(settings.browser_path) if not settings.connect or settings.browser_path else None)
-    )
-    options = RunOptions(
-        browser=browser,
+    request = RunRequest(
         out_dir=settings.out or new_out_dir(Path("reports"), prefix),
         workers=settings.workers,
         headed=settings.headed,
+        browser_path=settings.browser_path,
+        connect=settings.connect,
+        cdp=settings.cdp,
         retries=settings.retries,
         trace=settings.trace,
         video=settings.video,
         screenshot=settings.screenshot,
-        connect=settings.connect,
-        cdp=settings.cdp,
+        trace_secrets=settings.trace_secrets,
         allow_live_payments=settings.allow_live_payments,
     )
+    refusal = recording_refusal(request, scenarios)
+    if refusal is not None:
+        raise refusal
+    options = prepare(request)
     progress = RunProgress()
     progress.start(scenarios)
-    outcome = audit(scenarios, options, on_result=progress.result)
+    outcome = audit(scenarios, options, listener=progress.event)
     print_summary(outcome.run, outcome.paths)
     if outcome.interrupted:
         click.echo(

@@ -6,8 +6,11 @@ then the operating system's Chromium or Chrome.
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import shutil
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,16 +44,44 @@ class BrowserChoice:
         return f"{where} (from {self.source})"
 
 
-def _playwright_chromium() -> str | None:
-    """The path of Playwright's downloaded Chromium, when it is really there."""
-    try:
-        from playwright.sync_api import sync_playwright
+_MAC_APP = ("Google Chrome for Testing.app", "Contents", "MacOS", "Google Chrome for Testing")
+# Where Playwright puts its Chromium inside `chromium-<revision>/`, per platform (its registry's layout).
+_CHROMIUM_LAYOUT = {
+    ("linux", "x86_64"): ("chrome-linux64", "chrome"),
+    ("linux", "aarch64"): ("chrome-linux-arm64", "chrome"),
+    ("darwin", "x86_64"): ("chrome-mac-x64", *_MAC_APP),
+    ("darwin", "arm64"): ("chrome-mac-arm64", *_MAC_APP),
+    ("win32", "amd64"): ("chrome-win64", "chrome.exe"),
+}
 
-        with sync_playwright() as p:
-            path = p.chromium.executable_path
-    except Exception:  # Playwright's driver missing or broken: fall through to the system's
+
+def _chromium_revision() -> str | None:
+    """The Chromium revision the installed Playwright expects, from its browsers.json (no driver started)."""
+    try:
+        import playwright
+
+        listing = Path(playwright.__file__).parent / "driver" / "package" / "browsers.json"
+        browsers = json.loads(listing.read_text(encoding="utf-8"))["browsers"]
+    except (ImportError, OSError, ValueError, KeyError, TypeError):
         return None
-    return path if path and Path(path).exists() else None
+    for browser in browsers:
+        if isinstance(browser, dict) and browser.get("name") == "chromium":
+            return str(browser.get("revision") or "") or None
+    return None
+
+
+def _playwright_chromium() -> str | None:
+    """The path of Playwright's downloaded Chromium, when it is really there.
+
+    Read from Playwright's own registry layout: starting its driver just to ask would cost a quarter of
+    a second, and a second driver on a thread where pytest-playwright already runs one is refused.
+    """
+    revision = _chromium_revision()
+    layout = _CHROMIUM_LAYOUT.get((sys.platform, platform.machine().lower()))
+    if revision is None or layout is None:
+        return None
+    path = playwright_browsers_path().joinpath(f"chromium-{revision}", *layout)
+    return str(path) if path.is_file() else None
 
 
 def find_browser(explicit: str | None = None, env: Mapping[str, str] | None = None) -> BrowserChoice:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from auditor.engine.browser import find_browser, launch_args
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, first_line
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,12 +90,11 @@ def examine(browser_path: str | None = None) -> list[Finding]:
             finally:
                 browser.close()
     except Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         findings.append(
             Finding(
                 label="launch",
                 ok=False,
-                detail=first,
+                detail=first_line(exc, 500),
                 fix="check the browser runs: `<path> --headless --dump-dom about:blank`; "
                 "on Debian `apt-get install -y chromium` brings its libraries",
             )

@@ -11,6 +11,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from playwright.sync_api import BrowserContext, Page, Route
+from playwright.sync_api import Error as PlaywrightError
+
+from auditor.engine.aborts import LivePaymentStopped
+from auditor.engine.observe import Recorder, page_eval
+
 # host → what it is. Sandboxes live elsewhere (sis-t.redsys.es, www.sandbox.paypal.com, test.adyen.com…).
 LIVE_PAYMENT_HOSTS = {
     "sis.redsys.es": "Redsys's production gateway (its test host is sis-t.redsys.es)",
@@ -57,3 +63,60 @@ def live_payment_reason(url: str) -> str | None:
 def redact_key(key: str) -> str:
     """A live key shown in evidence without its secret-looking tail."""
     return key[:12] + "…"
+
+
+class LivePaymentGuard:
+    """Stops a scenario before a real payment: blocks production endpoints, looks for live keys.
+
+    Requests are matched by LIVE_URL_PATTERN inside Playwright (no Python round trip per request); the
+    key is looked for once per new document, and only before gestures: typing and navigating cannot
+    pay, and each look costs round trips to the browser.
+    """
+
+    def __init__(self, recorder: Recorder, *, allowed: bool):
+        self.recorder = recorder
+        self.allowed = allowed
+        self.blocked: list[str] = []
+        self._documents_seen = -1
+
+    def attach(self, context: BrowserContext) -> None:
+        """Block production payment endpoints in this context (unless live payments are allowed)."""
+        if not self.allowed:
+            context.route(LIVE_URL_PATTERN, self._block)
+
+    def _block(self, route: Route) -> None:
+        reason = live_payment_reason(route.request.url) or "a production payment endpoint"
+        self.blocked.append(f"{route.request.url} ({reason})")
+        route.abort("blockedbyclient")
+
+    def check_blocked(self) -> None:
+        """Raise once the browser has tried to reach a production payment endpoint."""
+        if self.blocked and not self.allowed:
+            raise LivePaymentStopped(
+                "stopped before a real payment: the browser was about to reach "
+                f"{self.blocked[0]}; audit a sandbox, or pass --allow-live-payments"
+            )
+
+    def before_gesture(self, page: Page) -> None:
+        """Before a step that could submit a payment: stop at a blocked endpoint or a live Stripe key."""
+        if self.allowed:
+            return
+        self.check_blocked()
+        documents = len(self.recorder.navigations)
+        if documents == self._documents_seen:
+            return  # no new page since the last look: a live key could only come with a new document
+        self._documents_seen = documents
+        html = self.recorder.served_html(page)
+        if html is not None:
+            found = LIVE_KEY.search(html)
+            key = found.group(0) if found else None
+        else:
+            try:
+                key = page_eval(page, FIND_LIVE_KEY_JS, timeout_ms=2_000)
+            except PlaywrightError:
+                return
+        if key:
+            raise LivePaymentStopped(
+                f"stopped before a real payment: the page {page.url} carries a Stripe live key "
+                f"({redact_key(str(key))}); audit with test keys, or pass --allow-live-payments"
+            )

@@ -13,13 +13,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, CDPSession, Frame, Page, Request, Response, Route
 from playwright.sync_api import Error as PlaywrightError
 
 from auditor.connectif.patterns import classify
 from auditor.connectif.tracking import decode_body
+from auditor.hosts import host_matches, host_of
 from auditor.observation import (
     ConnectifRequestRecord,
     ConsoleError,
@@ -100,26 +100,6 @@ PAGE_TAGS_JS = f"""
   }};
 }}
 """
-
-
-def host_of(url: str) -> str:
-    """The host name of an http(s) URL, lower case, without port ("" for chrome-error:, about: …)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    return (parts.hostname or "").lower() if parts.scheme in ("http", "https") else ""
-
-
-def host_matches(host: str, patterns: tuple[str, ...] | list[str]) -> bool:
-    """Does a host match any of `pay.test` / `*.bank.test` style patterns?"""
-    for pattern in patterns:
-        if pattern.startswith("*."):
-            if host.endswith(pattern[1:]) or host == pattern[2:]:
-                return True
-        elif host == pattern:
-            return True
-    return False
 
 
 @dataclass

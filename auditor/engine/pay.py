@@ -1,4 +1,10 @@
-"""The `pay` step: leave the shop for the payment platform, act there, and see how the customer returns."""
+"""The `pay` step: leave the shop for the payment platform, act there, and see how the customer returns.
+
+Four phases, each returning what it found: leave (the click on the shop), reach (the platform, by a
+navigation, a popup or an iframe), act (the steps on the platform) and come back (on its own, by
+`return.click`, or never). Their findings are frozen once into a PaymentObservation; the timings that
+follow from them (time on the platform, how long the return took) are computed by the checks.
+"""
 
 from __future__ import annotations
 
@@ -11,26 +17,14 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from auditor.engine.observe import host_matches, host_of
-from auditor.engine.steps import (
-    Interrupted,
-    ScenarioTimeout,
-    StepContext,
-    StepFailed,
-    find,
-    not_found,
-    run_step,
-    wait_visible,
-)
+from auditor.engine.aborts import BrowserGone, Interrupted, StepFailed
+from auditor.engine.steps import StepContext, find, not_found, run_step, wait_visible
+from auditor.hosts import host_matches, host_of
 from auditor.observation import Navigation, NavigationCause, PaymentObservation, StepRecord
 from auditor.scenario.model import PayArgs
 
 # The longest a condition goes unchecked while we wait for events of other pages (a popup closing).
 _RECHECK_MS = 100
-
-
-class BrowserGone(StepFailed):
-    """The customer's window or the whole browser went away in the middle of a scenario."""
 
 
 class PayStepFailed(StepFailed):
@@ -42,13 +36,27 @@ class PayStepFailed(StepFailed):
         self.steps = steps
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class PayOutcome:
-    """What the runner needs after a pay step."""
+    """What the scenario run needs after a pay step."""
 
     observation: PaymentObservation
     steps: list[StepRecord]
     returned_page: Page | None  # the shop page the customer came back to, loaded
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Reached:
+    via: str  # "navigation", "popup" or "iframe"
+    url: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Return:
+    returned: str  # "automatic", "manual" or "none"
+    navigation: Navigation | None  # the first shop page after the payment
+    waited_ms: int | None = None  # how long the auditor waited before clicking return.click
+    click_found: bool | None = None
 
 
 def wait_until(
@@ -79,6 +87,10 @@ def wait_until(
     return True
 
 
+def _is_shop(host: str, shop_hosts: set[str], pay_hosts: tuple[str, ...]) -> bool:
+    return host in shop_hosts and not host_matches(host, pay_hosts)
+
+
 def _mechanism(nav: Navigation, shop_hosts: set[str], pay_hosts: tuple[str, ...], popup: bool) -> str:
     """How the platform sent the browser back, from what Chromium reported for that navigation."""
     if popup:
@@ -95,32 +107,78 @@ def _mechanism(nav: Navigation, shop_hosts: set[str], pay_hosts: tuple[str, ...]
     }.get(nav.cause, "script")
 
 
-def _is_shop(host: str, shop_hosts: set[str], pay_hosts: tuple[str, ...]) -> bool:
-    return host in shop_hosts and not host_matches(host, pay_hosts)
+class _PayRun:
+    """One pay step in progress."""
 
+    def __init__(self, page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts: set[str]):
+        self.page = page
+        self.args = args
+        self.index = index
+        self.ctx = ctx
+        self.rec = ctx.recorder
+        self.hosts = args.hosts
+        self.shop_hosts = shop_hosts
+        self.steps: list[StepRecord] = []
+        self.popup: Page | None = None
 
-def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts: set[str]) -> PayOutcome:
-    """Go through the payment platform and come back; records everything as plain data."""
-    rec = ctx.recorder
-    hosts = args.hosts
-    steps: list[StepRecord] = []
-    obs: dict[str, object] = {"provider": args.provider, "hosts": list(hosts)}
-    popup: Page | None = None
-    started = rec.now()
+    def freeze(
+        self,
+        reached: _Reached | None,
+        *,
+        last_step_ended: int | None = None,
+        back: _Return | None = None,
+        note: str | None = None,
+    ) -> PaymentObservation:
+        """What this pay step found so far, as the plain record the checks judge."""
+        nav = back.navigation if back is not None else None
+        mechanism = None
+        if nav is not None and back is not None:
+            popup = self.popup is not None
+            manual = back.returned == "manual"
+            mechanism = "click" if manual else _mechanism(nav, self.shop_hosts, self.hosts, popup)
+        return PaymentObservation(
+            provider=self.args.provider,
+            hosts=list(self.hosts),
+            reached=reached is not None,
+            reached_via=reached.via if reached else None,
+            reached_url=reached.url if reached else None,
+            first_platform_response_ms=self.rec.first_response_from(self.hosts) if reached else None,
+            last_step_ended_ms=last_step_ended,
+            returned=back.returned if back else "none",
+            return_waited_ms=back.waited_ms if back else None,
+            return_click_found=back.click_found if back else None,
+            mechanism=mechanism,
+            back_on_shop_ms=nav.at_ms if nav else None,
+            first_shop_url=nav.url if nav else None,
+            return_request_method=nav.method if nav else None,
+            return_cookies_sent=list(nav.cookies_sent) if nav else [],
+            return_cookies_blocked=dict(nav.cookies_blocked) if nav else {},
+            note=note,
+        )
 
-    # 1. Leave the shop.
-    if args.submit is not None:
+    # ------------------------------------------------------------ 1. leave the shop
+
+    def leave(self) -> None:
+        args, ctx, rec = self.args, self.ctx, self.rec
+        if args.submit is None:
+            if args.popup:
+                others = [p for p in self.page.context.pages if p is not self.page and not p.is_closed()]
+                self.popup = others[-1] if others else None
+                if self.popup is None:
+                    raise StepFailed("pay has popup: true but no submit, and no popup window is open")
+            return
         submit = args.submit
+        started = rec.now()
         selector = ctx.values.substitute(submit.selector)
-        element = find(page, submit, selector, ctx)
+        element = find(self.page, submit, selector, ctx)
         if element is None:
             raise StepFailed(f"the payment button {selector!r} never appeared")
         rec.user_action = True
         try:
             if args.popup:
-                with page.context.expect_page(timeout=ctx.timeout(ctx.navigation_timeout)) as info:
+                with self.page.context.expect_page(timeout=ctx.timeout(ctx.navigation_timeout)) as info:
                     element.click(timeout=ctx.timeout(submit.timeout))
-                popup = info.value
+                self.popup = info.value
             else:
                 element.click(timeout=ctx.timeout(submit.timeout))
         except PlaywrightTimeout as exc:
@@ -132,157 +190,150 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
             # was reached is decided below, from what the browser did.
         finally:
             rec.user_action = False
-        steps.append(
+        self.steps.append(
             StepRecord(
-                index=f"{index}.submit",
+                index=f"{self.index}.submit",
                 action="click",
                 target=selector,
                 started_ms=started,
                 ended_ms=rec.now(),
             )
         )
-    elif args.popup:
-        others = [p for p in page.context.pages if p is not page and not p.is_closed()]
-        popup = others[-1] if others else None
-        if popup is None:
-            raise StepFailed("pay has popup: true but no submit, and no popup window is open")
 
-    # 2. Wait until the platform is reached: a navigation, a popup or an iframe on its hosts.
-    def reached() -> str | None:
+    # ------------------------------------------------------------ 2. reach the platform
+
+    def _where(self) -> _Reached | None:
+        hosts, page, popup = self.hosts, self.page, self.popup
         if popup is not None:
-            return "popup" if not popup.is_closed() and host_matches(host_of(popup.url), hosts) else None
+            if not popup.is_closed() and host_matches(host_of(popup.url), hosts):
+                return _Reached(via="popup", url=popup.url)
+            return None
         if host_matches(host_of(page.url), hosts):
-            return "navigation"
-        if any(host_matches(host_of(f.url), hosts) for f in page.frames[1:]):
-            return "iframe"
+            return _Reached(via="navigation", url=page.url)
+        for frame in page.frames[1:]:
+            if host_matches(host_of(frame.url), hosts):
+                return _Reached(via="iframe", url=frame.url)
         return None
 
-    wait_page = popup or page
-    if popup is not None:
-        try:
-            popup.wait_for_url(
-                lambda url: host_matches(host_of(url), hosts),
-                wait_until="commit",
-                timeout=ctx.timeout(ctx.navigation_timeout),
+    def reach(self) -> _Reached | None:
+        ctx, hosts = self.ctx, self.hosts
+        if self.popup is not None:
+            try:
+                self.popup.wait_for_url(
+                    lambda url: host_matches(host_of(url), hosts),
+                    wait_until="commit",
+                    timeout=ctx.timeout(ctx.navigation_timeout),
+                )
+            except PlaywrightTimeout:
+                pass
+        else:
+            wait_until(
+                self.page, lambda: self._where() is not None, ctx.timeout(ctx.navigation_timeout), ctx.stop
             )
-        except PlaywrightTimeout:
-            pass
-    else:
-        wait_until(wait_page, lambda: reached() is not None, ctx.timeout(ctx.navigation_timeout), ctx.stop)
-    via = reached()
-    if via is None:
-        ctx.check_deadline()  # the scenario's own deadline cut the wait short: that is a timeout
-        pending = rec.unanswered_documents(hosts)
-        why = f"the request to {pending[0]} got no answer" if pending else f"it stayed on {page.url}"
-        obs.update(reached=False, note=f"the browser never reached {', '.join(hosts)}: {why}")
-        return PayOutcome(
-            observation=PaymentObservation(**obs),
-            steps=steps,
-            returned_page=None,
-        )
-    reach_url = (
-        popup.url
-        if via == "popup" and popup
-        else (
-            page.url
-            if via == "navigation"
-            else next(f.url for f in page.frames[1:] if host_matches(host_of(f.url), hosts))
-        )
-    )
-    obs.update(reached=True, reached_via=via, reached_url=reach_url)
-    if via == "navigation":
-        try:
-            page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
-        except PlaywrightTimeout:
-            pass  # a platform page whose HTML is there but whose load never ends: its steps still run
-    reached_nav_count = len(rec.navigations_of("main"))
+        reached = self._where()
+        if reached is not None and reached.via == "navigation":
+            try:
+                self.page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
+            except PlaywrightTimeout:
+                pass  # a platform page whose HTML is there but whose load never ends: its steps still run
+        return reached
 
-    # 3. What the customer does on the platform.
-    target = popup or page
-    for i, step in enumerate(args.steps):
-        try:
-            steps.append(run_step(target, step, f"{index}.{i}", ctx))
-        except StepFailed as exc:
-            if popup is not None and popup.is_closed():
-                break  # approving in a popup closes it: that is how such platforms finish
-            obs["first_platform_response_ms"] = rec.first_response_from(hosts)
-            raise PayStepFailed(str(exc), PaymentObservation(**obs), steps) from None
-    last_step_ended = rec.now()
-    obs["last_step_ended_ms"] = last_step_ended
+    def not_reached_note(self) -> str:
+        pending = self.rec.unanswered_documents(self.hosts)
+        why = f"the request to {pending[0]} got no answer" if pending else f"it stayed on {self.page.url}"
+        return f"the browser never reached {', '.join(self.hosts)}: {why}"
 
-    # 4. The return: automatic within return.timeout, else by return.click, else none.
-    def back() -> Navigation | None:
-        for nav in rec.navigations_of("main")[reached_nav_count:]:
-            if _is_shop(nav.host, shop_hosts, hosts):
+    # ------------------------------------------------------------ 3. act on the platform
+
+    def act(self, reached: _Reached) -> int:
+        """Run the platform steps; returns when the last one ended."""
+        target = self.popup or self.page
+        for i, step in enumerate(self.args.steps):
+            try:
+                self.steps.append(run_step(target, step, f"{self.index}.{i}", self.ctx))
+            except StepFailed as exc:
+                if self.popup is not None and self.popup.is_closed():
+                    break  # approving in a popup closes it: that is how such platforms finish
+                raise PayStepFailed(str(exc), self.freeze(reached), self.steps) from None
+        return self.rec.now()
+
+    # ------------------------------------------------------------ 4. come back
+
+    def _back(self, since: int) -> Navigation | None:
+        for nav in self.rec.navigations_of("main")[since:]:
+            if _is_shop(nav.host, self.shop_hosts, self.hosts):
                 return nav
         return None
 
-    ret = args.return_
-    returned = "none"
-    came_back = wait_until(page, lambda: back() is not None, ctx.timeout(ret.timeout), ctx.stop)
-    if came_back:
-        returned = "automatic"
-    elif ret.click is not None:
-        obs["return_waited_ms"] = rec.now() - last_step_ended
-        click_page = popup if popup is not None and not popup.is_closed() else page
+    def come_back(self, since: int, last_step_ended: int) -> _Return:
+        """Wait for the return: automatic within return.timeout, else by return.click, else none."""
+        ctx, rec, ret = self.ctx, self.rec, self.args.return_
+        if wait_until(self.page, lambda: self._back(since) is not None, ctx.timeout(ret.timeout), ctx.stop):
+            return _Return(returned="automatic", navigation=self._back(since))
+        if ret.click is None:
+            return _Return(returned="none", navigation=None)
+        waited = rec.now() - last_step_ended
+        click_page = self.popup if self.popup is not None and not self.popup.is_closed() else self.page
         selector = ctx.values.substitute(ret.click.selector)
         button = wait_visible(click_page, ret.click, selector, ctx)
-        obs["return_click_found"] = button is not None
-        if button is not None:
-            clicked_at = rec.now()
-            rec.user_action = True
-            try:
-                button.click(timeout=ctx.timeout(ret.click.timeout))
-            except PlaywrightError:
-                pass  # a click that closes its window or navigates away is judged by the return itself
-            finally:
-                rec.user_action = False
-            steps.append(
-                StepRecord(
-                    index=f"{index}.return",
-                    action="click",
-                    target=selector,
-                    started_ms=clicked_at,
-                    ended_ms=rec.now(),
-                )
+        if button is None:
+            return _Return(returned="none", navigation=None, waited_ms=waited, click_found=False)
+        clicked_at = rec.now()
+        rec.user_action = True
+        try:
+            button.click(timeout=ctx.timeout(ret.click.timeout))
+        except PlaywrightError:
+            pass  # a click that closes its window or navigates away is judged by the return itself
+        finally:
+            rec.user_action = False
+        self.steps.append(
+            StepRecord(
+                index=f"{self.index}.return",
+                action="click",
+                target=selector,
+                started_ms=clicked_at,
+                ended_ms=rec.now(),
             )
-            if wait_until(page, lambda: back() is not None, ctx.timeout(ctx.navigation_timeout), ctx.stop):
-                returned = "manual"
-    nav = back()
-    obs["returned"] = returned
-    if nav is None:
-        ctx.check_deadline()
-        obs["note"] = "the customer was never sent back to the shop"
-        first = rec.first_response_from(hosts)
-        obs["first_platform_response_ms"] = first
-        return PayOutcome(
-            observation=PaymentObservation(**obs),
-            steps=steps,
-            returned_page=None,
+        )
+        timeout = ctx.timeout(ctx.navigation_timeout)
+        came = wait_until(self.page, lambda: self._back(since) is not None, timeout, ctx.stop)
+        return _Return(
+            returned="manual" if came else "none",
+            navigation=self._back(since),
+            waited_ms=waited,
+            click_found=True,
         )
 
-    # 5. The first shop page after the payment, loaded.
-    try:
+
+def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts: set[str]) -> PayOutcome:
+    """Go through the payment platform and come back; records everything as plain data."""
+    run = _PayRun(page, args, index, ctx, shop_hosts)
+    run.leave()
+    reached = run.reach()
+    if reached is None:
+        ctx.check_deadline()  # the scenario's own deadline cut the wait short: that is a timeout
+        return PayOutcome(
+            observation=run.freeze(None, note=run.not_reached_note()), steps=run.steps, returned_page=None
+        )
+    since = len(ctx.recorder.navigations_of("main"))
+    last_step_ended = run.act(reached)
+    back = run.come_back(since, last_step_ended)
+    if back.navigation is None:
+        ctx.check_deadline()
+        observation = run.freeze(
+            reached,
+            last_step_ended=last_step_ended,
+            back=back,
+            note="the customer was never sent back to the shop",
+        )
+        return PayOutcome(observation=observation, steps=run.steps, returned_page=None)
+    note = None
+    try:  # the first shop page after the payment, loaded
         page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
     except PlaywrightTimeout:
-        obs["note"] = f"the shop page {nav.url} did not finish loading"
-    first = rec.first_response_from(hosts)
-    obs.update(
-        mechanism="click" if returned == "manual" else _mechanism(nav, shop_hosts, hosts, popup is not None),
-        back_on_shop_ms=nav.at_ms,
-        first_shop_url=nav.url,
-        first_platform_response_ms=first,
-        return_request_method=nav.method,
-        return_cookies_sent=nav.cookies_sent,
-        return_cookies_blocked=nav.cookies_blocked,
-        time_on_platform_ms=max(0, nav.at_ms - first) if first is not None else None,
-        return_ms=max(0, nav.at_ms - last_step_ended),
-    )
-    return PayOutcome(
-        observation=PaymentObservation(**obs),
-        steps=steps,
-        returned_page=page,
-    )
+        note = f"the shop page {back.navigation.url} did not finish loading"
+    observation = run.freeze(reached, last_step_ended=last_step_ended, back=back, note=note)
+    return PayOutcome(observation=observation, steps=run.steps, returned_page=page)
 
 
-__all__ = ["PayOutcome", "ScenarioTimeout", "run_pay", "wait_until"]
+__all__ = ["PayOutcome", "PayStepFailed", "run_pay", "wait_until"]

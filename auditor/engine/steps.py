@@ -8,14 +8,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import FrameLocator, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from auditor.engine.aborts import Interrupted, ScenarioInvalid, ScenarioTimeout, StepFailed
+from auditor.engine.artefacts import SHOT_MS, ArtefactRecorder
 from auditor.engine.observe import Recorder, page_eval
+from auditor.errors import first_line
 from auditor.observation import StepRecord
 from auditor.scenario.model import (
     CaptureArgs,
@@ -29,21 +31,9 @@ from auditor.scenario.model import (
     Step,
     WaitForArgs,
 )
+from auditor.scenario.refs import REF
 
-REF = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 WHITESPACE = re.compile(r"\s+")
-
-
-class StepFailed(Exception):
-    """A step could not do what it says; the scenario ends in `error`."""
-
-
-class ScenarioTimeout(Exception):
-    """The scenario's own deadline passed."""
-
-
-class Interrupted(Exception):
-    """The run was stopped (Ctrl-C): the scenario ends at the next step boundary or wait."""
 
 
 @dataclass
@@ -74,12 +64,15 @@ class Values:
         return values
 
     def substitute(self, text: str) -> str:
-        """Replace every `{{name}}`; a name with no value yet is a step failure."""
+        """Replace every `{{name}}`; a name with no value yet means the scenario is wrong."""
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in self.known:
-                raise StepFailed(f"{{{{{name}}}}} has no value yet (is it captured by a later step?)")
+                raise ScenarioInvalid(
+                    f"{{{{{name}}}}} has no value yet (is it captured by a later step, or was its "
+                    "capture skipped as optional?)"
+                )
             return self.known[name]
 
         return REF.sub(replace, text)
@@ -100,11 +93,8 @@ class StepContext:
     navigation_timeout: int
     deadline: float  # time.monotonic() when the scenario must end
     base_url: str
-    artefacts: Path
-    screenshot_prefix: str
-    masks: list[Locator] = field(default_factory=list)  # inputs filled with secrets, hidden in screenshots
+    artefacts: ArtefactRecorder
     stop: threading.Event = field(default_factory=threading.Event)
-    on_screenshot: Callable[[str, str, str | None, bool], None] | None = None
 
     def check_deadline(self) -> None:
         """Raise when the run was stopped or the scenario's deadline has passed."""
@@ -220,7 +210,7 @@ def run_step(page: Page, step: Step, index: str, ctx: StepContext) -> StepRecord
     try:
         status = _act(page, step.action, args, ctx, record)
     except PlaywrightError as exc:
-        raise StepFailed(_first_line(exc)) from None
+        raise StepFailed(first_line(exc, 500)) from None
     record.update(status=status, ended_ms=ctx.recorder.now())
     return StepRecord(**record)
 
@@ -245,8 +235,12 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
         return "ok"
     if isinstance(args, ScreenshotArgs):
         record["target"] = args.name
-        record["screenshot"] = take_screenshot(
-            page, ctx, args.name, step=record["index"], full_page=args.full_page
+        record["screenshot"] = ctx.artefacts.screenshot(
+            page,
+            args.name,
+            step=record["index"],
+            full_page=args.full_page,
+            timeout_ms=min(SHOT_MS, ctx.timeout(None)),
         )
         return "ok"
     if isinstance(args, WaitForArgs):
@@ -278,7 +272,7 @@ def _act_on(
     if isinstance(args, FillArgs):
         element.fill(values.substitute(args.value), timeout=timeout)
         if values.touches_secret(args.value):
-            ctx.masks.append(element)
+            ctx.artefacts.masks.append(element)
     elif isinstance(args, SelectArgs):
         if args.value is not None:
             element.select_option(value=values.substitute(args.value), timeout=timeout)
@@ -369,43 +363,5 @@ def _capture(
     record["message"] = f"{args.name} = {text[:200]!r}"
 
 
-def take_screenshot(
-    page: Page,
-    ctx: StepContext,
-    name: str,
-    *,
-    step: str | None,
-    full_page: bool = False,
-    at_failure: bool = False,
-) -> str | None:
-    """A JPEG of the page with secret inputs masked; best-effort (None when it cannot be taken)."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "screenshot"
-    relative = f"{ctx.screenshot_prefix}/{safe}.jpg"
-    path = ctx.artefacts / relative
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(
-            path=str(path),
-            type="jpeg",
-            quality=60,
-            full_page=full_page,
-            scale="css",
-            mask=list(ctx.masks),
-            timeout=min(10_000, ctx.timeout(None)),
-            animations="disabled",
-        )
-    except (PlaywrightError, OSError, ScenarioTimeout, Interrupted):
-        return None
-    if ctx.on_screenshot:
-        ctx.on_screenshot(name, relative, step, at_failure)
-    return relative
-
-
 def _collapse(text: str) -> str:
     return WHITESPACE.sub(" ", text.replace("\u00a0", " ")).strip()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
-    return first[:500]

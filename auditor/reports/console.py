@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from auditor.errors import AuditorError, InputError
 
 if TYPE_CHECKING:
     from auditor.engine.doctor import Finding
+    from auditor.engine.events import RunEvent
     from auditor.reports import OutputPaths
     from auditor.results import RunResult, ScenarioResult
     from auditor.scenario.load import LoadedScenario
@@ -60,25 +62,48 @@ STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "w
 
 
 class RunProgress:
-    """One line per finished scenario while a run goes on (safe to call from worker threads)."""
+    """One line per finished scenario while a run goes on, and a line for each retry.
+
+    It listens to the engine's events, which arrive from worker threads: counting is under a lock.
+    """
 
     def __init__(self) -> None:
         self.total = 0
         self.finished = 0
+        self._lock = threading.Lock()
 
     def start(self, scenarios: Sequence[LoadedScenario]) -> None:
         self.total = len(scenarios)
         out_console.print(Text(f"running {self.total} scenario(s)…"))
 
+    def event(self, event: RunEvent) -> None:
+        """Print what the engine reports: retries, finished scenarios, Ctrl-C."""
+        from auditor.engine.events import RunInterrupted, ScenarioFinished, ScenarioStarted
+
+        if isinstance(event, ScenarioStarted) and event.attempt > 1:
+            line = Text("retry ", style="yellow") + Text(f"attempt {event.attempt} of {event.attempts}: ")
+            out_console.print(line + Text(event.name), soft_wrap=True)
+        elif isinstance(event, ScenarioFinished):
+            self.result(event.result)
+        elif isinstance(event, RunInterrupted):
+            out_console.print(
+                Text(
+                    "stopping: running scenarios end at their next step; the rest are not run", style="yellow"
+                )
+            )
+
     def result(self, result: ScenarioResult) -> None:
-        self.finished += 1
+        """The line of one finished scenario."""
+        with self._lock:
+            self.finished += 1
+            number = self.finished
         status = result.status.value
         if result.flaky:
             status = "warn"  # passed only on a retry: shown, never as a plain pass
-        line = Text(f"[{self.finished}/{self.total}] ") + Text(
-            f"{status.upper():5}", style=STATUS_STYLE[status]
-        )
+        line = Text(f"[{number}/{self.total}] ") + Text(f"{status.upper():5}", style=STATUS_STYLE[status])
         line += Text(f" {result.name}  ") + Text(f"{result.duration_ms / 1000:.1f}s", style="dim")
+        if result.attempts > 1:
+            line += Text(f"  (attempt {result.attempts})", style="dim")
         out_console.print(line, soft_wrap=True)
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlsplit
 
+from auditor.hosts import host_matches
 from auditor.results import PaymentResult, RunResult, ScenarioResult, ScenarioStatus, Status
 
 MECHANISM_WORDS = {
@@ -170,19 +170,6 @@ class Lane:
     total_ms: int
 
 
-def _host_matches(host: str, patterns: Iterable[str]) -> bool:
-    host = host.lower()
-    for pattern in patterns:
-        pattern = pattern.lower()
-        if (
-            host == pattern
-            or fnmatchcase(host, pattern)
-            or (pattern.startswith("*.") and host == pattern[2:])
-        ):
-            return True
-    return False
-
-
 def _extra_list(extra: Mapping[str, Any] | None, key: str) -> list[str]:
     value = (extra or {}).get(key)
     return [str(v) for v in value] if isinstance(value, list) else []
@@ -226,9 +213,9 @@ def timeline_lane(scenario: ScenarioResult) -> Lane | None:
         )
     for index, nav in enumerate(navigations):
         end = navigations[index + 1].at_ms if index + 1 < len(navigations) else total
-        if _host_matches(nav.host, shop):
+        if host_matches(nav.host, shop):
             zone = "shop"
-        elif platform and not _host_matches(nav.host, platform):
+        elif platform and not host_matches(nav.host, platform):
             zone = "other"
         else:
             # Without the platform's hosts, any host that is not the shop's is the platform's side.

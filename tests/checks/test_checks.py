@@ -15,6 +15,7 @@ from auditor.checks import (
     scenario_status,
 )
 from auditor.connectif.tag import read_tag
+from auditor.errors import first_line
 from auditor.observation import (
     ConnectifRequestRecord,
     ConsoleError,
@@ -728,6 +729,16 @@ def test_page_errors() -> None:
     assert check("page.errors", never_back()).status is Status.SKIP
 
 
+def test_an_error_with_an_empty_message_still_warns() -> None:
+    result = check("page.errors", make(console_errors=[ConsoleError(at_ms=3500, page_url=CONF, message="")]))
+    assert result.status is Status.WARN and result.evidence["count"] == 1
+
+
+def test_first_line_of_errors() -> None:
+    assert first_line("") == "" and first_line(ValueError()) == "ValueError"
+    assert first_line("  \n  boom\nmore") == "boom" and first_line("x" * 400, 10) == "x" * 10
+
+
 def test_late_tag_message_gives_the_times() -> None:
     late = no_tags(tags_final=PageSnapshot(at_ms=5000, url=CONF, tags=[tag()]), tag_first_seen_ms=4100)
     result = check("cn_purchase.present", late)
@@ -760,6 +771,8 @@ def test_chromium_blocked_cookies_are_the_evidence_when_recorded() -> None:
     ]
 
 
-def test_recorded_timings_win_over_computed_ones() -> None:
-    summary = payment_result(paid(time_on_platform_ms=1234, return_ms=56))
-    assert summary is not None and (summary["time_on_platform_ms"], summary["return_ms"]) == (1234, 56)
+def test_timings_follow_from_the_recorded_moments() -> None:
+    summary = payment_result(
+        paid(first_platform_response_ms=1000, last_step_ended_ms=3000, back_on_shop_ms=3234)
+    )
+    assert summary is not None and (summary["time_on_platform_ms"], summary["return_ms"]) == (2234, 234)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from auditor.engine.browser import BrowserChoice
+from auditor.engine.setup import prepare
 from auditor.errors import AuditorError
 from auditor.pytest_plugin import EVIDENCE_LIMIT, AuditSettings, _item_name, describe, failure_message
 from auditor.results import CheckResult, ScenarioResult, ScenarioStatus, Screenshot, Status
@@ -86,14 +87,13 @@ def test_plugin_options_become_the_engines_run_options(tmp_path: Path) -> None:
         headed=True,
         browser_channel="chrome",
         tracing="retain-on-failure",
-        video="on",
+        video="off",
         screenshot="only-on-failure",
         retries=2,
         allow_live_payments=True,
     )
-    choice = settings.browser_choice()
-    assert choice == BrowserChoice(executable=None, source="--browser-channel")
-    options = settings.run_options(choice, tmp_path, "run1")
+    options = prepare(settings.request(tmp_path, "run1"))
+    assert options.browser == BrowserChoice(executable=None, source="--browser-channel")
     assert (options.headed, options.channel, options.retries, options.allow_live_payments) == (
         True,
         "chrome",
@@ -101,21 +101,21 @@ def test_plugin_options_become_the_engines_run_options(tmp_path: Path) -> None:
         True,
     )
     recording = (options.trace, options.video, options.screenshot)
-    assert recording == ("retain-on-failure", "on", "only-on-failure")
+    assert recording == ("retain-on-failure", "off", "only-on-failure")
     assert options.out_dir == tmp_path and options.run_id == "run1"
-    remote = AuditSettings(connect="ws://127.0.0.1:1/", cdp=None).run_options(None, tmp_path, "r")
+    remote = prepare(AuditSettings(connect="ws://127.0.0.1:1/", cdp=None).request(tmp_path, "r"))
     assert remote.connect == "ws://127.0.0.1:1/" and remote.browser is None
-    assert AuditSettings(cdp="http://127.0.0.1:9222").browser_choice() is None
+    assert prepare(AuditSettings(cdp="http://127.0.0.1:9222").request(tmp_path, "r")).browser is None
 
 
-def test_two_ways_to_choose_the_browser_are_refused() -> None:
+def test_two_ways_to_choose_the_browser_are_refused(tmp_path: Path) -> None:
     for settings, named in (
         (AuditSettings(connect="ws://x/", cdp="http://y/"), "--audit-connect and --audit-cdp"),
         (AuditSettings(browser_channel="chrome", cdp="http://y/"), "--browser-channel and --audit-cdp"),
         (AuditSettings(browser_channel="chrome", browser_path="/usr/bin/chromium"), "--browser-channel"),
     ):
         try:
-            settings.browser_choice()
+            prepare(settings.request(tmp_path, "r"))
         except AuditorError as exc:
             assert named in exc.render() and "give one of them" in exc.render()
         else:

@@ -1,0 +1,375 @@
+"""Running many scenarios: one executor per worker (its Playwright, its browsers, retries), a pool of workers.
+
+`run` and `demo` hand the pool every scenario at once; the pytest plugin hands it one scenario per test.
+Either way a scenario's result comes back through its future, and events tell listeners as it happens.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import queue
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from auditor.checks.judge import build_result, error_result, judge, resolve_expectations
+from auditor.engine.browser import launch_args
+from auditor.engine.events import Listener, RunInterrupted, ScenarioFinished, ScenarioStarted, ignore
+from auditor.engine.run import Attempt, RunOptions, ScenarioRun
+from auditor.errors import ErrorKind, first_line
+from auditor.results import ScenarioResult, ScenarioStatus
+from auditor.scenario.load import LoadedScenario
+
+NOT_RUN = "not run: the run was interrupted (Ctrl-C) before this scenario started"
+# After Ctrl-C, how long running scenarios get to reach a step boundary before their browsers are ended.
+INTERRUPT_GRACE_S = 3.0
+
+
+def judge_attempt(attempt: Attempt) -> ScenarioResult:
+    """The checks' verdict on an attempt, with the artefacts its verdict says to keep."""
+    scenario = attempt.loaded.scenario
+    checks, status = judge(attempt.observation, resolve_expectations(scenario, attempt.known))
+    kept = attempt.artefacts.finished(passed=status is ScenarioStatus.PASS)
+    return build_result(
+        attempt.loaded,
+        attempt.observation,
+        checks,
+        error_kind=attempt.error_kind,
+        screenshots=kept.screenshots,
+        artefacts=kept.files,
+        notes=kept.notes,
+        attempt=attempt.number,
+        secret_values=attempt.secret_values,
+    )
+
+
+class ScenarioExecutor:
+    """Runs scenarios one at a time in one thread's Playwright, with its browsers and retries.
+
+    A browser per host mapping (one for all when `shared_hosts` is set), a remote one with `connect` /
+    `cdp`, and a failure retried up to `retries` times (a late pass is flaky, not a pass).
+    """
+
+    def __init__(
+        self,
+        playwright: Playwright,
+        options: RunOptions,
+        stop: threading.Event,
+        shared_hosts: dict[str, str] | None = None,
+        listener: Listener = ignore,
+    ):
+        self.playwright = playwright
+        self.options = options
+        self.stop = stop
+        self.shared_hosts = shared_hosts  # one mapping for every scenario, when they agree
+        self.listener = listener
+        self.browsers: dict[tuple[tuple[str, str], ...], Browser] = {}
+
+    def remote(self) -> bool:
+        """Is the browser started by someone else (a browser server, a Chromium with remote debugging)?"""
+        return bool(self.options.cdp or self.options.connect)
+
+    def browser(self, hosts: Mapping[str, str]) -> Browser:
+        """The browser for a host mapping: started, or connected to, on first use."""
+        hosts = self.shared_hosts if self.shared_hosts is not None else hosts
+        # A remote browser is started by someone else: one per worker, whatever the host mapping.
+        key = () if self.remote() else tuple(sorted(hosts.items()))
+        browser = self.browsers.get(key)
+        if browser is not None and browser.is_connected():
+            return browser
+        chromium = self.playwright.chromium
+        if self.options.cdp:
+            browser = chromium.connect_over_cdp(self.options.cdp, timeout=30_000)
+        elif self.options.connect:
+            # A Playwright browser server launches the browser with the options the client sends.
+            launch: dict[str, Any] = {"args": launch_args(hosts), "headless": not self.options.headed}
+            if self.options.browser is not None and self.options.browser.executable:
+                launch["executablePath"] = self.options.browser.executable
+            browser = chromium.connect(
+                self.options.connect,
+                timeout=30_000,
+                headers={"x-playwright-launch-options": json.dumps(launch)},
+            )
+        elif self.options.channel:
+            browser = chromium.launch(
+                channel=self.options.channel, headless=not self.options.headed, args=launch_args(hosts)
+            )
+        else:
+            browser = chromium.launch(
+                executable_path=self.options.browser.executable if self.options.browser else None,
+                headless=not self.options.headed,
+                args=launch_args(hosts),
+            )
+        self.browsers[key] = browser
+        return browser
+
+    def describe(self) -> str:
+        """Which browser, in words, for messages."""
+        o = self.options
+        if o.cdp:
+            return f"the Chromium at {o.cdp}"
+        if o.connect:
+            return f"the browser server at {o.connect}"
+        if o.channel:
+            return f"channel {o.channel}"
+        return o.browser.describe() if o.browser else "Playwright's Chromium"
+
+    def unavailable(self, loaded: LoadedScenario, exc: PlaywrightError) -> ScenarioResult:
+        """The result of a scenario that found no browser to run in."""
+        kind = ErrorKind.REMOTE_UNREACHABLE if self.remote() else ErrorKind.BROWSER_UNAVAILABLE
+        verb = "reached" if self.remote() else "started"
+        message = f"the browser could not be {verb} ({self.describe()}): {first_line(exc)}"
+        if self.options.headed and not self.remote() and "display" in str(exc).lower():
+            message += "; --headed needs a display (run without --headed, or under xvfb-run)"
+        return error_result(loaded, message, kind)
+
+    def run(self, loaded: LoadedScenario) -> ScenarioResult:
+        """Run a scenario, retrying a failure up to `retries` times; a late pass is flaky, not a pass."""
+        try:
+            return self._attempts(loaded)
+        except Exception as exc:  # a crash in one scenario must not lose the others
+            message = f"the auditor crashed: {type(exc).__name__}: {first_line(exc)}"
+            return error_result(loaded, message, ErrorKind.AUDITOR_CRASHED)
+
+    def _attempts(self, loaded: LoadedScenario) -> ScenarioResult:
+        result: ScenarioResult | None = None
+        failed_first = False
+        attempts = self.options.retries + 1
+        for attempt in range(1, attempts + 1):
+            self.listener(
+                ScenarioStarted(
+                    scenario_id=loaded.id, name=loaded.scenario.name, attempt=attempt, attempts=attempts
+                )
+            )
+            try:
+                browser = self.browser(loaded.scenario.hosts)
+            except PlaywrightError as exc:
+                return self.unavailable(loaded, exc)  # retrying cannot bring a browser back
+            result = judge_attempt(
+                ScenarioRun(loaded, browser, self.playwright, self.options, self.stop, attempt).run()
+            )
+            if result.status is ScenarioStatus.PASS or self.stop.is_set():
+                break
+            failed_first = True
+        assert result is not None
+        if failed_first and result.status is ScenarioStatus.PASS:
+            result = result.model_copy(update={"flaky": True})
+        return result
+
+    def close(self) -> None:
+        """Close (or disconnect from) every browser."""
+        close_browsers(self.browsers.values())
+
+
+def close_browsers(browsers: Iterable[Browser]) -> None:
+    """Close browsers, ignoring those already gone (a crash, a disconnected remote)."""
+    for browser in browsers:
+        try:
+            browser.close()
+        except PlaywrightError:
+            pass
+
+
+def merged_hosts(scenarios: Sequence[LoadedScenario]) -> dict[str, str] | None:
+    """Every scenario's host mapping in one, or None when two scenarios map a host differently.
+
+    Host rules are fixed when Chromium starts; one mapping for all lets a worker keep a single browser
+    instead of one per distinct `hosts:` block.
+    """
+    merged: dict[str, str] = {}
+    for loaded in scenarios:
+        for host, ip in loaded.scenario.hosts.items():
+            if merged.setdefault(host, ip) != ip:
+                return None
+    return merged
+
+
+_Job = tuple[LoadedScenario, "concurrent.futures.Future[ScenarioResult]"]
+
+
+class _Worker(threading.Thread):
+    """One thread, one Playwright, one ScenarioExecutor; takes jobs until told to stop."""
+
+    def __init__(self, pool: WorkerPool, number: int):
+        super().__init__(daemon=True, name=f"checkout-auditor-worker-{number}")
+        self.pool = pool
+        self.failure: str | None = None  # why this worker could not run (its Playwright did not start)
+
+    def run(self) -> None:
+        pool = self.pool
+        job: _Job | None = None
+        try:
+            with sync_playwright() as playwright:
+                executor = ScenarioExecutor(
+                    playwright, pool.options, pool.stop, pool.shared_hosts, listener=pool.listener
+                )
+                try:
+                    while (job := pool.jobs.get()) is not None:
+                        pool.finish(job, executor.run(job[0]) if not pool.stop.is_set() else None)
+                finally:
+                    executor.close()
+        except Exception as exc:  # Playwright's driver itself failed to start or died
+            self.failure = f"{type(exc).__name__}: {first_line(exc)}"
+            if job is not None:  # the scenario it was running is answered, never left waiting
+                message = f"the auditor's worker stopped while running this scenario: {self.failure}"
+                pool.finish(job, error_result(job[0], message, ErrorKind.AUDITOR_CRASHED))
+            pool.worker_failed(self)
+
+
+class WorkerPool:
+    """Workers that run scenarios from one queue, each with its own browser; results through futures."""
+
+    def __init__(
+        self,
+        options: RunOptions,
+        *,
+        workers: int = 1,
+        stop: threading.Event | None = None,
+        listener: Listener = ignore,
+        shared_hosts: dict[str, str] | None = None,
+    ):
+        self.options = options
+        self.stop = stop or threading.Event()
+        self.listener = listener
+        self.shared_hosts = shared_hosts
+        self.jobs: queue.Queue[_Job | None] = queue.Queue()
+        self.workers = [_Worker(self, n) for n in range(1, max(1, workers) + 1)]
+        self._lock = threading.Lock()
+        self._closed = False
+        for worker in self.workers:
+            worker.start()
+
+    def submit(self, loaded: LoadedScenario) -> concurrent.futures.Future[ScenarioResult]:
+        """Queue a scenario; its future gets the result (never an exception)."""
+        future: concurrent.futures.Future[ScenarioResult] = concurrent.futures.Future()
+        if not self.alive():
+            self.finish((loaded, future), self._no_worker_result(loaded))
+        else:
+            self.jobs.put((loaded, future))
+        return future
+
+    def alive(self) -> bool:
+        """Is any worker still able to run scenarios?"""
+        return any(w.is_alive() and w.failure is None for w in self.workers)
+
+    def finish(self, job: _Job, result: ScenarioResult | None) -> None:
+        """Resolve a job's future (None: it never ran because the run was stopped) and tell listeners."""
+        loaded, future = job
+        if result is None:
+            result = error_result(loaded, NOT_RUN, ErrorKind.NOT_RUN)
+        if future.done():
+            return
+        future.set_result(result)
+        self.listener(ScenarioFinished(result=result))
+
+    def _no_worker_result(self, loaded: LoadedScenario) -> ScenarioResult:
+        reasons = sorted({w.failure for w in self.workers if w.failure})
+        why = "; ".join(reasons) or "its workers stopped"
+        return error_result(
+            loaded,
+            f"the browser could not be started: Playwright failed ({why})",
+            ErrorKind.BROWSER_UNAVAILABLE,
+        )
+
+    def worker_failed(self, worker: _Worker) -> None:
+        """A worker died: when none is left, every queued scenario is answered with the reason."""
+        if self.alive():
+            return
+        self.drain(lambda loaded: self._no_worker_result(loaded))
+
+    def drain(self, answer: Any) -> None:
+        """Answer every queued job with `answer(loaded)` (None: not run)."""
+        while True:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                self.finish(job, answer(job[0]))
+
+    def close(self, timeout: float = 30) -> None:
+        """Let the workers finish their queued jobs, then close their browsers and stop them."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        for _ in self.workers:
+            self.jobs.put(None)
+        deadline = time.monotonic() + timeout
+        for worker in self.workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+
+    def interrupt(self) -> None:
+        """Ctrl-C: running scenarios stop at their next step; queued ones are answered as not run."""
+        if not self.stop.is_set():
+            self.stop.set()
+            self.listener(RunInterrupted())
+        self.drain(lambda loaded: None)
+
+
+def wait_all(
+    pool: WorkerPool, futures: Sequence[concurrent.futures.Future[ScenarioResult]]
+) -> list[ScenarioResult]:
+    """Wait for every future, responsive to Ctrl-C; after it, end browsers that do not stop in time."""
+    from auditor.engine.processes import end_browser_processes
+
+    grace_until: float | None = None
+    pending = set(futures)
+    while pending:
+        try:
+            _, pending = concurrent.futures.wait(pending, timeout=0.2)
+            if pool.stop.is_set() and grace_until is None:
+                pool.interrupt()
+                grace_until = time.monotonic() + INTERRUPT_GRACE_S
+            if grace_until is not None and time.monotonic() > grace_until:
+                # A worker blocked in a long browser call cannot be woken from this thread; ending its
+                # browser makes that call fail at once, and the scenario is recorded as interrupted.
+                end_browser_processes()
+                grace_until = float("inf")
+            if pending and not pool.alive():
+                pool.drain(lambda loaded: pool._no_worker_result(loaded))
+        except KeyboardInterrupt:
+            pool.stop.set()
+    return [f.result() for f in futures]
+
+
+def run_scenarios(
+    scenarios: Sequence[LoadedScenario],
+    options: RunOptions,
+    *,
+    listener: Listener = ignore,
+    stop: threading.Event | None = None,
+) -> list[ScenarioResult]:
+    """Run every scenario on `options.workers` workers; results come back in the scenarios' order.
+
+    Ctrl-C sets `stop`: running scenarios end at their next step or wait, marked interrupted, the
+    browsers are closed, and the scenarios that never started are reported as not run.
+    """
+    stop = stop or threading.Event()
+    workers = max(1, min(options.workers, len(scenarios)))
+    pool = WorkerPool(
+        options, workers=workers, stop=stop, listener=listener, shared_hosts=merged_hosts(scenarios)
+    )
+    try:
+        futures = [pool.submit(s) for s in scenarios]
+        return wait_all(pool, futures)
+    finally:
+        try:
+            pool.close()
+        except KeyboardInterrupt:
+            stop.set()
+
+
+__all__ = [
+    "INTERRUPT_GRACE_S",
+    "ScenarioExecutor",
+    "WorkerPool",
+    "close_browsers",
+    "merged_hosts",
+    "run_scenarios",
+]
