@@ -164,6 +164,7 @@ class _ScenarioRun:
             variables=self.scenario.vars,
             secrets=self.scenario.secrets,
         )
+        self.values.secret_values.update(self.scenario.masked_values())  # the Connectif API key
         self.steps: list[StepRecord] = []
         self.screenshots: list[Screenshot] = []
         self.payment: PaymentObservation | None = None
