@@ -130,9 +130,13 @@ class RunResult(Model):
             counts[scenario.status.value] += 1
         return counts
 
-    def exit_status(self) -> int:
-        """0 when every scenario passed, 1 when any failed or errored."""
-        return 0 if all(s.status is ScenarioStatus.PASS for s in self.scenarios) else 1
+    def exit_status(self, *, fail_on_warn: bool = False) -> int:
+        """0 when every scenario passed, 1 when any failed or errored (or, with fail_on_warn, warned)."""
+        if not all(s.status is ScenarioStatus.PASS for s in self.scenarios):
+            return 1
+        if fail_on_warn and any(c.status is Status.WARN for s in self.scenarios for c in s.checks):
+            return 1
+        return 0
 
 
 def to_json(run: RunResult) -> str:

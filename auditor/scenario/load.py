@@ -117,6 +117,10 @@ class _Loader:
         return len(self.problems) > MAX_PROBLEMS
 
     def error(self) -> InputError:
+        # In the order of the file, whatever order they were found in.
+        self.problems[:MAX_PROBLEMS] = sorted(
+            self.problems[:MAX_PROBLEMS], key=lambda p: (p.line is None, p.line or 0, p.column or 0)
+        )
         shown = self.problems[:MAX_PROBLEMS]
         if self.enough():
             rest = self.problems[MAX_PROBLEMS]
@@ -446,8 +450,16 @@ class _Loader:
                 and any(len(other) > len(e["loc"]) and other[: len(e["loc"])] == e["loc"] for other in deeper)
             )
         ]
-        for error in errors:
-            path = self.user_path(error["loc"], error["type"])
+        located = [(self.user_path(e["loc"], e["type"]), e) for e in errors]
+        # A union whose branches all failed: when one branch got inside the value (errors deeper down),
+        # the others' "not this type" errors at the value itself are noise.
+        inside = {path[:n] for path, _ in located for n in range(len(path))}
+        located = [
+            (path, e)
+            for path, e in located
+            if not (path in inside and (e["type"].endswith("_type") or e["type"] == "literal_error"))
+        ]
+        for path, error in located:
             if any(path[: len(failed)] == failed for failed in self.env_failed):
                 continue  # its ${VAR} is unset: that problem is already reported
             text = str((error.get("ctx") or {}).get("error", ""))
@@ -473,8 +485,12 @@ class _Loader:
                 self.problem(path, *messages[0])
             else:  # several branches of a union failed: say what each would have needed
                 tips = [t for _, t in messages if t]
+                wanted = [re.sub(r"^expected |, got .*$", "", m) for m, _ in messages]
+                got = next((m.split(", got ", 1)[1] for m, _ in messages if ", got " in m), None)
                 self.problem(
-                    path, "expected " + " or ".join(m for m, _ in messages), tip=tips[0] if tips else None
+                    path,
+                    "expected " + " or ".join(dict.fromkeys(wanted)) + (f", got {got}" if got else ""),
+                    tip=tips[0] if tips else None,
                 )
 
     def user_path(self, loc: tuple[int | str, ...], kind: str) -> PathKey:
@@ -519,7 +535,7 @@ class _Loader:
                     self.problem(
                         path,
                         f"{{{{{name}}}}} is not defined by anything in the scenario",
-                        tip=suggest(name, every)
+                        tip=suggest(name, [*every, *self.matrix_names])
                         or "define it in vars or secrets, capture it in a step, or use a built-in: "
                         + ", ".join(BUILTIN_NAMES),
                     )

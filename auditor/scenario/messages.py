@@ -182,6 +182,10 @@ def _whole_number(error: Error) -> Explained:
     return f"expected a whole number, got {error.input!r}", None
 
 
+def _number(error: Error) -> Explained:
+    return f"expected a number, got {describe(error.input)}", None
+
+
 def _text(error: Error) -> Explained:
     return f"expected text, got {describe(error.input)}", None
 
@@ -219,6 +223,8 @@ FORMATTERS: dict[str, Formatter] = {
     "int_parsing": _whole_number,
     "int_from_float": _whole_number,
     "string_type": _text,
+    "float_type": _number,
+    "float_parsing": _number,
     "greater_than_equal": _number_at_least,
     "less_than_equal": _number_at_most,
     "union_tag_invalid": _step_kind,

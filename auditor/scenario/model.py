@@ -496,12 +496,16 @@ def _check_purchase_expect(value: Any) -> Any:
             for i, item in enumerate(expected):
                 if not isinstance(item, dict):
                     continue  # the model says it must be a mapping, at that item
-                for name in item:
+                for name, one in item.items():
                     if name not in ITEM_FIELDS:
                         raise keyed(f"items[{i}].{name}", f"a basket item has no field {name!r}")
+                    if isinstance(one, list | tuple | dict) or one is None:
+                        raise keyed(
+                            f"items[{i}].{name}", f"the expected {name}: one value (text or a number)"
+                        )
         elif key not in PURCHASE_FIELDS:
             raise keyed(key, f"cn_purchase has no field {key!r}")
-        elif isinstance(expected, list | tuple | dict):
+        elif isinstance(expected, list | tuple | dict) or expected is None:
             raise keyed(key, f"the expected {key}: one value (text or a number)")
     return value
 
