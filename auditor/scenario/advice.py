@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from auditor.connectif.patterns import is_connectif_host, parse_pattern
 from auditor.errors import Problem
-from auditor.scenario.messages import closest, suggest
+from auditor.scenario.messages import closest
 from auditor.scenario.model import GotoStep, PayStep, Scenario
 from auditor.scenario.yamlload import Located, PathKey, format_path
 
@@ -98,8 +98,9 @@ def warnings(scenario: Scenario, raw: dict[str, Any], located: Located, file: st
                     path,
                     f"{host} is not in hosts:, so the browser looks it up in DNS, while the scenario maps "
                     "other names",
-                    suggest(host, mapped)
-                    or f"add `{host}: <IP>` under hosts: if it has no public DNS (a lab or staging platform)",
+                    f"hosts: maps {closest(host, mapped)}: a typo for {host}?"
+                    if closest(host, mapped)
+                    else f"add `{host}: <IP>` under hosts: if it has no public DNS (a lab or a staging host)",
                 )
         used = [h for _, h in visited] + [h for _, h in pay] + list(scenario.allow_hosts)
         for name in mapped:
@@ -130,4 +131,4 @@ def warnings(scenario: Scenario, raw: dict[str, Any], located: Located, file: st
                 f"{host} ends in {suffix}, which no public DNS resolves, and the scenario has no hosts:",
                 f"add `hosts: {{{private}: 127.0.0.1}}` (or the server's address) so the browser finds it",
             )
-    return found
+    return sorted(found, key=lambda w: (w.line or 0, w.column or 0))

@@ -332,13 +332,13 @@ class _Loader:
                 value = value[part]
                 walked += "." + part
                 continue
-            label = combination.labels[head]
+            # No label in the message: the same mistake in several combinations is reported once.
             if isinstance(value, dict):
                 tip = suggest(part, value) or "its keys: " + ", ".join(value)
-                reason = f"{walked} ({label}) has no key {part!r}"
+                reason = f"{walked} has no key {part!r}"
             else:
                 tip = f"write {{{{{walked}}}}}: the value is not a mapping"
-                reason = f"{walked} ({label}) is not a mapping"
+                reason = f"{walked} is not a mapping"
             self.problem(path, f"{match.group(0)} cannot be filled: {reason}", tip=tip)
             return ""
         return value
@@ -664,6 +664,7 @@ class _Loader:
         if "steps" in shaped:
             shaped["steps"] = self.normalise_steps(shaped["steps"], ("steps",), in_pay=False)
         self.located.value = shaped
+        before = len(self.problems)  # problems filling in the matrix come first; the checks below still run
         try:
             scenario = Scenario.model_validate(shaped)
         except ValidationError as exc:
@@ -671,7 +672,7 @@ class _Loader:
             return None
         finally:
             self.located.value = raw
-        if self.problems:
+        if len(self.problems) > before:  # a step that could not be read
             return None
         if scenario.base_url is None and ("base_url",) not in self.env_failed:
             self.problem(
