@@ -44,6 +44,24 @@ def select(scenarios: Sequence[LoadedScenario], tags: Sequence[str]) -> list[Loa
     return chosen
 
 
+def keep(scenarios: Sequence[LoadedScenario], texts: Sequence[str]) -> list[LoadedScenario]:
+    """Scenarios whose name or file contains any of `texts`, in any case (all when none is given)."""
+    if not texts:
+        return list(scenarios)
+    wanted = [t.casefold() for t in texts]
+    chosen = [
+        s
+        for s in scenarios
+        if any(t in s.scenario.name.casefold() or t in str(s.file).casefold() for t in wanted)
+    ]
+    if not chosen:
+        raise AuditorError(
+            "no scenario's name or file contains " + " or ".join(repr(t) for t in texts),
+            tip="-k keeps the scenarios whose name or file path contains the text, in any case",
+        )
+    return chosen
+
+
 def parse_shard(text: str) -> tuple[int, int]:
     """`2/4` → (2, 4), or an AuditorError that says how to write it."""
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)

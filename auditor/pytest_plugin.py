@@ -283,24 +283,28 @@ class ScenarioFile(pytest.File):
         self.sniffed = sniffed
 
     def collect(self) -> Iterable[pytest.Item]:
-        """Load the scenario; a file that does not load is a collection error with file:line and key."""
-        from auditor.scenario.load import LoadedScenario, load_scenario
+        """Load the scenario (one item, or one per matrix combination); a file that does not load is a
+        collection error with file:line and key."""
+        from auditor.scenario.load import load_scenarios
 
         state = _state(self.config)
+        file_id = state.scenario_id(self.path)
         try:
-            scenario = load_scenario(self._display_path(), base_url=state.settings.base_url)
+            every = load_scenarios(self._display_path(), base_url=state.settings.base_url, file_id=file_id)
         except InputError as exc:
             problems = [replace(p, tip=_for_pytest(p.tip)) for p in exc.problems]
             raise self.CollectError(self._explain(InputError(problems).render())) from None
         except AuditorError as exc:
             raise self.CollectError(self._explain(exc.render())) from None
-        loaded = LoadedScenario(scenario=scenario, file=self._display_path(), id=state.scenario_id(self.path))
-        item = ScenarioItem.from_parent(self, name=_item_name(scenario.name), loaded=loaded)
-        for tag in scenario.tags:
-            # Tags become markers, so `-m smoke` selects scenarios as `run --tag smoke` does.
-            self.config.addinivalue_line("markers", f"{tag}: checkout-auditor scenario tag")
-            item.add_marker(tag)
-        return [item]
+        items: list[pytest.Item] = []
+        for loaded in every:
+            item = ScenarioItem.from_parent(self, name=_item_name(loaded.scenario.name), loaded=loaded)
+            for tag in loaded.scenario.tags:
+                # Tags become markers, so `-m smoke` selects scenarios as `run --tag smoke` does.
+                self.config.addinivalue_line("markers", f"{tag}: checkout-auditor scenario tag")
+                item.add_marker(tag)
+            items.append(item)
+        return items
 
     def _display_path(self) -> Path:
         """The path as the user would write it: relative to where pytest started, when it is below it."""

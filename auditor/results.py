@@ -99,7 +99,8 @@ class ScenarioResult(Model):
     cn_purchase: dict[str, Any] | None = None
     connectif_requests: list[ConnectifRequest] = Field(default_factory=list)
 
-    id: str = ""  # stable slug of the file, for links and artefact folders
+    id: str = ""  # stable slug of the file (and matrix combination), for links and artefact folders
+    matrix: dict[str, str] = Field(default_factory=dict)  # matrix name → label, for a matrix combination
     description: str | None = None
     tags: list[str] = Field(default_factory=list)
     started: str | None = None
@@ -132,11 +133,18 @@ class RunResult(Model):
             counts[scenario.status.value] += 1
         return counts
 
-    def exit_status(self) -> int:
-        """0 when every scenario passed; 2 when the auditor had no browser for some (a tool error); else 1."""
+    def exit_status(self, *, fail_on_warn: bool = False) -> int:
+        """0 when every scenario passed; 2 when the auditor had no browser for some (a tool error); else 1.
+
+        With fail_on_warn, a check that warned counts as a failure (exit 1).
+        """
         if any(s.error_kind is not None and s.error_kind.tool_failure for s in self.scenarios):
             return 2
-        return 0 if all(s.status is ScenarioStatus.PASS for s in self.scenarios) else 1
+        if not all(s.status is ScenarioStatus.PASS for s in self.scenarios):
+            return 1
+        if fail_on_warn and any(c.status is Status.WARN for s in self.scenarios for c in s.checks):
+            return 1
+        return 0
 
 
 def to_json(run: RunResult) -> str:

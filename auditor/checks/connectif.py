@@ -18,8 +18,8 @@ from auditor.checks.facts import (
 )
 from auditor.connectif.tag import read_tag
 from auditor.connectif.tracking import SentPurchase, compare_purchase, sent_purchases, with_id
-from auditor.observation import ConnectifRequestRecord, Observation
 from auditor.errors import first_line
+from auditor.observation import ConnectifRequestRecord, Observation
 from auditor.results import CheckResult, Status
 
 LOAD_SCRIPT = (

@@ -36,6 +36,8 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
     if isinstance(exp.cn_purchase, dict):
         resolved: dict[str, str] = {}
         for key, value in exp.cn_purchase.items():
+            if isinstance(value, tuple):
+                continue  # `items`: judged item by item, not as one value
             filled = fill(value, known) if isinstance(value, str) else str(value)
             if filled is not None:
                 resolved[key] = filled
@@ -99,6 +101,7 @@ def build_result(
             for r in obs.connectif_requests
         ],
         id=loaded.id,
+        matrix=dict(loaded.matrix),
         description=loaded.scenario.description,
         tags=list(loaded.scenario.tags),
         started=obs.started_at,
@@ -126,6 +129,7 @@ def error_result(loaded: LoadedScenario, message: str, kind: ErrorKind) -> Scena
         error_kind=kind,
         duration_ms=0,
         id=loaded.id,
+        matrix=dict(loaded.matrix),
         tags=list(loaded.scenario.tags),
         description=loaded.scenario.description,
     )

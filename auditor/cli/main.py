@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,22 +38,38 @@ def cli() -> None:
     """Audit that checkouts return from the payment platform and reach Connectif."""
 
 
+def env_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--var and --env-file: the values of ${NAME} in scenario files (shared by run and validate)."""
+    command = click.option(
+        "--env-file",
+        "env_files",
+        multiple=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Read ${NAME} values from NAME=VALUE lines (# comments); over the environment.",
+    )(command)
+    return click.option(
+        "--var",
+        "variables",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="A ${NAME} value (repeatable); over --env-file and the environment.",
+    )(command)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--base-url", help="Use this base URL for every scenario (overrides base_url:).")
-def validate(paths: tuple[Path, ...], base_url: str | None) -> None:
+@env_options
+def validate(
+    paths: tuple[Path, ...], base_url: str | None, variables: tuple[str, ...], env_files: tuple[Path, ...]
+) -> None:
     """Load and check scenarios (files or folders of *.yaml) without a browser."""
-    from rich.text import Text
-
-    from auditor.reports.console import out_console
+    from auditor.reports.console import print_validation
+    from auditor.scenario.env import build_env
     from auditor.scenario.load import load_all
 
-    loaded = load_all(paths, base_url=base_url)
-    for item in loaded:
-        # Text, not markup: file names and scenario names may hold brackets.
-        line = Text("ok", style="green") + Text(f"  {item.file}  ") + Text(item.scenario.name, style="dim")
-        out_console.print(line, soft_wrap=True)
-    out_console.print(f"{len(loaded)} scenario(s) valid")
+    env = build_env(variables, env_files)
+    print_validation(load_all(paths, env=env, base_url=base_url))
 
 
 @cli.command()
@@ -87,18 +104,25 @@ class RunSettings:
     screenshot: str = "off"
     allow_live_payments: bool = False
     trace_secrets: bool = False
+    variables: tuple[str, ...] = ()  # --var NAME=VALUE
+    env_files: tuple[Path, ...] = ()
+    keywords: tuple[str, ...] = ()  # -k: keep scenarios whose name or file contains one
+    fail_on_warn: bool = False
 
 
 def _run_and_report(
     paths: tuple[Path, ...], settings: RunSettings, *, prefix: str, env: dict[str, str] | None = None
 ) -> int:
-    from auditor.audit import audit, new_out_dir, parse_shard, select, shard
+    from auditor.audit import audit, keep, new_out_dir, parse_shard, select, shard
     from auditor.engine.setup import RunRequest, prepare, recording_refusal
     from auditor.reports.console import RunProgress, print_summary
+    from auditor.scenario.env import build_env
     from auditor.scenario.load import load_all
 
     # Bad scenarios and bad options stop the run before any browser starts.
+    env = build_env(settings.variables, settings.env_files, env)
     scenarios = select(load_all(paths, env=env, base_url=settings.base_url), settings.tags)
+    scenarios = keep(scenarios, settings.keywords)
     if settings.shard:
         index, count = parse_shard(settings.shard)
         scenarios = shard(scenarios, index, count)
@@ -129,7 +153,7 @@ def _run_and_report(
             "interrupted: the outputs above hold what finished; interrupted scenarios are marked", err=True
         )
         return 130
-    return outcome.run.exit_status()
+    return outcome.run.exit_status(fail_on_warn=settings.fail_on_warn)
 
 
 ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
@@ -144,6 +168,15 @@ ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
 )
 @click.option("--base-url", help="Use this base URL for every scenario (overrides base_url:).")
 @click.option("--tag", "tags", multiple=True, help="Run only scenarios with this tag (repeatable).")
+@click.option(
+    "-k",
+    "keywords",
+    multiple=True,
+    metavar="TEXT",
+    help="Run only scenarios whose name or file contains TEXT (repeatable, any case).",
+)
+@env_options
+@click.option("--fail-on-warn", is_flag=True, help="Exit 1 when a check warns, as when one fails.")
 @click.option(
     "--workers",
     type=click.IntRange(1, 32),

@@ -120,3 +120,18 @@ def classify(url: str, extra_patterns: Iterable[str] = (), method: str | None = 
         if pattern.host.fullmatch(host) and (pattern.path is None or pattern.path.fullmatch(path)):
             return pattern.kind or _kind_from_path(path, method)
     return None
+
+
+def is_connectif_host(host: str, extra_patterns: Iterable[str] = ()) -> bool:
+    """Is `host` one of Connectif's own hosts, or the host part of an extra pattern?"""
+    host = host.lower()
+    if _SCRIPT_HOST.fullmatch(host) or _TRACKING_HOST.fullmatch(host):
+        return True
+    for text in extra_patterns:
+        try:
+            pattern = parse_pattern(text)
+        except ValueError:
+            continue
+        if pattern.host.fullmatch(host):
+            return True
+    return False

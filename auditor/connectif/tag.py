@@ -29,8 +29,18 @@ PURCHASE_PROPERTIES: tuple[tuple[str, str, Kind], ...] = (
     ("payment_method", "paymentMethod", "text"),
     ("purchase_date", "purchaseDate", "text"),
 )
-# Every documented purchase-level class, read by the script or not (source_* are newer fields).
-PURCHASE_FIELDS = frozenset(name for name, _, _ in PURCHASE_PROPERTIES) | {"source_name", "source_type"}
+# Every documented purchase-level class, read by the script or not (source_* are newer fields), in the
+# order a person reads them: the one list the scenario model, the reports and the reader share.
+PURCHASE_FIELDS: tuple[str, ...] = (
+    "purchase_id",
+    "total_price",
+    "total_quantity",
+    "payment_method",
+    "cart_id",
+    "purchase_date",
+    "source_name",
+    "source_type",
+)
 
 # Basket item properties in the script's order (`_getProductModel` with `extended`).
 ITEM_PROPERTIES: tuple[tuple[str, str, Kind], ...] = (

@@ -149,6 +149,7 @@ class ScenarioRun:
             variables=self.scenario.vars,
             secrets=self.scenario.secrets,
         )
+        self.values.secret_values.update(self.scenario.masked_values())  # the Connectif API key
         suffix = "" if attempt == 1 else f"-attempt{attempt}"
         self.artefacts = ArtefactRecorder(
             out_dir=options.out_dir,

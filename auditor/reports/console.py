@@ -58,6 +58,49 @@ def print_findings(findings: Sequence[Finding]) -> None:
             out_console.print(Text("      fix: ", style="yellow") + Text(finding.fix), soft_wrap=True)
 
 
+def print_validation(loaded: Sequence[LoadedScenario]) -> None:
+    """`validate`'s report: each file (with its matrix's combinations), then its warnings."""
+    by_file: dict[str, list[LoadedScenario]] = {}
+    for item in loaded:
+        by_file.setdefault(str(item.file), []).append(item)
+    warned = 0
+    for file, items in by_file.items():
+        first = items[0]
+        # Text, not markup: file names and scenario names may hold brackets.
+        line = Text("ok", style="green") + Text(f"  {file}  ")
+        if first.matrix:
+            base = first.scenario.name.rsplit(" [", 1)[0]
+            line += Text(base, style="dim") + Text(f"  ({len(items)} combinations)")
+            out_console.print(line, soft_wrap=True)
+            for item in items:
+                title = item.scenario.name[len(base) :].strip()
+                out_console.print(Text(f"      {title}  ") + Text(item.id, style="dim"), soft_wrap=True)
+        else:
+            out_console.print(line + Text(first.scenario.name, style="dim"), soft_wrap=True)
+        shown: set[tuple[str, str, str]] = set()
+        for item in items:
+            for warning in item.warnings:
+                if (warning.where(), warning.key, warning.message) in shown:
+                    continue  # the same for every combination: once
+                shown.add((warning.where(), warning.key, warning.message))
+                warned += 1
+                text = (
+                    Text("warning: ", style="bold yellow") + Text(warning.where(), style="bold") + Text(": ")
+                )
+                if warning.key:
+                    text += Text(warning.key, style="cyan") + Text(": ")
+                text += Text(warning.message)
+                if warning.tip:
+                    text += Text("\n    tip: ", style="yellow") + Text(warning.tip)
+                out_console.print(text, soft_wrap=True)
+    summary = f"{len(loaded)} scenario(s) valid"
+    if len(by_file) != len(loaded):
+        summary += f" ({len(by_file)} file(s))"
+    if warned:
+        summary += f", {warned} warning(s)"
+    out_console.print(Text(summary))
+
+
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "warn": "yellow", "skip": "dim"}
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from auditor.connectif.tag import PURCHASE_FIELDS
 from auditor.hosts import host_matches
 from auditor.results import PaymentResult, RunResult, ScenarioResult, ScenarioStatus, Status
 
@@ -28,15 +29,6 @@ MECHANISM_WORDS = {
     "click": "a click",
 }
 
-# The purchase fields in the order a person reads them; Connectif's JS keys are their camelCase.
-PURCHASE_FIELDS = (
-    "purchase_id",
-    "total_price",
-    "total_quantity",
-    "payment_method",
-    "cart_id",
-    "purchase_date",
-)
 _FLOAT = re.compile(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _INT = re.compile(r"^\s*[+-]?\d+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")

@@ -1,54 +1,95 @@
-"""Loading scenario files: YAML with positions, `${ENV}` substitution, short forms, clear errors.
+"""Loading scenario files: YAML with positions, `${ENV}` substitution, matrix expansion, short forms,
+clear errors.
 
 Every problem names the file, the line and column, and the key path (`steps[3].fill.value`), says
-what was expected and, for misspelt keys and actions, suggests the closest known name.
+what was expected and, for misspelt keys and actions, suggests the closest known name. A file with a
+`matrix` becomes one scenario per combination, each checked as if it had been written out by hand.
 """
 
 from __future__ import annotations
 
-import difflib
+import copy
+import itertools
+import math
 import os
 import re
 import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from auditor.errors import InputError, Problem
+from auditor.scenario import advice
+from auditor.scenario.messages import Error, describe, explain, suggest
 from auditor.scenario.model import (
     ACTIONS,
+    FLAG_ACTIONS,
+    MATRIX_MAX_COMBINATIONS,
+    MATRIX_MAX_PRODUCT,
+    SHOP_ONLY_ACTIONS,
     STEP_MODIFIERS,
     ElementArgs,
+    Matrix,
     PayArgs,
+    PayStep,
     ReturnArgs,
     Scenario,
+    matrix_label,
 )
 from auditor.scenario.yamlload import Located, PathKey, format_path, load_yaml
+
+__all__ = [
+    "BUILTIN_NAMES",
+    "MAX_PROBLEMS",
+    "LoadedScenario",
+    "find_scenario_files",
+    "load_all",
+    "load_scenario",
+    "load_scenarios",
+    "suggest",
+]
 
 BUILTIN_NAMES = ("run_id", "scenario_id", "timestamp", "random")
 ENV_PATTERN = re.compile(r"\$(\$?)\{([^}]*)\}")
 ENV_NAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.DOTALL)
 REF_PATTERN = re.compile(r"\{\{([^{}]*)\}\}")  # the name, white space around it included
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)+$")
 MAX_PROBLEMS = 50  # per file: thousands of problems would bury the first ones (and take long to find)
+# Where `{{name}}` is not filled in at all: the texts shown as they are written.
+UNSUBSTITUTED = ("name", "description", "tags")
 
 
 @dataclass(frozen=True, kw_only=True)
 class LoadedScenario:
-    """A validated scenario and where it came from."""
+    """A validated scenario and where it came from (one combination of its file's matrix, if any)."""
 
     scenario: Scenario
     file: Path
-    id: str  # a slug of the file name, unique within a run
+    id: str  # a slug of the file name (and of the combination's labels), unique within a run
+    matrix: dict[str, str] = field(default_factory=dict)  # matrix name → label; empty without a matrix
+    warnings: tuple[Problem, ...] = ()  # what validate points out without refusing the file
 
 
-def suggest(word: str, choices: typing.Iterable[str]) -> str | None:
-    """A "did you mean …?" tip for a misspelt name, or None when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
+@dataclass(frozen=True)
+class _Combination:
+    """One combination of a matrix: name → value, and the labels that name it."""
+
+    values: dict[str, Any]
+    labels: dict[str, str]
+
+    def title(self) -> str:
+        return "[" + ", ".join(f"{k}={v}" for k, v in self.labels.items()) + "]"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Loaded:
+    scenario: Scenario
+    labels: dict[str, str]
+    warnings: list[Problem]
 
 
 class _Loader:
@@ -60,6 +101,8 @@ class _Loader:
         self.env = env
         self.located: Located = Located(None)
         self.problems: list[Problem] = []
+        self.env_failed: set[PathKey] = set()  # values whose ${VAR} is unset: one problem each, no more
+        self.matrix_names: list[str] = []
 
     def problem(self, path: PathKey, message: str, tip: str | None = None) -> None:
         if self.enough():
@@ -74,6 +117,10 @@ class _Loader:
         return len(self.problems) > MAX_PROBLEMS
 
     def error(self) -> InputError:
+        # In the order of the file, whatever order they were found in.
+        self.problems[:MAX_PROBLEMS] = sorted(
+            self.problems[:MAX_PROBLEMS], key=lambda p: (p.line is None, p.line or 0, p.column or 0)
+        )
         shown = self.problems[:MAX_PROBLEMS]
         if self.enough():
             rest = self.problems[MAX_PROBLEMS]
@@ -109,6 +156,7 @@ class _Loader:
                     f"${{{match.group(2)}}} is not a variable reference",
                     tip="write ${NAME} or ${NAME:-default}; write $${...} for a literal ${...}",
                 )
+                self.env_failed.add(path)
                 return match.group(0)
             name, default = inner.group(1), inner.group(2)
             found = self.env.get(name)
@@ -116,17 +164,184 @@ class _Loader:
                 return found
             if default is not None:
                 return default
-            self.problem(
-                path,
-                f"environment variable {name} is not set",
-                tip=f"export {name}=… before running, or give a default: ${{{name}:-value}}",
+            tip = (
+                f"export {name}=… before running, pass --var {name}=…, or give a default: ${{{name}:-value}}"
             )
+            if path == ("base_url",):
+                tip = f"export {name}=… before running, or pass --base-url"
+            self.problem(path, f"environment variable {name} is not set", tip=tip)
+            self.env_failed.add(path)
             return ""
 
         # Only up to the last `}`: beyond it nothing matches, and trying every `${` there would take
         # time proportional to the square of the text's length.
         end = value.rfind("}") + 1
         return ENV_PATTERN.sub(replace, value[:end]) + value[end:]
+
+    # ------------------------------------------------------------ matrix
+
+    def expand_matrix(self, raw: dict[str, Any]) -> list[_Combination]:
+        """The combinations of `matrix` (validated here), or one empty one without a matrix."""
+        if "matrix" not in raw:
+            return [_Combination({}, {})]
+        try:
+            matrix = _MatrixHolder.model_validate({"matrix": raw["matrix"]}).matrix
+        except ValidationError as exc:
+            self.report_validation(exc)
+            return []
+        axes = matrix.axes()
+        self.matrix_names = list(dict.fromkeys([*axes, *(k for entry in matrix.include for k in entry)]))
+        self.check_matrix_names(raw)
+        product = math.prod(len(values) for values in axes.values()) if axes else 0
+        if product > MATRIX_MAX_PRODUCT:
+            self.problem(
+                ("matrix",),
+                f"the matrix's lists make {product:,} combinations before exclude",
+                tip=f"at most {MATRIX_MAX_COMBINATIONS} combinations run from one file: "
+                "shorten the lists or split the file",
+            )
+            return []
+        for i, entry in enumerate(matrix.exclude):
+            for key, value in entry.items():
+                if key not in axes:
+                    self.problem(
+                        ("matrix", "exclude", i, key),
+                        f"exclude names {key!r}, which is not one of the matrix's lists",
+                        tip=suggest(key, axes) or "lists: " + ", ".join(axes),
+                    )
+                elif not any(_same(value, v) for v in axes[key]):
+                    known = [matrix_label(v) or "" for v in axes[key]]
+                    self.problem(
+                        ("matrix", "exclude", i, key),
+                        f"exclude names {key}={matrix_label(value)}, which is not a value of matrix.{key}",
+                        tip=suggest(str(matrix_label(value)), known) or "values: " + ", ".join(known),
+                    )
+        if self.problems:
+            return []
+        names = list(axes)
+        product_of = (dict(zip(names, chosen, strict=True)) for chosen in itertools.product(*axes.values()))
+        originals = [
+            combination
+            for combination in (product_of if axes else [])
+            if not any(all(_same(v, combination[k]) for k, v in e.items()) for e in matrix.exclude)
+        ]
+        added: list[dict[str, Any]] = []
+        for entry in matrix.include:  # as GitHub Actions does it
+            fits = [c for c in originals if all(_same(v, c[k]) for k, v in entry.items() if k in axes)]
+            for combination in fits:
+                combination.update({k: v for k, v in entry.items() if k not in axes})
+            if not fits:
+                added.append(dict(entry))
+        every = originals + added
+        if len(every) > MATRIX_MAX_COMBINATIONS:
+            self.problem(
+                ("matrix",),
+                f"the matrix makes {len(every):,} combinations; at most {MATRIX_MAX_COMBINATIONS} "
+                "run from one file",
+                tip="shorten the lists, exclude some combinations, or split the file",
+            )
+            return []
+        if not every:
+            self.problem(
+                ("matrix", "exclude"), "exclude drops every combination: nothing would run", tip=None
+            )
+            return []
+        order = {name: i for i, name in enumerate(self.matrix_names)}
+        combinations = []
+        for values in every:
+            ordered = dict(sorted(values.items(), key=lambda kv: order[kv[0]]))
+            labels = {k: matrix_label(v) or "" for k, v in ordered.items()}
+            combinations.append(_Combination(ordered, labels))
+        titles = [c.title() for c in combinations]
+        for title in {t for t in titles if titles.count(t) > 1}:
+            self.problem(
+                ("matrix", "include"),
+                f"two combinations are both named {title}",
+                tip="an include entry repeats a combination: drop it or give it another value",
+            )
+        return combinations
+
+    def check_matrix_names(self, raw: dict[str, Any]) -> None:
+        """A matrix name that is also a var, a secret, a capture or a built-in would hide it."""
+        taken: dict[str, str] = {name: "a built-in" for name in BUILTIN_NAMES}
+        for kind, holder in (("a var", raw.get("vars")), ("a secret", raw.get("secrets"))):
+            if isinstance(holder, dict):
+                taken.update({name: kind for name in holder})
+        taken.update({name: "a capture's name" for name in _raw_captures(raw.get("steps"))})
+        for name in self.matrix_names:
+            if name in taken:
+                path: PathKey = ("matrix", name) if name in (raw.get("matrix") or {}) else ("matrix",)
+                self.problem(
+                    path,
+                    f"{name!r} is a matrix name and also {taken[name]}: {{{{{name}}}}} would be ambiguous",
+                    tip="rename one of them",
+                )
+
+    def fill_matrix(self, value: Any, path: PathKey, combination: _Combination) -> Any:
+        """A copy of a value with the combination's `{{name}}` and `{{name.key}}` filled in."""
+        if isinstance(value, dict):
+            return {k: self.fill_matrix(v, (*path, k), combination) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill_matrix(v, (*path, i), combination) for i, v in enumerate(value)]
+        if not isinstance(value, str) or "{{" not in value or not self.matrix_names:
+            return value
+        matches = list(REF_PATTERN.finditer(value))
+        whole = len(matches) == 1 and matches[0].span() == (0, len(value))
+
+        def replace(match: re.Match[str]) -> Any:
+            found = self.matrix_value(match, path, combination)
+            if whole and isinstance(found, dict | list):
+                return copy.deepcopy(found)  # a whole value: `viewport: "{{device.viewport}}"`
+            if found is _NOT_MATRIX:
+                return match.group(0)
+            if isinstance(found, dict):
+                return matrix_label(found) or ""
+            if isinstance(found, list):
+                self.problem(
+                    path,
+                    f"{match.group(0)} is a list, which cannot be written inside text",
+                    tip="use it as the whole value, or pick one of its items' keys",
+                )
+                return ""
+            if isinstance(found, bool):
+                return "true" if found else "false"
+            return "" if found is None else str(found)
+
+        if whole:
+            return replace(matches[0])
+        return REF_PATTERN.sub(lambda m: str(replace(m)), value)
+
+    def matrix_value(self, match: re.Match[str], path: PathKey, combination: _Combination) -> Any:
+        """What a `{{name.key}}` stands for in one combination; _NOT_MATRIX when it is no matrix name."""
+        parts = match.group(1).strip().split(".")
+        head = parts[0]
+        if head not in self.matrix_names:
+            return _NOT_MATRIX
+        if head not in combination.values:
+            self.problem(
+                path,
+                f"{match.group(0)} cannot be filled: this combination has no value for {head}",
+                tip=f"every combination that uses {{{{{head}}}}} needs a {head}: give it in the include "
+                "entries that add or extend these combinations, or make it one of the matrix's lists",
+            )
+            return ""
+        value = combination.values[head]
+        walked = head
+        for part in parts[1:]:
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+                walked += "." + part
+                continue
+            # No label in the message: the same mistake in several combinations is reported once.
+            if isinstance(value, dict):
+                tip = suggest(part, value) or "its keys: " + ", ".join(value)
+                reason = f"{walked} has no key {part!r}"
+            else:
+                tip = f"write {{{{{walked}}}}}: the value is not a mapping"
+                reason = f"{walked} is not a mapping"
+            self.problem(path, f"{match.group(0)} cannot be filled: {reason}", tip=tip)
+            return ""
+        return value
 
     # ------------------------------------------------------------ steps
 
@@ -145,7 +360,7 @@ class _Loader:
         if not isinstance(step, dict):
             self.problem(
                 path,
-                f"a step is a mapping with one action, got {_kind(step)}",
+                f"a step is a mapping with one action, got {describe(step)}",
                 tip='write `- click: "#buy"` or `- fill: {selector: "#email", value: "…"}`',
             )
             return None
@@ -166,11 +381,27 @@ class _Loader:
                 self.problem(path, "this step has no action", tip="actions: " + ", ".join(ACTIONS))
             return None
         action = known[0]
-        if action == "pay" and in_pay:
-            self.problem((*path, action), "a pay step cannot contain another pay step")
+        if action in SHOP_ONLY_ACTIONS and in_pay:
+            if action == "pay":
+                self.problem((*path, action), "a pay step cannot contain another pay step")
+            else:
+                self.problem(
+                    (*path, action),
+                    f"{action} is not a step on the payment platform",
+                    tip=f"put the {action} step after the pay step, on the shop's page",
+                )
             return None
         args = step[action]
         model, short_key = ACTIONS[action]
+        if action in FLAG_ACTIONS and not isinstance(args, dict):
+            if args is not True:
+                self.problem(
+                    (*path, action),
+                    f"{action} takes true or a mapping, got {describe(args)}",
+                    tip=f"write `- {action}: true` or `- {action}: {{wait_until: load}}`",
+                )
+                return None
+            args = {}
         if not isinstance(args, dict):
             if short_key is None:
                 required = [n for n, f in model.model_fields.items() if f.is_required()]
@@ -219,13 +450,34 @@ class _Loader:
                 and any(len(other) > len(e["loc"]) and other[: len(e["loc"])] == e["loc"] for other in deeper)
             )
         ]
-        for error in errors:
-            path = self.user_path(error["loc"], error["type"])
-            keyed = re.match(r"\[([^\]]+)\] ", str((error.get("ctx") or {}).get("error", "")))
-            if keyed:  # a validator that names the offending key inside a mapping
-                path = (*path, keyed.group(1))
-                error = {**error, "ctx": {"error": str(error["ctx"]["error"])[keyed.end() :]}}
-            message, tip = self.explain(error, path)
+        located = [(self.user_path(e["loc"], e["type"]), e) for e in errors]
+        # A union whose branches all failed: when one branch got inside the value (errors deeper down),
+        # the others' "not this type" errors at the value itself are noise.
+        inside = {path[:n] for path, _ in located for n in range(len(path))}
+        located = [
+            (path, e)
+            for path, e in located
+            if not (path in inside and (e["type"].endswith("_type") or e["type"] == "literal_error"))
+        ]
+        for path, error in located:
+            if any(path[: len(failed)] == failed for failed in self.env_failed):
+                continue  # its ${VAR} is unset: that problem is already reported
+            text = str((error.get("ctx") or {}).get("error", ""))
+            keyed = re.match(r"\[(\S+?)\] ", text)
+            if keyed:  # a validator that names the offending key inside the value
+                path = (*path, *_parse_path(keyed.group(1)))
+                error = {**error, "ctx": {"error": text[keyed.end() :]}}
+            at = path[:-1]
+            message, tip = explain(
+                Error(
+                    kind=error["type"],
+                    path=path,
+                    input=error.get("input"),
+                    context=dict(error.get("ctx") or {}),
+                    text=error["msg"],
+                    allowed=lambda at=at: _fields_at(at),  # type: ignore[misc]
+                )
+            )
             if (message, tip) not in by_path.setdefault(path, []):
                 by_path[path].append((message, tip))
         for path, messages in by_path.items():
@@ -233,8 +485,12 @@ class _Loader:
                 self.problem(path, *messages[0])
             else:  # several branches of a union failed: say what each would have needed
                 tips = [t for _, t in messages if t]
+                wanted = [re.sub(r"^expected |, got .*$", "", m) for m, _ in messages]
+                got = next((m.split(", got ", 1)[1] for m, _ in messages if ", got " in m), None)
                 self.problem(
-                    path, "expected " + " or ".join(m for m, _ in messages), tip=tips[0] if tips else None
+                    path,
+                    "expected " + " or ".join(dict.fromkeys(wanted)) + (f", got {got}" if got else ""),
+                    tip=tips[0] if tips else None,
                 )
 
     def user_path(self, loc: tuple[int | str, ...], kind: str) -> PathKey:
@@ -260,85 +516,94 @@ class _Loader:
             i += 1
         return tuple(path)
 
-    def explain(self, error: Any, path: PathKey) -> tuple[str, str | None]:
-        kind = error["type"]
-        ctx = error.get("ctx") or {}
-        key = path[-1] if path else ""
-        if kind == "missing":
-            return f"required key {key!r} is missing", None
-        if kind == "extra_forbidden":
-            allowed = _fields_at(path[:-1])
-            tip = suggest(str(key), allowed) if allowed else None
-            if tip is None and allowed:
-                tip = "allowed here: " + ", ".join(sorted(allowed))
-            return f"unknown key {key!r}", tip
-        if kind in ("literal_error", "enum"):
-            expected = str(ctx.get("expected", ""))
-            choices = re.findall(r"'([^']*)'", expected)
-            given = error.get("input")
-            tip = suggest(str(given), choices) if isinstance(given, str) else None
-            return f"expected {expected}, got {given!r}", tip
-        if kind in ("value_error", "assertion_error"):
-            message = str(ctx.get("error", error["msg"]))
-            tip = None
-            match = re.match(r"cn_purchase has no field '(.+)'", message)
-            if match:
-                from auditor.scenario.model import PURCHASE_FIELDS
-
-                tip = suggest(match.group(1), [*PURCHASE_FIELDS, "products"]) or (
-                    "fields: " + ", ".join([*PURCHASE_FIELDS, "products"])
-                )
-            return message, tip
-        if kind == "too_short":
-            return "must not be empty", None
-        if kind == "string_too_short":
-            return "must not be empty", None
-        if kind == "string_pattern_mismatch":
-            return (
-                f"{error.get('input')!r} is not a valid name",
-                "names start with a letter or _ and hold letters, digits and _",
-            )
-        if kind in ("dict_type", "model_type", "model_attributes_type"):
-            return f"expected a mapping (key: value), got {_kind(error.get('input'))}", None
-        if kind in ("list_type", "tuple_type"):
-            return f"expected a list, got {_kind(error.get('input'))}", "write a YAML list: [a, b] or `- a`"
-        if kind in ("bool_type", "bool_parsing"):
-            return f"expected true or false, got {error.get('input')!r}", None
-        if kind in ("int_type", "int_parsing", "int_from_float"):
-            return f"expected a whole number, got {error.get('input')!r}", None
-        if kind in ("string_type",):
-            return f"expected text, got {_kind(error.get('input'))}", None
-        return error["msg"], None
-
     # ------------------------------------------------------------ {{name}} references
 
     def check_references(self, scenario: Scenario, raw: dict[str, Any]) -> None:
-        defined = {*BUILTIN_NAMES, *scenario.vars, *scenario.secrets, *_captures(scenario)}
+        """Every `{{name}}` names something defined before the place that uses it."""
+        captures = _capture_steps(scenario)
+        every = {*BUILTIN_NAMES, *scenario.vars, *scenario.secrets, *captures}
         for path, text in _strings(raw, ()):
-            if path and path[0] in ("name", "description", "tags"):
+            if path and path[0] in UNSUBSTITUTED:
                 continue
             for match in REF_PATTERN.finditer(text):
                 if self.enough():
                     return
                 name = match.group(1).strip()
                 if not NAME.match(name):
-                    self.problem(
-                        path,
-                        f"{{{{{name}}}}} is not a valid reference",
-                        tip="write {{name}} with a name made of letters, digits and _",
-                    )
-                elif name not in defined:
+                    self.bad_reference(path, name)
+                elif name not in every:
                     self.problem(
                         path,
                         f"{{{{{name}}}}} is not defined by anything in the scenario",
-                        tip=suggest(name, defined)
+                        tip=suggest(name, [*every, *self.matrix_names])
                         or "define it in vars or secrets, capture it in a step, or use a built-in: "
                         + ", ".join(BUILTIN_NAMES),
                     )
+                else:
+                    late = self.too_early(path, name, scenario, captures)
+                    if late is not None:
+                        self.problem(path, *late)
+
+    def bad_reference(self, path: PathKey, name: str) -> None:
+        if DOTTED.match(name):
+            head = name.split(".")[0]
+            tip = (
+                suggest(head, self.matrix_names) or "matrix names: " + ", ".join(self.matrix_names)
+                if self.matrix_names
+                else "this scenario has no matrix"
+            )
+            self.problem(
+                path,
+                f"{{{{{name}}}}}: only a matrix value has keys to pick, and {head} is not a matrix name",
+                tip=tip,
+            )
+            return
+        self.problem(
+            path,
+            f"{{{{{name}}}}} is not a valid reference",
+            tip="write {{name}} with a name made of letters, digits and _",
+        )
+
+    def too_early(
+        self, path: PathKey, name: str, scenario: Scenario, captures: dict[str, PathKey]
+    ) -> tuple[str, str] | None:
+        """Why `name` has no value yet at `path` (message, tip), or None when it has one."""
+        if name in BUILTIN_NAMES:
+            return None
+        if path[:1] in (("vars",), ("secrets",)) and len(path) >= 2:
+            # vars are filled in first, from top to bottom, then secrets, all before the first step
+            order = [("vars", n) for n in scenario.vars] + [("secrets", n) for n in scenario.secrets]
+            here = order.index((str(path[0]), str(path[1])))
+            if name in {n for _, n in order[:here]}:
+                return None
+            if name == path[1]:
+                return f"{{{{{name}}}}} refers to itself", "give it a value of its own"
+            if name in scenario.vars or name in scenario.secrets:
+                return (
+                    f"{{{{{name}}}}} is defined below {path[1]}: vars, then secrets, are filled in "
+                    "from top to bottom",
+                    f"move {name} above {path[1]}",
+                )
+            return (
+                f"{{{{{name}}}}} is captured by {format_path(captures[name])}, but vars and secrets are "
+                "filled in before the first step",
+                f"write {{{{{name}}}}} where it is used instead",
+            )
+        if name in scenario.vars or name in scenario.secrets:
+            return None
+        if path[:1] != ("steps",) or len(path) < 2:
+            return None  # expect is judged at the end; other keys are not filled in at run time
+        first = captures[name]
+        if _runs_before(first, path):
+            return None
+        return (
+            f"{{{{{name}}}}} is used before the step that captures it ({format_path(first)})",
+            "a capture has a value only once its step has run: capture it earlier, or use it later",
+        )
 
     # ------------------------------------------------------------ all together
 
-    def load(self, base_url: str | None) -> Scenario:
+    def load(self, base_url: str | None) -> list[_Loaded]:
         try:
             self.located = load_yaml(self.path)
         except InputError as exc:
@@ -348,44 +613,157 @@ class _Loader:
         if not isinstance(raw, dict):
             self.problem(
                 (),
-                f"the top level of a scenario is a mapping, got {_kind(raw)}",
+                f"the top level of a scenario is a mapping, got {describe(raw)}",
                 tip="start with `name: …` and `steps:`",
             )
             raise self.error()
-        raw = self.substitute_env(raw, ())
-        if base_url:
+        if base_url:  # the option wins, before any ${VAR} in the file's own base_url is looked up
             raw["base_url"] = base_url
+        raw = self.substitute_env(raw, ())
         self.located.value = raw
+        combinations = self.expand_matrix(raw)
+        if self.problems:
+            raise self.error()
+        found: dict[Problem, list[str]] = {}
+        loaded: list[_Loaded] = []
+        outer = self.problems
+        for combination in combinations:
+            self.problems = []
+            doc = {k: v for k, v in raw.items() if k != "matrix"}
+            if combination.values:
+                doc = self.fill_matrix(doc, (), combination)
+                if isinstance(doc.get("name"), str):
+                    doc["name"] = f"{doc['name']} {combination.title()}"
+            scenario = self.validate(doc)
+            for problem in self.problems:
+                found.setdefault(problem, []).append(combination.title())
+            if scenario is not None and not self.problems:
+                warnings = advice.warnings(scenario, doc, self.located, self.file)
+                loaded.append(_Loaded(scenario=scenario, labels=combination.labels, warnings=warnings))
+        self.problems = outer
+        for problem, titles in found.items():
+            if len(titles) < len(combinations):
+                shown = ", ".join(titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
+                problem = Problem(
+                    file=problem.file,
+                    line=problem.line,
+                    column=problem.column,
+                    key=problem.key,
+                    message=f"{problem.message} (in {shown})",
+                    tip=problem.tip,
+                )
+            if not self.enough():
+                self.problems.append(problem)
+        if self.problems:
+            raise self.error()
+        return loaded
+
+    def validate(self, raw: dict[str, Any]) -> Scenario | None:
+        """One scenario (a file, or one combination of its matrix) through the model and the checks."""
         shaped = dict(raw)
         if "steps" in shaped:
             shaped["steps"] = self.normalise_steps(shaped["steps"], ("steps",), in_pay=False)
         self.located.value = shaped
+        before = len(self.problems)  # problems filling in the matrix come first; the checks below still run
         try:
             scenario = Scenario.model_validate(shaped)
         except ValidationError as exc:
             self.report_validation(exc)
-            raise self.error() from None
+            return None
         finally:
             self.located.value = raw
-        if self.problems:
-            raise self.error()
-        if scenario.base_url is None:
+        if len(self.problems) > before:  # a step that could not be read
+            return None
+        if scenario.base_url is None and ("base_url",) not in self.env_failed:
             self.problem(
                 ("base_url",),
                 "base_url is missing",
                 tip="add `base_url: https://…` to the scenario or pass --base-url",
             )
+        device = scenario.browser.device
+        if device is not None:
+            from auditor.scenario.devices import device_names
+
+            names = device_names()
+            if names is not None and device not in names:
+                self.problem(
+                    ("browser", "device"),
+                    f"{device!r} is not a Playwright device name",
+                    tip=suggest(device, names)
+                    or "Playwright's device names are like 'iPhone 13', 'Pixel 7', 'Desktop Chrome'",
+                )
         self.check_references(scenario, raw)
-        if self.problems:
-            raise self.error()
-        return scenario
+        return None if self.problems else scenario
+
+
+class _MatrixHolder(BaseModel):
+    """Validates `matrix` alone, with locations that start at `matrix`."""
+
+    matrix: Matrix
+
+
+class _NotMatrix:
+    """The stand-in for "not a matrix name": the reference is left for run time."""
+
+
+_NOT_MATRIX = _NotMatrix()
+
+
+def load_scenarios(
+    path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    base_url: str | None = None,
+    file_id: str | None = None,
+) -> list[LoadedScenario]:
+    """Load one scenario file: one LoadedScenario, or one per combination of its matrix."""
+    loaded = _Loader(path, os.environ if env is None else env).load(base_url)
+    base = file_id or slug(path.stem)
+    scenarios: list[LoadedScenario] = []
+    ids: dict[str, int] = {}
+    for item in loaded:
+        sid = base
+        if item.labels:
+            sid = f"{base}--{slug('-'.join(item.labels.values()))}"
+            ids[sid] = ids.get(sid, 0) + 1
+            if ids[sid] > 1:
+                sid = f"{sid}-{ids[sid]}"
+        scenarios.append(
+            LoadedScenario(
+                scenario=item.scenario,
+                file=path,
+                id=sid,
+                matrix=dict(item.labels),
+                warnings=tuple(item.warnings),
+            )
+        )
+    return scenarios
 
 
 def load_scenario(
     path: Path, *, env: Mapping[str, str] | None = None, base_url: str | None = None
 ) -> Scenario:
-    """Load and validate one scenario file; raises InputError with every problem found."""
-    return _Loader(path, os.environ if env is None else env).load(base_url)
+    """Load and validate one scenario file without a matrix; raises InputError with every problem found."""
+    loaded = load_scenarios(path, env=env, base_url=base_url)
+    if len(loaded) != 1 or loaded[0].matrix:
+        raise InputError(
+            [
+                Problem(
+                    file=str(path),
+                    line=None,
+                    column=None,
+                    key="matrix",
+                    message=f"the file has a matrix of {len(loaded)} combination(s), not one scenario",
+                    tip="load it with load_scenarios, which returns every combination",
+                )
+            ]
+        )
+    return loaded[0].scenario
+
+
+def slug(text: str) -> str:
+    """A lower-case, dash-separated name fit for ids and folder names."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "scenario"
 
 
 def find_scenario_files(paths: typing.Iterable[Path]) -> list[Path]:
@@ -433,16 +811,14 @@ def load_all(
     problems: list[Problem] = []
     ids: dict[str, int] = {}
     for file in find_scenario_files(paths):
+        base = slug(file.stem)
+        ids[base] = ids.get(base, 0) + 1
+        if ids[base] > 1:
+            base = f"{base}-{ids[base]}"
         try:
-            scenario = load_scenario(file, env=env, base_url=base_url)
+            loaded.extend(load_scenarios(file, env=env, base_url=base_url, file_id=base))
         except InputError as exc:
             problems.extend(exc.problems)
-            continue
-        slug = re.sub(r"[^a-z0-9]+", "-", file.stem.lower()).strip("-") or "scenario"
-        ids[slug] = ids.get(slug, 0) + 1
-        if ids[slug] > 1:
-            slug = f"{slug}-{ids[slug]}"
-        loaded.append(LoadedScenario(scenario=scenario, file=file, id=slug))
     if problems:
         raise InputError(problems)
     return loaded
@@ -451,27 +827,28 @@ def load_all(
 # ---------------------------------------------------------------- helpers
 
 
+def _same(wanted: Any, value: Any) -> bool:
+    """Does an include/exclude value name this matrix value (equal, or the same label)?"""
+    if wanted == value:
+        return True
+    if isinstance(wanted, dict):
+        return False
+    return matrix_label(wanted) == matrix_label(value)
+
+
+def _parse_path(text: str) -> PathKey:
+    """`items[1].name` → ('items', 1, 'name')."""
+    parts: list[str | int] = []
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", text):
+        parts.append(int(index) if index else name)
+    return tuple(parts)
+
+
 def _has(container: Any, part: int | str) -> bool:
     """Does this key or index exist in the raw data?"""
     if isinstance(container, dict):
         return part in container
     return isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"text ({value!r})" if len(value) < 40 else "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 def _strings(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
@@ -485,14 +862,49 @@ def _strings(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
         yield path, value
 
 
-def _captures(scenario: Scenario) -> Iterator[str]:
-    for step in scenario.steps:
+def _raw_captures(steps: Any) -> Iterator[str]:
+    """Capture names written in raw steps (before validation), for the matrix's name check."""
+    if not isinstance(steps, list):
+        return
+    for step in steps:
+        if not isinstance(step, dict):
+            continue
+        capture = step.get("capture")
+        if isinstance(capture, dict) and isinstance(capture.get("name"), str):
+            yield capture["name"]
+        pay = step.get("pay")
+        if isinstance(pay, dict):
+            yield from _raw_captures(pay.get("steps"))
+
+
+def _capture_steps(scenario: Scenario) -> dict[str, PathKey]:
+    """Each captured name → the step that first captures it (`steps[3]`, or `steps[5].pay.steps[1]`)."""
+    found: dict[str, PathKey] = {}
+    for i, step in enumerate(scenario.steps):
         if step.action == "capture":
-            yield step.args.name
-        if isinstance(step.args, PayArgs):
-            for inner in step.args.steps:
+            found.setdefault(step.args.name, ("steps", i))
+        if isinstance(step, PayStep):
+            for j, inner in enumerate(step.args.steps):
                 if inner.action == "capture":
-                    yield inner.args.name
+                    found.setdefault(inner.args.name, ("steps", i, "pay", "steps", j))
+    return found
+
+
+def _runs_before(capture: PathKey, use: PathKey) -> bool:
+    """Has the capture step run when the text at `use` is filled in?"""
+    step, used_in = capture[1], use[1]
+    assert isinstance(step, int) and isinstance(used_in, int)
+    if step != used_in:
+        return step < used_in
+    if len(capture) == 2:
+        return False  # the capture step's own text is filled in before it captures
+    # Inside one pay step: its submit runs first, then its steps in order, then its return.
+    inner = capture[4]
+    assert isinstance(inner, int)
+    rest = use[2:]  # ("pay", "steps", j, …) or ("pay", "submit", …) or ("pay", "return", …)
+    if len(rest) >= 3 and rest[1] == "steps" and isinstance(rest[2], int):
+        return inner < rest[2]
+    return len(rest) >= 2 and rest[1] == "return"
 
 
 def _model_fields(model: type[BaseModel]) -> list[str]:
@@ -501,6 +913,10 @@ def _model_fields(model: type[BaseModel]) -> list[str]:
 
 def _fields_at(path: PathKey) -> list[str]:
     """The keys allowed at a user path, for "did you mean" tips."""
+    from auditor.scenario.model import ITEM_FIELDS
+
+    if len(path) >= 3 and path[:3] == ("expect", "cn_purchase", "items"):
+        return list(ITEM_FIELDS)
     model: type[BaseModel] | None = Scenario
     parts = list(path)
     i = 0
@@ -518,10 +934,10 @@ def _fields_at(path: PathKey) -> list[str]:
         elif model in (PayArgs, ReturnArgs) and part in ("submit", "click"):
             model = ElementArgs
         else:
-            field = model.model_fields.get(str(part))
-            if field is None:
-                field = next((f for f in model.model_fields.values() if f.alias == part), None)
-            model = _model_in(field.annotation) if field is not None else None
+            found = model.model_fields.get(str(part))
+            if found is None:
+                found = next((f for f in model.model_fields.values() if f.alias == part), None)
+            model = _model_in(found.annotation) if found is not None else None
         i += 1
     return _model_fields(model) if model is not None else []
 

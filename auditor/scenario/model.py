@@ -1,7 +1,7 @@
 """The scenario model: frozen pydantic models for every key of scenario-language.md.
 
-Loading (YAML positions, `${ENV}` substitution, step short forms, error messages) lives in
-scenario.py; this module only says what a valid scenario looks like.
+Loading (YAML positions, `${ENV}` substitution, step short forms, matrix expansion, error messages)
+lives in load.py; this module only says what a valid scenario looks like.
 """
 
 from __future__ import annotations
@@ -15,12 +15,15 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     WithJsonSchema,
-    field_validator,
     model_validator,
 )
+
+from auditor.connectif.tag import ITEM_PROPERTIES, PURCHASE_FIELDS
 
 DURATION_PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*(ms|s|m|h)\s*$"
 _DURATION_RE = re.compile(DURATION_PATTERN)
@@ -66,6 +69,10 @@ NonEmpty = Annotated[
     StringConstraints(min_length=1),
     WithJsonSchema({"type": "string", "minLength": 1}),
 ]
+
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]  # usable as {{name}}
 
 
 def _frame(value: Any) -> Any:
@@ -128,6 +135,14 @@ def _regex(value: str) -> str:
     return value
 
 
+def _url_pattern(value: str) -> str:
+    """`re:…` patterns (confirmation_url, wait_for.url) must compile; globs are taken as written."""
+    if value.startswith("re:"):
+        # `{{name}}` is filled in at run time: compile with a stand-in for it.
+        _regex(re.sub(r"\{\{[^{}]*\}\}", "x", value[3:]))
+    return value
+
+
 class Strict(BaseModel):
     """Frozen, keyword-only, and unknown keys are errors."""
 
@@ -183,7 +198,7 @@ class WaitForArgs(Strict):
     """`wait_for`: wait until a selector, a URL or a text appears."""
 
     selector: NonEmpty | None = None
-    url: NonEmpty | None = None
+    url: Annotated[NonEmpty, AfterValidator(_url_pattern)] | None = None
     text: NonEmpty | None = None
     frame: Frame = None
     timeout: Duration | None = None
@@ -206,7 +221,7 @@ class ExpectTextArgs(ElementArgs):
 class CaptureArgs(ElementArgs):
     """`capture`: store an element's text or attribute (or a pattern's first match) as {{name}}."""
 
-    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    name: Name
     attribute: NonEmpty | None = None
     pattern: Annotated[NonEmpty, AfterValidator(_regex)] | None = None
 
@@ -216,6 +231,13 @@ class ScreenshotArgs(Strict):
 
     name: NonEmpty
     full_page: bool = False
+
+
+class ReloadArgs(Strict):
+    """`reload`: reload the current page, as a customer who refreshes the thank-you page does."""
+
+    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
+    timeout: Duration | None = None
 
 
 class ReturnArgs(Strict):
@@ -298,6 +320,11 @@ class ScreenshotStep(Step):
     args: ScreenshotArgs
 
 
+class ReloadStep(Step):
+    action: Literal["reload"]
+    args: ReloadArgs
+
+
 class PayStep(Step):
     action: Literal["pay"]
     args: PayArgs
@@ -329,6 +356,7 @@ AnyStep = Annotated[
     | ExpectTextStep
     | CaptureStep
     | ScreenshotStep
+    | ReloadStep
     | PayStep,
     Field(discriminator="action"),
 ]
@@ -346,8 +374,13 @@ ACTIONS: dict[str, tuple[type[BaseModel], str | None]] = {
     "expect_text": (ExpectTextArgs, None),
     "capture": (CaptureArgs, None),
     "screenshot": (ScreenshotArgs, "name"),
+    "reload": (ReloadArgs, None),
     "pay": (PayArgs, None),
 }
+# Actions whose short form is `true` (`- reload: true`), besides the long form's mapping (`- reload: {}`).
+FLAG_ACTIONS = frozenset({"reload"})
+# Actions of the shop's pages only: never inside `pay.steps`.
+SHOP_ONLY_ACTIONS = frozenset({"pay", "reload"})
 # Keys that may sit beside the action key instead of inside its long form (`- click: x` / `optional: true`).
 STEP_MODIFIERS = ("frame", "timeout", "optional")
 
@@ -381,53 +414,249 @@ class BrowserOptions(Strict):
     ignore_https_errors: bool = False
 
 
+CONNECTIF_API_URL = "https://api.connectif.cloud"
+
+
+class ConnectifApi(Strict):
+    """Connectif's REST API, asked whether it stored the purchase (the key is masked like a secret)."""
+
+    key: NonEmpty  # "<keyId>:<keySecret>", sent as `Authorization: apiKey <key>`
+    url: Annotated[NonEmpty, AfterValidator(_url)] = CONNECTIF_API_URL
+    wait: Duration = 60_000  # how long to keep asking: Connectif stores purchases asynchronously
+
+
 class ConnectifOptions(Strict):
     """How Connectif's traffic is handled: observed (let through) or intercepted (answered locally)."""
 
     mode: Literal["observe", "intercept"] = "observe"
     hosts: tuple[NonEmpty, ...] = ()
+    api: ConnectifApi | None = None
+
+
+Presence = Literal["required", "optional", "absent"]
+
+
+def _given(value: Any) -> Any:
+    """A key written with no value (`purchase_recorded:`) is a mistake, not "not given"."""
+    if value is None:
+        raise ValueError("expected required, optional or absent, got nothing (null)")
+    return value
 
 
 class ConnectifExpect(Strict):
-    script: Literal["required", "optional", "absent"] = "required"
-    purchase_sent: Literal["required", "optional", "absent"] = "required"
+    """What must be true of Connectif: its script, the purchase sent, the purchase stored, the contact."""
+
+    script: Presence = "required"
+    purchase_sent: Presence = "required"
+    # None: not given. The check then judges `required` when connectif.api is set, and skips under
+    # `mode: intercept` (an explicit value is judged there too): see Scenario.purchase_recorded_policy.
+    purchase_recorded: Annotated[
+        Presence | None,
+        BeforeValidator(_given),
+        WithJsonSchema({"enum": ["required", "optional", "absent"]}),
+    ] = None
+    duplicates: Literal["warn", "fail"] = "warn"
+    # `optional` (the default): a purchase sent for an anonymous contact is a warning; `required`: a failure.
+    contact: Literal["required", "optional"] = "optional"
+    contact_email: NonEmpty | None = None
 
 
-PURCHASE_FIELDS = (
-    "purchase_id",
-    "cart_id",
-    "purchase_date",
-    "total_quantity",
-    "total_price",
-    "payment_method",
-    "source_name",
-    "source_type",
-)
 ExpectedValue = Annotated[str | int | float, WithJsonSchema({"type": ["string", "number"]})]
+# Every basket item field (`product_basket_item` classes), in the script's order.
+ITEM_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in ITEM_PROPERTIES)
+
+
+def _purchase_value_kind(value: Any) -> str:
+    return "items" if isinstance(value, list | tuple) else "value"
+
+
+# One value of `expect.cn_purchase`: a field's expected value, or (under `items`) the expected basket items.
+PurchaseValue = Annotated[
+    Annotated[ExpectedValue, Tag("value")] | Annotated[tuple[dict[str, ExpectedValue], ...], Tag("items")],
+    Discriminator(_purchase_value_kind),
+]
+
+
+def keyed(path: str, message: str) -> ValueError:
+    """A validator's error about a key inside the value: `[items[1].name] …` (the loader points there)."""
+    return ValueError(f"[{path}] {message}")
+
+
+def _check_purchase_expect(value: Any) -> Any:
+    """The keys of `expect.cn_purchase` (and of its items) are the tag's own field names."""
+    if not isinstance(value, dict):
+        return value
+    for key, expected in value.items():
+        if key == "products":
+            if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+                raise keyed("products", "the number of product_basket_item blocks: a whole number")
+        elif key == "items":
+            if not isinstance(expected, list | tuple):
+                raise keyed("items", "the expected basket items: a list with one mapping per item")
+            for i, item in enumerate(expected):
+                if not isinstance(item, dict):
+                    continue  # the model says it must be a mapping, at that item
+                for name, one in item.items():
+                    if name not in ITEM_FIELDS:
+                        raise keyed(f"items[{i}].{name}", f"a basket item has no field {name!r}")
+                    if isinstance(one, list | tuple | dict) or one is None:
+                        raise keyed(
+                            f"items[{i}].{name}", f"the expected {name}: one value (text or a number)"
+                        )
+        elif key not in PURCHASE_FIELDS:
+            raise keyed(key, f"cn_purchase has no field {key!r}")
+        elif isinstance(expected, list | tuple | dict) or expected is None:
+            raise keyed(key, f"the expected {key}: one value (text or a number)")
+    return value
+
+
+def _purchase_expect_schema() -> dict[str, Any]:
+    value = {"type": ["string", "number"]}
+    item = {
+        "type": "object",
+        "properties": dict.fromkeys(ITEM_FIELDS, value),
+        "additionalProperties": False,
+    }
+    return {
+        "anyOf": [
+            {"enum": ["present", "absent"]},
+            {
+                "type": "object",
+                "properties": {
+                    **dict.fromkeys(PURCHASE_FIELDS, value),
+                    "products": {"type": "integer", "minimum": 0},
+                    "items": {"type": "array", "items": item},
+                },
+                "additionalProperties": False,
+            },
+        ],
+        "default": "present",
+    }
 
 
 class Expect(Strict):
     """What must be true at the end."""
 
-    confirmation_url: NonEmpty | None = None
+    confirmation_url: Annotated[NonEmpty, AfterValidator(_url_pattern)] | None = None
     return_: Literal["automatic", "manual-allowed"] = Field(default="automatic", alias="return")
-    cn_purchase: Literal["present", "absent"] | dict[str, ExpectedValue] = "present"
+    # "present" | "absent" | field → expected value, "products" → the number of basket items, and
+    # "items" → a tuple with one {item field → expected value} per expected basket item.
+    cn_purchase: Annotated[
+        Literal["present", "absent"] | dict[str, PurchaseValue],
+        BeforeValidator(_check_purchase_expect),
+        WithJsonSchema(_purchase_expect_schema()),
+    ] = "present"
+    # Names the purchase when no tag carries it (API-synced or declined checkouts).
+    purchase_id: NonEmpty | None = None
     connectif: ConnectifExpect = Field(default_factory=ConnectifExpect)
 
-    @field_validator("cn_purchase")
-    @classmethod
-    def _purchase_keys(cls, value: Any) -> Any:
-        # The messages start with the key in brackets so the loader can point at that key's line.
-        if isinstance(value, dict):
-            for key, expected in value.items():
-                if key == "products":
-                    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
-                        raise ValueError(
-                            "[products] the number of product_basket_item blocks: a whole number"
+    def expected_fields(self) -> dict[str, str | int | float]:
+        """The expected purchase-level values (`products` included, `items` not); empty without a mapping."""
+        if isinstance(self.cn_purchase, str):
+            return {}
+        return {k: v for k, v in self.cn_purchase.items() if not isinstance(v, tuple)}
+
+    def expected_items(self) -> tuple[dict[str, str | int | float], ...] | None:
+        """The expected basket items in the tag's order, or None when `cn_purchase.items` is not given."""
+        if isinstance(self.cn_purchase, str):
+            return None
+        items = self.cn_purchase.get("items")
+        return items if isinstance(items, tuple) else None
+
+
+MATRIX_MAX_COMBINATIONS = 256
+MATRIX_MAX_PRODUCT = 10_000  # the lists' product before `exclude`: beyond it nothing is expanded
+
+
+def _matrix_value(value: Any) -> Any:
+    if value is None:
+        raise ValueError("a matrix value is text, a number, true/false or a mapping; got nothing (null)")
+    if isinstance(value, list | tuple):
+        raise ValueError("a matrix value is text, a number, true/false or a mapping; got a list")
+    return value
+
+
+# One value of a matrix list: a scalar, or a mapping whose `label` (else its first value) names it.
+MatrixValue = Annotated[
+    bool | int | float | str | dict[str, Any],
+    BeforeValidator(_matrix_value),
+    WithJsonSchema({"type": ["string", "number", "boolean", "object"]}),
+]
+
+
+def matrix_label(value: Any) -> str | None:
+    """What names a matrix value in the scenario's name: itself, its `label`, else its first value."""
+    if isinstance(value, dict):
+        if "label" in value:
+            value = value["label"]
+        elif value:
+            value = next(iter(value.values()))
+        else:
+            return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    return None
+
+
+def _matrix_entry(value: dict[str, Any]) -> dict[str, Any]:
+    if not value:
+        raise ValueError("an empty mapping names no combination: give at least one key")
+    return value
+
+
+MatrixEntry = Annotated[dict[Name, MatrixValue], AfterValidator(_matrix_entry)]
+
+
+class Matrix(BaseModel):
+    """`matrix`: name → list of values, plus `include` and `exclude`, expanded at load time."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    __pydantic_extra__: dict[str, Annotated[tuple[MatrixValue, ...], Field(min_length=1)]]
+
+    include: tuple[MatrixEntry, ...] = ()
+    exclude: tuple[MatrixEntry, ...] = ()
+
+    def axes(self) -> dict[str, tuple[Any, ...]]:
+        """The lists of values, in the order written."""
+        return dict(self.model_extra or {})
+
+    @model_validator(mode="after")
+    def _names_and_labels(self) -> Matrix:
+        axes = self.axes()
+        if not axes and not self.include:
+            raise ValueError("the matrix has no lists of values: give at least one `name: [a, b]`")
+        for name, values in axes.items():
+            if not re.match(NAME_PATTERN, name):
+                raise keyed(name, f"{name!r} is not a valid name for {{{{{name}}}}}")
+            seen: dict[str, int] = {}
+            for i, value in enumerate(values):
+                label = matrix_label(value)
+                if label is None:
+                    raise keyed(
+                        f"{name}[{i}]", "a mapping needs a `label`, or a first value that is text or a number"
+                    )
+                if "\n" in label:
+                    raise keyed(f"{name}[{i}]", "a matrix value's label must be one line")
+                if label in seen:
+                    raise keyed(
+                        f"{name}[{i}]",
+                        f"two values of matrix.{name} are named {label!r} (also [{seen[label]}])",
+                    )
+                seen[label] = i
+        for kind, entries in (("include", self.include), ("exclude", self.exclude)):
+            for i, entry in enumerate(entries):
+                for key, value in entry.items():
+                    label = matrix_label(value)
+                    if label is None:
+                        raise keyed(
+                            f"{kind}[{i}].{key}",
+                            "a mapping needs a `label`, or a first value that is text or a number",
                         )
-                elif key not in PURCHASE_FIELDS:
-                    raise ValueError(f"[{key}] cn_purchase has no field {key!r}")
-        return value
+                    if "\n" in label:
+                        raise keyed(f"{kind}[{i}].{key}", "a matrix value's label must be one line")
+        return self
 
 
 class Scenario(Strict):
@@ -440,17 +669,35 @@ class Scenario(Strict):
     hosts: dict[HostPattern, Annotated[NonEmpty, AfterValidator(_ip)]] = Field(default_factory=dict)
     allow_hosts: tuple[HostPattern, ...] = ()
     timeouts: Timeouts = Field(default_factory=Timeouts)
-    vars: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Text] = Field(
-        default_factory=dict
-    )
-    secrets: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Text] = Field(
-        default_factory=dict
-    )
+    vars: dict[Name, Text] = Field(default_factory=dict)
+    secrets: dict[Name, Text] = Field(default_factory=dict)
     browser: BrowserOptions = Field(default_factory=BrowserOptions)
     connectif: ConnectifOptions = Field(default_factory=ConnectifOptions)
+    # Expanded by the loader: each combination is its own Scenario, with `matrix` None (its values are
+    # on LoadedScenario.matrix).
+    matrix: Matrix | None = None
     steps: Annotated[tuple[AnyStep, ...], Field(min_length=1)]
     expect: Expect = Field(default_factory=Expect)
 
     def pay_steps(self) -> list[PayArgs]:
         """The arguments of every `pay` step."""
         return [s.args for s in self.steps if isinstance(s, PayStep)]
+
+    def masked_values(self) -> list[str]:
+        """Values no output may show, besides the secrets' run-time values: the Connectif API key."""
+        api = self.connectif.api
+        return [api.key] if api is not None else []
+
+    def purchase_recorded_policy(self) -> Presence | None:
+        """What `connectif.purchase_recorded` judges, or None when it is not judged.
+
+        An explicit value always counts, except that nothing is judged without `connectif.api`; when not
+        given it is `required` with `connectif.api`, and not judged under `mode: intercept` (the
+        purchase never reached Connectif).
+        """
+        if self.connectif.api is None:
+            return None
+        explicit = self.expect.connectif.purchase_recorded
+        if explicit is not None:
+            return explicit
+        return None if self.connectif.mode == "intercept" else "required"

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from auditor.scenario.model import ACTIONS, STEP_MODIFIERS, Scenario
+from auditor.scenario.model import ACTIONS, DURATION_PATTERN, FLAG_ACTIONS, STEP_MODIFIERS, Scenario
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schema" / "scenario.schema.json"
 SCHEMA_ID = "https://github.com/checkout-auditor/checkout-auditor/auditor/schema/scenario.schema.json"
@@ -28,6 +28,19 @@ def _strip_discriminators(node: Any) -> None:
             _strip_discriminators(value)
 
 
+def _duration_defaults(node: Any) -> None:
+    """Durations are milliseconds once loaded; their defaults are shown the way authors write them."""
+    if isinstance(node, dict):
+        if node.get("pattern") == DURATION_PATTERN and isinstance(node.get("default"), int):
+            ms = node["default"]
+            node["default"] = f"{ms // 60_000}m" if ms % 60_000 == 0 and ms >= 120_000 else f"{ms / 1000:g}s"
+        for value in node.values():
+            _duration_defaults(value)
+    elif isinstance(node, list):
+        for value in node:
+            _duration_defaults(value)
+
+
 def build_schema() -> dict[str, Any]:
     """The user-facing JSON Schema (draft 2020-12) of a scenario file."""
     schema = Scenario.model_json_schema(by_alias=True, mode="validation")
@@ -41,6 +54,8 @@ def build_schema() -> dict[str, Any]:
         forms: list[dict[str, Any]] = [args_ref]
         if short_key is not None:
             forms.insert(0, {"type": "string", "minLength": 1, "description": f"short form: the {short_key}"})
+        if action in FLAG_ACTIONS:
+            forms.insert(0, {"const": True, "description": "short form: true"})
         properties: dict[str, Any] = {action: {"anyOf": forms} if len(forms) > 1 else args_ref}
         if model.model_fields.get("selector") is not None or action == "wait_for":
             for modifier in STEP_MODIFIERS:
@@ -57,6 +72,7 @@ def build_schema() -> dict[str, Any]:
         prop = defs[holder]["properties"][key]
         prop["anyOf"] = [{"type": "string", "minLength": 1}, *prop.get("anyOf", [])]
     _strip_discriminators(schema)
+    _duration_defaults(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

@@ -366,9 +366,18 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NO
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = (exc.problem or str(exc)).strip()
+        lines = text.splitlines()
+        line_text = lines[mark.line] if mark and mark.line < len(lines) else ""
+        indent = line_text[: len(line_text) - len(line_text.lstrip(" \t"))]
         if "expected a single document" in str(exc):
             message = "the file holds more than one YAML document"
             tip = "one scenario per file: remove the `---` separator or split the file"
+        elif "\t" in indent or (mark and line_text[mark.column : mark.column + 1] == "\t"):
+            message = "a tab character in the indentation"
+            tip = (
+                "YAML indents with spaces only: replace the tab on this line with spaces "
+                "(and set the editor to insert spaces for .yaml files)"
+            )
         else:
             tip = "check the indentation and the quoting around this line"
         raise fail(

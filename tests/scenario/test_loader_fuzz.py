@@ -8,8 +8,9 @@ several documents, deep nesting, odd `${ENV}` and `{{name}}` references); and al
 documents also go through PyYAML's pure-Python parser, the loader's fallback when PyYAML lacks libyaml.
 A few examples go through `checkout-auditor validate`.
 
-Examples are derandomised, so every run tries the same inputs. Each load must finish within
-EXAMPLE_LIMIT_S; a watchdog interrupts one that runs far longer, so a hang fails instead of stalling.
+Examples are derandomised, so every run tries the same inputs. A watchdog interrupts a load that runs
+far longer than any load should (WATCHDOG_S), so a hang or a runaway (quadratic) parse fails instead of
+stalling; how fast loads are is not asserted here (no timed unit tests: speed belongs to benchmarks).
 The inputs that once crashed or stalled the loader are kept below as plain regression tests.
 """
 
@@ -20,9 +21,7 @@ import json
 import re
 import signal
 import threading
-import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -38,12 +37,12 @@ from auditor.scenario import yamlload
 from auditor.scenario.load import MAX_PROBLEMS, load_scenario
 from auditor.scenario.model import ACTIONS, STEP_MODIFIERS, Scenario
 
-EXAMPLE_LIMIT_S = 1.0  # what one load may take, measured; with libyaml they take milliseconds
-PURE_PYTHON_LIMIT_S = 3.0  # PyYAML's own parser is twenty times slower: ~0.4 s for 10,000 nodes
-WATCHDOG_S = 5.0  # a load still running then is a hang: interrupt it
+# A load still running after this is a hang: interrupt it. Loads take milliseconds with libyaml and
+# ~0.4 s for 10,000 nodes with PyYAML's own parser; the margin is for a loaded CI machine.
+WATCHDOG_S = 20.0
 ENV = {"SHOP_URL": "http://shop.test:8000", "CARD": "4548812049400004", "EMPTY": ""}
 FUZZ = settings(
-    deadline=timedelta(seconds=EXAMPLE_LIMIT_S),
+    deadline=None,  # the watchdog catches hangs; timing a machine's load is not a test
     derandomize=True,  # the same examples on every run: CI is deterministic
     database=None,
     print_blob=True,
@@ -102,16 +101,12 @@ def watchdog(seconds: float) -> Iterator[None]:
 def check_load(path: Path, data: bytes, loader: type[Any] | None = None) -> Scenario | InputError:
     """The property: a Scenario, or an InputError whose every problem names the file and says something."""
     loader = loader or yamlload.LOADER
-    limit = PURE_PYTHON_LIMIT_S if loader is yamlload.PythonLoader else EXAMPLE_LIMIT_S
     path.write_bytes(data)
-    start = time.monotonic()
     with watchdog(WATCHDOG_S), mock.patch.object(yamlload, "LOADER", loader):
         try:
             outcome: Scenario | InputError = load_scenario(path, env=ENV)
         except InputError as exc:
             outcome = exc
-    elapsed = time.monotonic() - start
-    assert elapsed < limit, f"loading took {elapsed:.2f}s"
     if isinstance(outcome, InputError):
         assert 1 <= len(outcome.problems) <= MAX_PROBLEMS + 1
         for problem in outcome.problems:
@@ -250,7 +245,7 @@ def test_arbitrary_bytes_load_or_are_refused(scenario_file: Path, data: bytes) -
     record(check_load(scenario_file, data))
 
 
-@settings(FUZZ, max_examples=80, deadline=timedelta(seconds=PURE_PYTHON_LIMIT_S))
+@settings(FUZZ, max_examples=80, deadline=None)
 @given(data=raw_inputs(max_repeat=10_000))
 def test_arbitrary_bytes_with_the_pure_python_parser(scenario_file: Path, data: bytes) -> None:
     record(check_load(scenario_file, data, yamlload.PythonLoader))
@@ -742,7 +737,7 @@ def test_mutated_scenarios_load_or_are_refused(scenario_file: Path, data: bytes)
     record(check_load(scenario_file, data))
 
 
-@settings(FUZZ, max_examples=80, deadline=timedelta(seconds=PURE_PYTHON_LIMIT_S))
+@settings(FUZZ, max_examples=80, deadline=None)
 @given(data=documents())
 def test_mutated_scenarios_with_the_pure_python_parser(scenario_file: Path, data: bytes) -> None:
     record(check_load(scenario_file, data, yamlload.PythonLoader))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auditor.lab.store import Order, Payment
-from auditor.lab.web import Request, Response, hang
+from auditor.lab.templates import render
+from auditor.lab.web import Request, Response, hang, redirect, with_query
 
 if TYPE_CHECKING:
     from auditor.lab.server import Lab
@@ -31,6 +32,33 @@ def entry_url(lab: Lab, payment: Payment, host: str, path: str) -> str:
     if payment.has("pay-refused"):
         return lab.closed_url(host, path)
     return lab.url(host, path)
+
+
+def create_and_redirect(
+    lab: Lab,
+    order: Order,
+    *,
+    prefix: str,
+    host: str,
+    path: str,
+    success_url: str,
+    failure_url: str | None = None,
+    id_param: str | None = None,
+) -> Response:
+    """What a shop's server does for a hosted payment page: create the payment, then redirect the customer
+    to the platform's entry page (`path`, with `{id}` for the payment's id). With `id_param`, the
+    success URL also carries the payment's id under that name (Stripe's `session_id`)."""
+    payment = lab.store.create_payment(
+        order, prefix=prefix, success_url=success_url, failure_url=failure_url or success_url
+    )
+    if id_param:
+        payment.success_url = with_query(payment.success_url, **{id_param: payment.id})
+    return redirect(entry_url(lab, payment, host, path.format(id=payment.id)))
+
+
+def not_found(brand: Mapping[str, str], title: str, message: str = "") -> Response:
+    """The platform's own 404 page, for a payment (or a page) it does not know."""
+    return render("platform_error.html", 404, title=title, message=message, **brand)
 
 
 def guard(lab: Lab, faults: frozenset[str] | set[str]) -> Response | None:
@@ -87,11 +115,13 @@ __all__ = [
     "Platform",
     "adyen",
     "bank",
+    "create_and_redirect",
     "deadend",
     "entry_url",
     "guard",
     "host_handlers",
     "mollie",
+    "not_found",
     "paypal",
     "redsys",
     "settle_status",

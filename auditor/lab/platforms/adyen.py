@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from auditor.lab import platforms
 from auditor.lab.store import Order, display_amount
 from auditor.lab.templates import render
-from auditor.lab.web import Request, Response, redirect
+from auditor.lab.web import Request, Response
 
 if TYPE_CHECKING:
     from auditor.lab.server import Lab
@@ -20,13 +20,14 @@ PAY = re.compile(r"^/hpp/pay/(?P<id>88[0-9a-f]+)$")
 
 def begin(lab: Lab, order: Order, req: Request) -> Response:
     """The shop creates a payment session and redirects to the hosted page."""
-    payment = lab.store.create_payment(
+    return platforms.create_and_redirect(
+        lab,
         order,
         prefix="88",
+        host=HOST,
+        path="/hpp/pay/{id}",
         success_url=lab.shop.url("/payment/return/adyen"),
-        failure_url=lab.shop.url("/payment/return/adyen"),
     )
-    return redirect(platforms.entry_url(lab, payment, HOST, f"/hpp/pay/{payment.id}"))
 
 
 def handle(lab: Lab, req: Request) -> Response:
@@ -34,13 +35,7 @@ def handle(lab: Lab, req: Request) -> Response:
     m = PAY.match(req.path)
     payment = lab.store.payment(m["id"]) if m else None
     if payment is None:
-        return render(
-            "platform_error.html",
-            404,
-            title="Payment not found",
-            message="This payment session has expired.",
-            **BRAND,
-        )
+        return platforms.not_found(BRAND, "Payment not found", "This payment session has expired.")
     if req.method == "GET":
         blocked = platforms.guard(lab, payment.switches.faults)
         return blocked or render(

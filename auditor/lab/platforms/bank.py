@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from auditor.lab import platforms
 from auditor.lab.store import Order, display_amount
 from auditor.lab.templates import render
-from auditor.lab.web import Request, Response, redirect
+from auditor.lab.web import Request, Response
 
 if TYPE_CHECKING:
     from auditor.lab.server import Lab
@@ -24,17 +24,19 @@ CHALLENGE = re.compile(r"^/challenge/(?P<id>[0-9a-f]+)$")
 
 def begin(lab: Lab, order: Order, req: Request) -> Response:
     """The shop redirects to the bank's TPV."""
-    payment = lab.store.create_payment(
+    return platforms.create_and_redirect(
+        lab,
         order,
         prefix="",
+        host=TPV_HOST,
+        path="/tpv/{id}",
         success_url=lab.shop.url(f"/order/confirmation/{order.ref}"),
         failure_url=lab.shop.url(f"/checkout/payment-failed/{order.ref}"),
     )
-    return redirect(platforms.entry_url(lab, payment, TPV_HOST, f"/tpv/{payment.id}"))
 
 
 def _not_found() -> Response:
-    return render("platform_error.html", 404, title="Operación no encontrada", message="", **BRAND)
+    return platforms.not_found(BRAND, "Operación no encontrada")
 
 
 def _tpv(lab: Lab, req: Request) -> Response:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from auditor.lab import platforms
 from auditor.lab.store import Order, display_amount
 from auditor.lab.templates import render
-from auditor.lab.web import Request, Response, redirect
+from auditor.lab.web import Request, Response
 
 if TYPE_CHECKING:
     from auditor.lab.server import Lab
@@ -20,13 +20,15 @@ PAY = re.compile(r"^/pay/(?P<id>dp_[0-9a-f]+)$")
 
 def begin(lab: Lab, order: Order, req: Request) -> Response:
     """The shop redirects to the platform (and never sees the customer again)."""
-    payment = lab.store.create_payment(
+    return platforms.create_and_redirect(
+        lab,
         order,
         prefix="dp_",
+        host=HOST,
+        path="/pay/{id}",
         success_url=lab.shop.url(f"/order/confirmation/{order.ref}"),
         failure_url=lab.shop.url(f"/checkout/payment-failed/{order.ref}"),
     )
-    return redirect(platforms.entry_url(lab, payment, HOST, f"/pay/{payment.id}"))
 
 
 def handle(lab: Lab, req: Request) -> Response:
@@ -34,7 +36,7 @@ def handle(lab: Lab, req: Request) -> Response:
     m = PAY.match(req.path)
     payment = lab.store.payment(m["id"]) if m else None
     if payment is None:
-        return render("platform_error.html", 404, title="Not found", message="", **BRAND)
+        return platforms.not_found(BRAND, "Not found")
     amount = display_amount(payment.amount)
     if req.method == "GET":
         blocked = platforms.guard(lab, payment.switches.faults)

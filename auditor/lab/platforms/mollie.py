@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from auditor.lab import platforms
 from auditor.lab.store import Order, display_amount
 from auditor.lab.templates import render
-from auditor.lab.web import Request, Response, redirect, with_query
+from auditor.lab.web import Request, Response, with_query
 
 if TYPE_CHECKING:
     from auditor.lab.server import Lab
@@ -20,23 +20,21 @@ STATUSES = [("paid", "Paid"), ("failed", "Failed"), ("canceled", "Canceled"), ("
 
 def begin(lab: Lab, order: Order, req: Request) -> Response:
     """The shop creates a payment through the API and redirects to its checkout URL."""
-    back = with_query(lab.shop.url("/payment/return/mollie"), ref=order.ref)
-    payment = lab.store.create_payment(order, prefix="tr_", success_url=back, failure_url=back)
-    path = with_query("/checkout/test-mode", method="creditcard", token=payment.id)
-    return redirect(platforms.entry_url(lab, payment, HOST, path))
+    return platforms.create_and_redirect(
+        lab,
+        order,
+        prefix="tr_",
+        host=HOST,
+        path="/checkout/test-mode?method=creditcard&token={id}",
+        success_url=with_query(lab.shop.url("/payment/return/mollie"), ref=order.ref),
+    )
 
 
 def handle(lab: Lab, req: Request) -> Response:
     """Requests to mollie.test."""
     payment = lab.store.payment(req.arg("token"))
     if payment is None or req.path != "/checkout/test-mode":
-        return render(
-            "platform_error.html",
-            404,
-            title="Payment not found",
-            message="This payment does not exist.",
-            **BRAND,
-        )
+        return platforms.not_found(BRAND, "Payment not found", "This payment does not exist.")
     if req.method == "GET":
         blocked = platforms.guard(lab, payment.switches.faults)
         return blocked or render(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from auditor.lab import platforms
 from auditor.lab.store import Order, Payment, display_amount
 from auditor.lab.templates import render
-from auditor.lab.web import Request, Response, redirect
+from auditor.lab.web import Request, Response
 
 if TYPE_CHECKING:
     from auditor.lab.server import Lab
@@ -18,13 +18,14 @@ BRAND = {"brand": "PayPal Sandbox", "colour": "#003087"}
 
 def begin(lab: Lab, order: Order, req: Request) -> Response:
     """POST /checkout arrived in the popup the shop opened: send it on to PayPal."""
-    payment = lab.store.create_payment(
+    return platforms.create_and_redirect(
+        lab,
         order,
         prefix="EC-",
+        host=HOST,
+        path="/checkoutnow?token={id}",
         success_url=lab.shop.url("/payment/return/paypal"),
-        failure_url=lab.shop.url("/payment/return/paypal"),
     )
-    return redirect(platforms.entry_url(lab, payment, HOST, f"/checkoutnow?token={payment.id}"))
 
 
 def _page(template: str, payment: Payment, **context: object) -> Response:
@@ -35,12 +36,8 @@ def handle(lab: Lab, req: Request) -> Response:
     """Requests to sandbox.paypal.test."""
     payment = lab.store.payment(req.arg("token"))
     if payment is None:
-        return render(
-            "platform_error.html",
-            404,
-            title="Things don't appear to be working",
-            message="This checkout session is not valid.",
-            **BRAND,
+        return platforms.not_found(
+            BRAND, "Things don't appear to be working", "This checkout session is not valid."
         )
     if req.method == "GET" and req.path == "/checkoutnow":
         blocked = platforms.guard(lab, payment.switches.faults)
@@ -59,7 +56,7 @@ def handle(lab: Lab, req: Request) -> Response:
             "delayMs": payment.delay_ms,
         }
         return _page("paypal_done.html", payment, approved=approved, config=config)
-    return render("platform_error.html", 404, title="Page not found", message="", **BRAND)
+    return platforms.not_found(BRAND, "Page not found")
 
 
 PLATFORM = platforms.Platform(

@@ -81,9 +81,7 @@ def _page(template: str, payment: Payment, **context: Any) -> Response:
 
 
 def _unknown() -> Response:
-    return render(
-        "platform_error.html", 404, title="Error SIS0431", message="Operación no encontrada.", **BRAND
-    )
+    return platforms.not_found(BRAND, "Error SIS0431", "Operación no encontrada.")
 
 
 def handle(lab: Lab, req: Request) -> Response:

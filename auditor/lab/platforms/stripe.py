@@ -31,27 +31,23 @@ def _declines(card: str) -> bool:
 # Checkout ------------------------------------------------------------------------------------
 def begin_checkout(lab: Lab, order: Order, req: Request) -> Response:
     """The shop creates a Checkout Session server-side and redirects the customer to it."""
-    payment = lab.store.create_payment(
+    return platforms.create_and_redirect(
+        lab,
         order,
         prefix="cs_test_",
+        host=CHECKOUT_HOST,
+        path="/c/pay/{id}",
         success_url=lab.shop.url(f"/order/confirmation/{order.ref}"),
         failure_url=lab.shop.url("/checkout"),
+        id_param="session_id",
     )
-    payment.success_url = with_query(payment.success_url, session_id=payment.id)
-    return redirect(platforms.entry_url(lab, payment, CHECKOUT_HOST, f"/c/pay/{payment.id}"))
 
 
 def _checkout(lab: Lab, req: Request) -> Response:
     m = PAY.match(req.path)
     payment = lab.store.payment(m["id"]) if m else None
     if payment is None:
-        return render(
-            "platform_error.html",
-            404,
-            title="Something went wrong",
-            message="This Checkout Session does not exist.",
-            **BRAND,
-        )
+        return platforms.not_found(BRAND, "Something went wrong", "This Checkout Session does not exist.")
     amount = display_amount(payment.amount)
     if req.method == "GET":
         blocked = platforms.guard(lab, payment.switches.faults)

@@ -1,0 +1,129 @@
+"""The values of `${NAME}`: the environment, `--env-file FILE` and `--var NAME=VALUE`.
+
+Precedence: `--var` over `--env-file` (a later file over an earlier one) over the environment. Values
+may be secrets (a card number, an API key), so no message here ever repeats one: a bad `--var` is named
+by its position, a bad line of an env file by its line number.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from auditor.errors import AuditorError, InputError, Problem
+
+VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LINE = re.compile(r"\s*(?:export\s+)?([^=\s]*)\s*=(.*)")
+
+
+def parse_var(text: str, position: int) -> tuple[str, str]:
+    """`NAME=VALUE` (the `position`-th --var, counted from 1) → (NAME, VALUE)."""
+    name, equals, value = text.partition("=")
+    name = name.strip()
+    if not equals:
+        raise AuditorError(
+            f"--var number {position} has no '='", tip="write --var NAME=VALUE, e.g. --var SHOP_URL=https://…"
+        )
+    if not VARIABLE.fullmatch(name):
+        raise AuditorError(
+            f"--var {name!r}=…: {name!r} is not a variable name",
+            tip="names start with a letter or _ and hold letters, digits and _",
+        )
+    return name, value
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """`NAME=VALUE` lines (`export NAME=VALUE` too), `#` comment lines and blank lines; quotes around a
+    value are removed. Every bad line is reported, by file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(
+            [Problem(file=str(path), line=None, column=None, key="", message="no such env file")]
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(
+            [
+                Problem(
+                    file=str(path),
+                    line=None,
+                    column=None,
+                    key="",
+                    message="is not UTF-8 text",
+                    tip="save the env file as UTF-8",
+                )
+            ]
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            [
+                Problem(
+                    file=str(path), line=None, column=None, key="", message=f"cannot be read: {exc.strerror}"
+                )
+            ]
+        ) from None
+    values: dict[str, str] = {}
+    problems: list[Problem] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _LINE.fullmatch(line)
+        if match is None:
+            problems.append(
+                Problem(
+                    file=str(path),
+                    line=number,
+                    column=None,
+                    key="",
+                    message="is not a NAME=VALUE line",
+                    tip="write one NAME=VALUE per line; start comments with #",
+                )
+            )
+            continue
+        name = match.group(1)
+        if not VARIABLE.fullmatch(name):
+            problems.append(
+                Problem(
+                    file=str(path),
+                    line=number,
+                    column=None,
+                    key=name[:40],
+                    message="is not a variable name" if name else "has no name before '='",
+                    tip="names start with a letter or _ and hold letters, digits and _",
+                )
+            )
+            continue
+        values[name] = _unquote(match.group(2))
+    if problems:
+        raise InputError(problems)
+    return values
+
+
+def build_env(
+    variables: Sequence[str] = (),
+    env_files: Sequence[Path] = (),
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The mapping `${NAME}` is looked up in: --var over --env-file over the environment."""
+    env = dict(os.environ if environ is None else environ)
+    problems: list[Problem] = []
+    for file in env_files:
+        try:
+            env.update(read_env_file(file))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    for position, text in enumerate(variables, start=1):
+        name, value = parse_var(text, position)
+        env[name] = value
+    return env

@@ -1,0 +1,111 @@
+"""`run -k`, `--var`/`--env-file` and `--fail-on-warn`: choosing scenarios and what a warning costs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from auditor.audit import keep
+from auditor.errors import AuditorError
+from auditor.lab import Lab
+from auditor.results import CheckResult, RunResult, ScenarioResult, ScenarioStatus, Status
+from auditor.scenario.load import load_all
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLED = ROOT / "scenarios"
+
+
+def result(*checks: Status, status: ScenarioStatus = ScenarioStatus.PASS) -> ScenarioResult:
+    return ScenarioResult(
+        name="s",
+        file="s.yaml",
+        status=status,
+        duration_ms=1,
+        checks=[CheckResult(id=f"c{i}", status=c, message="m") for i, c in enumerate(checks)],
+    )
+
+
+def test_exit_status_with_and_without_fail_on_warn() -> None:
+    warned = RunResult(started="a", finished="b", scenarios=[result(Status.PASS, Status.WARN)])
+    clean = RunResult(started="a", finished="b", scenarios=[result(Status.PASS, Status.SKIP)])
+    failed = RunResult(started="a", finished="b", scenarios=[result(Status.FAIL, status=ScenarioStatus.FAIL)])
+    assert warned.exit_status() == 0 and warned.exit_status(fail_on_warn=True) == 1
+    assert clean.exit_status(fail_on_warn=True) == 0
+    assert failed.exit_status() == 1 and failed.exit_status(fail_on_warn=True) == 1
+
+
+def test_keep_matches_name_or_file_in_any_case() -> None:
+    scenarios = load_all([BUNDLED], env={"SHOP_URL": "http://shop.test:8000"})
+    by_file = keep(scenarios, ["PAYPAL-popup"])
+    assert [s.file.name for s in by_file] == ["paypal-popup-opener.yaml"]
+    by_name = keep(scenarios, ["meta refresh", "nothing-like-this"])
+    assert [s.file.name for s in by_name] == ["mollie-meta-refresh.yaml"]
+    assert keep(scenarios, []) == scenarios
+    with pytest.raises(AuditorError) as refused:
+        keep(scenarios, ["no-such-scenario"])
+    assert "no-such-scenario" in refused.value.render()
+
+
+def auditor(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
+
+
+def test_k_that_matches_nothing_stops_before_any_browser(tmp_path: Path) -> None:
+    proc = auditor("run", str(BUNDLED), "-k", "no-such-scenario", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "no-such-scenario" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_refuses_a_bad_env_file_line(tmp_path: Path) -> None:
+    env_file = tmp_path / "audit.env"
+    env_file.write_text("SHOP_URL=http://shop.test:8000\nnot a line\n", encoding="utf-8")
+    proc = auditor("run", str(BUNDLED), "--env-file", str(env_file), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "audit.env:2" in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with Lab() as running:
+        yield running
+
+
+@pytest.mark.browser
+def test_fail_on_warn_makes_a_warning_exit_1(tmp_path: Path, lab: Lab) -> None:
+    # One bundled scenario, chosen with -k by its file, whose manual return is only a warning;
+    # SHOP_URL comes from --var, over an environment that points elsewhere.
+    proc = auditor(
+        "run",
+        str(BUNDLED),
+        "-k",
+        "REDSYS-MANUAL-RETURN-ALLOWED",
+        "--var",
+        f"SHOP_URL={lab.url('shop.test').rstrip('/')}",
+        "--fail-on-warn",
+        "--out",
+        str(tmp_path / "out"),
+        env={"SHOP_URL": "http://127.0.0.1:9/"},
+    )
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert [Path(s["file"]).name for s in results["scenarios"]] == ["redsys-manual-return-allowed.yaml"]
+    scenario = results["scenarios"][0]
+    checks = {c["id"]: c["status"] for c in scenario["checks"]}
+    assert scenario["status"] == "pass" and checks["payment.return"] == "warn", scenario
+    assert proc.returncode == 1, proc.stdout + proc.stderr
