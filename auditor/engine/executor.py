@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from playwright.sync_api import Browser, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
@@ -209,7 +209,11 @@ class _Worker(threading.Thread):
                     playwright, pool.options, pool.stop, pool.shared_hosts, listener=pool.listener
                 )
                 try:
-                    while (job := pool.jobs.get()) is not None:
+                    while True:
+                        pool.ready.release()
+                        job = pool.jobs.get()
+                        if job is None:
+                            break
                         pool.finish(job, executor.run(job[0]) if not pool.stop.is_set() else None)
                 finally:
                     executor.close()
@@ -238,6 +242,9 @@ class WorkerPool:
         self.listener = listener
         self.shared_hosts = shared_hosts
         self.jobs: queue.Queue[_Job | None] = queue.Queue()
+        # Released by a worker each time it is about to wait for a job: lets a feeder (a worker process
+        # taking jobs from a shared queue) take one only when this pool can start it at once.
+        self.ready = threading.Semaphore(0)
         self.workers = [_Worker(self, n) for n in range(1, max(1, workers) + 1)]
         self._lock = threading.Lock()
         self._closed = False
@@ -278,8 +285,11 @@ class WorkerPool:
 
     def worker_failed(self, worker: _Worker) -> None:
         """A worker died: when none is left, every queued scenario is answered with the reason."""
-        if self.alive():
-            return
+        if not self.alive():
+            self.abandon()
+
+    def abandon(self) -> None:
+        """No worker is left: answer every queued scenario with the reason."""
         self.drain(lambda loaded: self._no_worker_result(loaded))
 
     def drain(self, answer: Any) -> None:
@@ -312,8 +322,20 @@ class WorkerPool:
         self.drain(lambda loaded: None)
 
 
+class Pool(Protocol):
+    """What run_scenarios needs of a pool of workers, threads (WorkerPool) or processes (ProcessPool)."""
+
+    stop: threading.Event
+
+    def submit(self, loaded: LoadedScenario) -> concurrent.futures.Future[ScenarioResult]: ...
+    def alive(self) -> bool: ...
+    def interrupt(self) -> None: ...
+    def abandon(self) -> None: ...
+    def close(self, timeout: float = 30) -> None: ...
+
+
 def wait_all(
-    pool: WorkerPool, futures: Sequence[concurrent.futures.Future[ScenarioResult]]
+    pool: Pool, futures: Sequence[concurrent.futures.Future[ScenarioResult]]
 ) -> list[ScenarioResult]:
     """Wait for every future, responsive to Ctrl-C; after it, end browsers that do not stop in time."""
     from auditor.engine.processes import end_browser_processes
@@ -332,7 +354,7 @@ def wait_all(
                 end_browser_processes()
                 grace_until = float("inf")
             if pending and not pool.alive():
-                pool.drain(lambda loaded: pool._no_worker_result(loaded))
+                pool.abandon()
         except KeyboardInterrupt:
             pool.stop.set()
     return [f.result() for f in futures]
@@ -350,9 +372,12 @@ def run_scenarios(
     Ctrl-C sets `stop`: running scenarios end at their next step or wait, marked interrupted, the
     browsers are closed, and the scenarios that never started are reported as not run.
     """
+    from auditor.engine.procpool import ProcessPool, use_processes
+
     stop = stop or threading.Event()
     workers = max(1, min(options.workers, len(scenarios)))
-    pool = WorkerPool(
+    kind: type[WorkerPool] | type[ProcessPool] = ProcessPool if use_processes(workers) else WorkerPool
+    pool: Pool = kind(
         options, workers=workers, stop=stop, listener=listener, shared_hosts=merged_hosts(scenarios)
     )
     try:

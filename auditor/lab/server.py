@@ -64,6 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
                 f"{self.command} {self.headers.get('Host')}{self.path}\n" + traceback.format_exc()
             )
             response = Response(500, b"lab error", [("Content-Type", "text/plain")])
+        if response.delay_seconds:  # a slow server: answer later, or at once when the lab stops
+            lab._stopping.wait(response.delay_seconds)
         if response.hang_seconds is not None:
             # answer nothing; release when the lab stops or the bound passes
             lab._stopping.wait(min(response.hang_seconds, HANG_SECONDS))

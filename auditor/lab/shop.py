@@ -73,6 +73,9 @@ class Shop:
         if visit.set_cookie and visit.session is not None:
             response.header("Set-Cookie", cookie_header(visit.set_cookie, visit.session.switches))
         response.header("Cache-Control", "no-store")
+        latency = visit.session.switches.latency_ms if visit.session is not None else 0
+        if latency and not req.path.startswith(("/static/", "/__lab/")):
+            response.delay_seconds = latency / 1000
         return response
 
     def _route(self, visit: Visit) -> Response:

@@ -40,6 +40,7 @@ FAULTS: dict[str, str] = {
 SAMESITE = ("unset", "lax", "strict")
 
 MAX_RETURN_DELAY_MS = 30_000
+MAX_LATENCY_MS = 10_000
 
 
 class SwitchError(ValueError):
@@ -54,6 +55,7 @@ class Switches:
     faults: frozenset[str] = field(default_factory=frozenset)
     samesite: str = "unset"
     return_delay_ms: int = 0
+    latency_ms: int = 0  # every shop page and form answer is held back this long (a slow staging server)
     key: str = "default"
 
     def has(self, fault: str) -> bool:
@@ -87,6 +89,11 @@ class Switches:
             if not raw.isdigit() or int(raw) > MAX_RETURN_DELAY_MS:
                 raise SwitchError(f"return_delay_ms={raw!r}; expected 0..{MAX_RETURN_DELAY_MS}")
             new = replace(new, return_delay_ms=int(raw))
+        if "latency_ms" in query:
+            raw = query["latency_ms"][-1].strip()
+            if not raw.isdigit() or int(raw) > MAX_LATENCY_MS:
+                raise SwitchError(f"latency_ms={raw!r}; expected 0..{MAX_LATENCY_MS}")
+            new = replace(new, latency_ms=int(raw))
         if "key" in query:
             new = replace(new, key=query["key"][-1][:200])
         return new
@@ -98,8 +105,9 @@ class Switches:
             "faults": sorted(self.faults),
             "samesite": self.samesite,
             "return_delay_ms": self.return_delay_ms,
+            "latency_ms": self.latency_ms,
             "key": self.key,
         }
 
 
-SWITCH_PARAMS = ("platform", "fault", "samesite", "return_delay_ms", "key")
+SWITCH_PARAMS = ("platform", "fault", "samesite", "return_delay_ms", "latency_ms", "key")

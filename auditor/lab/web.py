@@ -59,12 +59,16 @@ class Request:
 
 @dataclass
 class Response:
-    """An HTTP response; `hang_seconds` set means: answer nothing for that long."""
+    """An HTTP response; `hang_seconds` set means: answer nothing for that long.
+
+    `delay_seconds` holds the answer back that long first (a slow staging server).
+    """
 
     status: int = 200
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     hang_seconds: float | None = None
+    delay_seconds: float | None = None
 
     def header(self, name: str, value: str) -> Response:
         """Add a header and return self, for chaining."""

@@ -160,3 +160,33 @@ def test_unknown_pages(shopper: Shopper) -> None:
     assert response is not None and response.status == 404
     response = page.goto("/nowhere")
     assert response is not None and response.status == 404
+
+
+# The browser's own clock: from the page's request going out to the first byte of its answer.
+WAITED_MS = """() => {
+  const timing = performance.getEntriesByType('navigation')[0];
+  return timing.responseStart - timing.requestStart;
+}"""
+
+
+def test_latency_switch_holds_shop_pages_back_on_the_server(shopper: Shopper) -> None:
+    page = shopper.page
+    shopper.switch(latency_ms=300)
+    page.goto("/cart")
+    waited = page.evaluate(WAITED_MS)
+    assert waited >= 290, waited
+    with page.expect_response(lambda r: "/static/" in r.url) as static:
+        page.reload()
+    timing = static.value.request.timing
+    assert timing["responseStart"] - timing["requestStart"] < 290, timing  # static files are not delayed
+    shopper.switch(latency_ms=0)
+    page.goto("/cart")
+    fast = page.evaluate(WAITED_MS)
+    assert fast < 290, fast
+
+
+def test_a_latency_out_of_range_is_refused(shopper: Shopper) -> None:
+    page = shopper.page
+    response = page.goto("/?latency_ms=99999")
+    assert response is not None and response.status == 400
+    expect(page.locator("body")).to_contain_text("latency_ms='99999'; expected 0..10000")
