@@ -7,9 +7,7 @@ on plain data.
 from __future__ import annotations
 
 import json
-import os
 import queue
-import signal
 import threading
 import time
 import uuid
@@ -35,6 +33,7 @@ from auditor.engine.guardrails import (
 )
 from auditor.engine.observe import Recorder, host_matches, host_of, page_eval, page_tags, read_tags
 from auditor.engine.pay import BrowserGone, PayStepFailed, run_pay, wait_until
+from auditor.engine.processes import end_chromium_below
 from auditor.engine.steps import (
     Interrupted,
     ScenarioTimeout,
@@ -802,38 +801,8 @@ def _wait_for_workers(workers: list[_Worker], stop: threading.Event) -> None:
 
 
 def end_browser_processes() -> None:
-    """Terminate the Chromium processes started below this process (Linux /proc; elsewhere a no-op)."""
-    me = os.getpid()
-    parents: dict[int, int] = {}
-    names: dict[int, str] = {}
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            parents[int(entry.name)] = int(fields[1])
-            names[int(entry.name)] = (entry / "comm").read_text().strip().lower()
-        except (OSError, IndexError, ValueError):
-            continue
-
-    def descends(pid: int) -> bool:
-        seen = 0
-        while pid > 1 and seen < 64:
-            pid = parents.get(pid, 0)
-            if pid == me:
-                return True
-            seen += 1
-        return False
-
-    for pid, name in names.items():
-        if "chrom" in name and descends(pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    """End the Chromium processes started below this process: SIGTERM, a short wait, then SIGKILL."""
+    end_chromium_below()
 
 
 def run_scenarios(
