@@ -46,8 +46,8 @@ from typing import Any
 import greenlet  # type: ignore[import-untyped]
 from playwright.sync_api import Response, sync_playwright
 
-from auditor.engine import run as runner
 from auditor.audit import audit
+from auditor.engine import run as runner
 from auditor.engine.browser import BrowserChoice, find_browser, launch_args
 from auditor.engine.run import RunOptions
 from auditor.lab.server import Lab
