@@ -32,9 +32,9 @@ from click.testing import CliRunner
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from auditor.scenario import yamlload
 from auditor.cli import cli
 from auditor.errors import InputError
+from auditor.scenario import yamlload
 from auditor.scenario.load import MAX_PROBLEMS, load_scenario
 from auditor.scenario.model import ACTIONS, STEP_MODIFIERS, Scenario
 
