@@ -123,34 +123,38 @@ def _certificate(folder: Path) -> tuple[Path, Path] | None:
     return cert, key
 
 
+class Lab(NamedTuple):
+    browser: Browser
+    https: bool  # False when no certificate could be made: the HTTPS rows are skipped
+
+
 @pytest.fixture(scope="module")
-def browser(shared_playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+def lab(shared_playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    secure = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    pair = _certificate(tmp_path_factory.mktemp("tls"))
-    if pair is None:
-        pytest.skip("openssl is not installed: it makes the certificate the HTTPS rows are served with")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*pair)
-    secure.socket = context.wrap_socket(secure.socket, server_side=True)
-    http_port, https_port = _serve(plain), _serve(secure)
+    http_port = _serve(plain)
     hosts = {
-        **{
-            f"{host}:{port}": f"127.0.0.1:{http_port}"
-            for host in ("shop.test", "other.test")
-            for port in (80, 8000, 8001)
-        },
-        "shop.test:443": f"127.0.0.1:{https_port}",
+        f"{host}:{port}": f"127.0.0.1:{http_port}"
+        for host in ("shop.test", "other.test")
+        for port in (80, 8000, 8001)
     }
+    secure = None
+    pair = _certificate(tmp_path_factory.mktemp("tls"))
+    if pair is not None:
+        secure = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*pair)
+        secure.socket = context.wrap_socket(secure.socket, server_side=True)
+        hosts["shop.test:443"] = f"127.0.0.1:{_serve(secure)}"
     launched = shared_playwright.chromium.launch(
         executable_path=find_browser().executable, args=launch_args(hosts)
     )
     try:
-        yield launched
+        yield Lab(browser=launched, https=secure is not None)
     finally:
         launched.close()
         plain.shutdown()
-        secure.shutdown()
+        if secure is not None:
+            secure.shutdown()
 
 
 def _go(page: Page, url: str) -> None:
@@ -172,14 +176,19 @@ def _browser_answer(page: Page, pattern: str) -> bool:
 
 
 @pytest.mark.browser
-def test_wait_for_url_and_the_check_answer_alike(browser: Browser) -> None:
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_wait_for_url_and_the_check_answer_alike(lab: Lab, scheme: str) -> None:
     assert urlglob.MATCHER == "playwright", "Playwright's own matcher could not be imported"
+    if scheme == "https" and not lab.https:
+        pytest.skip("openssl is not installed: it makes the certificate the HTTPS rows are served with")
+    rows = [r for r in ROWS if urlsplit(r.url).scheme == scheme]
+    assert rows
     disagreements = []
-    for base in dict.fromkeys(row.base for row in ROWS):
-        context = browser.new_context(base_url=base, ignore_https_errors=True)
+    for base in dict.fromkeys(row.base for row in rows):
+        context = lab.browser.new_context(base_url=base, ignore_https_errors=True)
         try:
             page = context.new_page()
-            for row in (r for r in ROWS if r.base == base):
+            for row in (r for r in rows if r.base == base):
                 _go(page, row.url)
                 seen = page.url  # the URL as the browser writes it, which the auditor records
                 assert seen == _as_browser_writes(row.url), row
