@@ -6,7 +6,7 @@ runs in a child process so that this process's memory is the auditor's own. Prin
 results recorded in the written results.json, statuses (and any that differ from what
 tests/lab/expected_outcomes.yaml says the scenario gives), peak memory (this process's ru_maxrss;
 Chromium's and the Playwright drivers' proportional set size, summed over their processes, sampled
-from /proc), and the browser processes left after the run. Chromium is started with TMPDIR set to a
+through psutil), and the browser processes left after the run. Chromium is started with TMPDIR set to a
 fresh short folder, so its processes are the ones whose command line or environment names that
 folder. PASS when every run is recorded in results.json and no browser process is left.
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import select
 import shutil
 import subprocess
 import sys
@@ -30,9 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 import yaml
 
+from auditor.engine.processes import is_chromium, running, wait_gone
+
 ROOT = Path(__file__).resolve().parent.parent
+
 SCENARIOS = ROOT / "scenarios"
 EXPECTED = ROOT / "tests" / "lab" / "expected_outcomes.yaml"
 SAMPLE_EVERY_S = 2.0  # memory sampling period
@@ -48,97 +51,80 @@ with Lab() as lab:
 """
 
 
-# ---------------------------------------------------------------- processes, from /proc
+# ---------------------------------------------------------------- processes, through psutil
 
 
 @dataclass(frozen=True, kw_only=True)
 class Proc:
-    """A process as /proc shows it."""
+    """A process as psutil shows it, read once."""
 
-    pid: int
-    ppid: int
+    process: psutil.Process
     name: str
     state: str
     cmdline: str
 
-
-def processes() -> list[Proc]:
-    """Every process this user can read."""
-    found: list[Proc] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            name = stat[stat.index("(") + 1 : stat.rindex(")")]
-            state, ppid_text = stat[stat.rindex(")") + 2 :].split()[:2]
-            ppid = int(ppid_text)
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-        except (OSError, ValueError, IndexError):
-            continue  # gone meanwhile
-        found.append(Proc(pid=int(entry.name), ppid=ppid, name=name, state=state, cmdline=cmdline))
-    return found
+    @property
+    def pid(self) -> int:
+        """Its process id."""
+        return int(self.process.pid)
 
 
-def descendants(of: int, table: list[Proc]) -> list[Proc]:
-    """The processes below `of` in the process tree."""
-    children: dict[int, list[Proc]] = {}
-    for proc in table:
-        children.setdefault(proc.ppid, []).append(proc)
-    found: list[Proc] = []
-    todo = [of]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child.pid)
-    return found
-
-
-def is_chromium(proc: Proc) -> bool:
-    """Chromium's browser, zygote, renderer, GPU and utility processes."""
-    return "chrom" in proc.name.lower() or "chrom" in proc.cmdline.split(" ", 1)[0].lower()
-
-
-def pss_kib(pid: int) -> int:
-    """A process's proportional set size (shared pages split between their users), in KiB."""
+def snapshot(process: psutil.Process) -> Proc | None:
+    """Name, state and command line, or None when the process is gone or not ours to read."""
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+        with process.oneshot():
+            return Proc(
+                process=process,
+                name=process.name(),
+                state=process.status(),
+                cmdline=" ".join(process.cmdline()),
+            )
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None
 
 
-def environ_names(pid: int, folder: str) -> bool:
+def below(pid: int) -> list[Proc]:
+    """The processes below pid in the process tree."""
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    return [p for p in map(snapshot, children) if p is not None]
+
+
+def pss_kib(proc: Proc) -> int:
+    """A process's proportional set size (shared pages split between their users), in KiB.
+
+    Linux only; elsewhere its unique set size, which leaves the shared pages out.
+    """
+    try:
+        memory = proc.process.memory_full_info()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return 0
+    return int(getattr(memory, "pss", memory.uss)) // 1024
+
+
+def environ_names(proc: Proc, folder: str) -> bool:
     """Does the process's environment set TMPDIR to `folder`?"""
     try:
-        return f"TMPDIR={folder}".encode() in (Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"))
-    except OSError:
+        return bool(proc.process.environ().get("TMPDIR") == folder)
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
         return False
 
 
 def browsers_of_run(folder: str) -> list[Proc]:
-    """Chromium processes started for this run: their command line or environment names its TMPDIR."""
-    return [
-        p for p in processes() if is_chromium(p) and (folder in p.cmdline or environ_names(p.pid, folder))
-    ]
+    """Running Chromium processes started for this run: their command line or environment names its TMPDIR.
 
-
-def wait_for_exit(procs: list[Proc], timeout_s: float) -> None:
-    """Wait until these processes have exited (each one's pidfd becomes readable), or the timeout."""
-    deadline = time.monotonic() + timeout_s
-    for proc in procs:
-        try:
-            fd = os.pidfd_open(proc.pid)
-        except OSError:
-            continue  # already gone
-        try:
-            poller = select.poll()
-            poller.register(fd, select.POLLIN)
-            poller.poll(max(0, int((deadline - time.monotonic()) * 1000)))
-        finally:
-            os.close(fd)
+    Looked for among all processes: a browser left behind may have been handed to another parent.
+    """
+    found = []
+    for process in psutil.process_iter():
+        if not (is_chromium(process) and running(process)):
+            continue
+        proc = snapshot(process)
+        if proc is not None and (folder in proc.cmdline or environ_names(proc, folder)):
+            found.append(proc)
+    return found
 
 
 @dataclass
@@ -167,22 +153,20 @@ class MemorySampler:
 
     def sample(self) -> None:
         """One sample: PSS summed over Chromium processes and over the drivers (node)."""
-        below = [p for p in descendants(os.getpid(), processes()) if p.pid not in self.exclude]
-        chromium = [p for p in below if is_chromium(p)]
-        drivers = [p for p in below if p.name.startswith("node")]
-        chromium_kib = sum(pss_kib(p.pid) for p in chromium)
-        drivers_kib = sum(pss_kib(p.pid) for p in drivers)
+        mine = [p for p in below(os.getpid()) if p.pid not in self.exclude]
+        chromium = [p for p in mine if is_chromium(p.process)]
+        drivers = [p for p in mine if p.name.startswith("node")]
+        chromium_kib = sum(pss_kib(p) for p in chromium)
+        drivers_kib = sum(pss_kib(p) for p in drivers)
         peaks = self.peaks
         peaks.samples += 1
         peaks.chromium_kib = max(peaks.chromium_kib, chromium_kib)
         peaks.drivers_kib = max(peaks.drivers_kib, drivers_kib)
         peaks.chromium_processes = max(peaks.chromium_processes, len(chromium))
         # A process caught between fork and exec (or exiting) shows no command line yet: not counted.
-        settled = [p for p in chromium if p.cmdline.strip() and p.state != "Z"]
+        settled = [p for p in chromium if p.cmdline.strip() and p.state != psutil.STATUS_ZOMBIE]
         peaks.browsers = max(peaks.browsers, sum(1 for p in settled if "--type=" not in p.cmdline))
-        missed = [
-            p for p in settled if self.folder not in p.cmdline and not environ_names(p.pid, self.folder)
-        ]
+        missed = [p for p in settled if self.folder not in p.cmdline and not environ_names(p, self.folder)]
         peaks.unrecognised = max(peaks.unrecognised, len(missed))
         for proc in missed[: 3 - len(peaks.unrecognised_examples)]:
             peaks.unrecognised_examples.append(f"{proc.name} [{proc.state}] {proc.cmdline[:120]}")
@@ -308,7 +292,7 @@ def main() -> int:
             sampler.sample()
         wall = time.monotonic() - start
         at_once = browsers_of_run(run_tmp)
-        wait_for_exit(at_once, LEFTOVER_GRACE_S)
+        wait_gone([p.process for p in at_once], LEFTOVER_GRACE_S)
         left = browsers_of_run(run_tmp)
     finally:
         if lab.stdin is not None:

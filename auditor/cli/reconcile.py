@@ -14,7 +14,15 @@ from auditor.reconcile.analysis import reconcile as run_reconcile
 from auditor.reconcile.explain import pct
 from auditor.reconcile.model import Reconciliation
 from auditor.reconcile.normalise import Normalisation
-from auditor.reconcile.outputs import MissingCsv, default_out_dir, write_reports
+from auditor.reconcile.outputs import (
+    CSV_NAME,
+    HTML_NAME,
+    JSON_NAME,
+    MissingCsv,
+    default_out_dir,
+    read_json,
+    write_reports,
+)
 from auditor.reports.console import out_console
 
 SUMMARY_EXPLANATIONS = 3
@@ -48,18 +56,24 @@ class LossRate(click.ParamType[float]):
 @click.option(
     "--orders",
     "orders_path",
-    required=True,
     metavar="ORDERS.csv",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The shop's order export (CSV: comma, semicolon or tab; UTF-8 or Windows-1252).",
+    help="The shop's order export (CSV: comma, semicolon or tab; UTF-8, UTF-16 or Windows-1252).",
 )
 @click.option(
     "--purchases",
     "purchases_path",
-    required=True,
     metavar="PURCHASES.csv",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Connectif's purchase export (CSV).",
+)
+@click.option(
+    "--from-json",
+    "from_json",
+    metavar="RECONCILE.json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read a reconcile.json written earlier instead of the exports: print its summary and exit "
+    "0 or 1 by its loss rate (against --max-loss when given, else the one it was written with).",
 )
 @click.option(
     "--out",
@@ -112,9 +126,12 @@ class LossRate(click.ParamType[float]):
     show_default=True,
     help="Exit with status 1 when the loss rate is above this: a fraction (0.05) or a percentage (5%).",
 )
+@click.pass_context
 def reconcile(
-    orders_path: Path,
-    purchases_path: Path,
+    ctx: click.Context,
+    orders_path: Path | None,
+    purchases_path: Path | None,
+    from_json: Path | None,
     out_dir: Path | None,
     order_id_column: str | None,
     purchase_id_column: str | None,
@@ -129,6 +146,22 @@ def reconcile(
     Exit status: 0 when the loss rate is at most --max-loss, 1 when above it, 2 when the files
     could not be read.
     """
+    if from_json is not None:
+        given = [
+            name for name, value in (("--orders", orders_path), ("--purchases", purchases_path)) if value
+        ]
+        if given or out_dir is not None:
+            raise click.UsageError(
+                f"--from-json reads a finished reconciliation; leave out {', '.join(given) or '--out'}"
+            )
+        explicit = ctx.get_parameter_source("max_loss") is not click.core.ParameterSource.DEFAULT
+        _from_json(from_json, max_loss if explicit else None)
+        return
+    if orders_path is None or purchases_path is None:
+        absent = " and ".join(
+            o for o, v in (("--orders", orders_path), ("--purchases", purchases_path)) if not v
+        )
+        raise click.UsageError(f"give {absent} (or --from-json RECONCILE.json)")
     now = datetime.now()
     out = out_dir or default_out_dir(Path("reports"), now)
     options = Options(
@@ -146,6 +179,18 @@ def reconcile(
     if result.above(max_loss):
         # SystemExit rather than ctx.exit(1): click returns an Exit's code instead of exiting
         # when run with standalone_mode=False, and the status must gate CI either way.
+        raise SystemExit(1)
+
+
+def _from_json(path: Path, max_loss: float | None) -> None:
+    """Print a reconcile.json's summary as the run that wrote it did; exit 1 above the threshold."""
+    # Tool errors (InputError: not a reconcile.json, wrong version) go to the CLI group: exit 2.
+    document = read_json(path)
+    threshold = document.max_loss if max_loss is None else max_loss
+    result = document.reconciliation()
+    siblings = [path.parent / name for name in (HTML_NAME, JSON_NAME, CSV_NAME)]
+    _print_summary(result, [p for p in siblings if p.exists()] or [path], threshold)
+    if result.above(threshold):
         raise SystemExit(1)
 
 
@@ -182,6 +227,12 @@ def _print_summary(result: Reconciliation, paths: list[Path], max_loss: float) -
     more = len(result.explanations) - SUMMARY_EXPLANATIONS
     if more > 0:
         out_console.print(Text(f"    … {more} more in the HTML report", style="dim"))
+    out_console.print(Text("Exports read", style="bold"))
+    for summary in (result.orders_file, result.purchases_file):
+        out_console.print(
+            Text(f"  {summary.path}: {summary.encoding}, {summary.delimiter}, {summary.rows:,} rows"),
+            soft_wrap=True,
+        )
     out_console.print(Text("Reports", style="bold"))
     for path in paths:
         out_console.print(Text(f"  {path}"), soft_wrap=True)

@@ -1,4 +1,7 @@
-"""JavaScript's `parseInt(text, 10)` and `parseFloat(text)`, faithfully: how Connectif reads the tag."""
+"""JavaScript's `parseInt(text, 10)`, `parseFloat(text)` and `Number(text)`, faithfully.
+
+How Connectif's script reads the tag, and the one reading of numbers for the checks and the report.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,10 @@ JS_WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + 
 # ASCII digits only: JS never reads other scripts' digits, while Python's \d would.
 _INT_PREFIX = re.compile(r"[+-]?[0-9]+")
 _FLOAT_PREFIX = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+
+# Number(text): the whole text (spaces aside) is one literal; hex, octal and binary take no sign.
+_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+_RADIX = re.compile(r"0(?:[xX](?P<hex>[0-9a-fA-F]+)|[oO](?P<oct>[0-7]+)|[bB](?P<bin>[01]+))")
 
 # Beyond 2**53 a JS number is no longer an exact integer; JSON.stringify then writes floats.
 _SAFE_INTEGER = 2**53
@@ -41,6 +48,24 @@ def parse_float(text: str) -> float:
     if literal.lstrip("+-") == "Infinity":
         return -math.inf if literal.startswith("-") else math.inf
     return float(literal)  # Python's float reads every JS decimal literal, overflow included (inf)
+
+
+def parse_number(text: str) -> float:
+    """`Number(text)`: the text as one numeric literal, NaN when it is not one ("" and spaces read 0)."""
+    stripped = text.strip(JS_WHITESPACE)
+    if not stripped:
+        return 0.0
+    radix = _RADIX.fullmatch(stripped)
+    if radix is not None:
+        for name, base in (("hex", 16), ("oct", 8), ("bin", 2)):
+            if radix.group(name) is not None:
+                try:
+                    return float(int(radix.group(name), base))
+                except OverflowError:
+                    return math.inf
+    if _DECIMAL.fullmatch(stripped) is None:
+        return math.nan
+    return parse_float(stripped)
 
 
 def is_usable(value: float) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.connectif.jsnum import JS_WHITESPACE, is_usable, parse_number
 from auditor.observation import ConnectifRequestRecord
 
 # Amounts agree within half a cent; quantities are whole numbers, so the same tolerance works for both.
@@ -136,12 +137,11 @@ def _number(value: Any) -> float | None:
         return None
     if isinstance(value, int | float):
         return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
+    if isinstance(value, str) and value.strip(JS_WHITESPACE):
+        # A number sent as text, read as JavaScript's Number() reads it (Python's float() would also
+        # take other scripts' digits, "1_000" and "nan"); a blank is no number here, not 0.
+        number = parse_number(value)
+        return number if is_usable(number) else None
     return None
 
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
+
+from pydantic import computed_field
 
 from auditor.reconcile.normalise import NearMisses, Normalisation
+
+# The text encodings an export is read in, as the outputs name them.
+EncodingLabel = Literal["UTF-8", "UTF-8 with BOM", "UTF-16 LE", "UTF-16 BE", "Windows-1252"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -13,7 +19,7 @@ class FileSummary:
     """What was read from one export and how."""
 
     path: str
-    encoding: str
+    encoding: EncodingLabel
     delimiter: str
     columns: tuple[str, ...]
     id_column: str
@@ -155,6 +161,8 @@ class Reconciliation:
     near_misses: NearMisses
     explanations: tuple[Explanation, ...] = ()
 
+    # A computed field: reconcile.json (written through pydantic) carries it beside the counts.
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def loss_rate(self) -> float:
         """Lost orders over orders that should have reached Connectif (0 when there are none)."""

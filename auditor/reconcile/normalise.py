@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
+from pydantic import computed_field
+
 Normaliser = Callable[[str], str]
 
 # A prefix worth suggesting: letters and separators before the digits ("WEB-", "es_", "PS").
@@ -23,6 +25,13 @@ class Normalisation:
     def keeps_digits(self) -> bool:
         """Whether an id made only of digits is its own key (lets the hot loop skip the call)."""
         return not self.strip_leading_zeros and not any(p.strip()[:1].isdigit() for p in self.prefixes)
+
+    # reconcile.json carries the rules in words beside the options that made them.
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The rules applied, in words (reconcile.json's `normalisation.rules`)."""
+        return tuple(self.describe())
 
     def describe(self) -> list[str]:
         """The rules applied, in words."""

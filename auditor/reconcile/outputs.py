@@ -8,16 +8,17 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import jinja2
+from pydantic import TypeAdapter, ValidationError, computed_field
 
 from auditor import __version__
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, InputError, Problem
 from auditor.reconcile.explain import pct
 from auditor.reconcile.model import Reconciliation
 
@@ -25,7 +26,7 @@ JSON_NAME = "reconcile.json"
 CSV_NAME = "missing.csv"
 HTML_NAME = "reconcile.html"
 HTML_ROWS = 200  # the page stays light; missing.csv holds every lost order
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 def default_out_dir(base: Path, now: datetime) -> Path:
@@ -126,23 +127,106 @@ class MissingCsv:
                 self.out_dir.rmdir()
 
 
-def to_json(result: Reconciliation) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True)
+class _Header:
+    """reconcile.json's own keys, written before the figures."""
+
+    schema_version: Literal[1]
+    tool: str
+    # The --max-loss the run was judged by, as a fraction.
+    max_loss: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconcileDocument(Reconciliation, _Header):
+    """reconcile.json: the reconciliation, the file's version, the tool and the threshold it was judged by."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def above_max_loss(self) -> bool:
+        """Whether the loss rate is above max_loss: the run exited with status 1."""
+        return self.above(self.max_loss)
+
+    def reconciliation(self) -> Reconciliation:
+        """The reconciliation alone, as the analysis produced it."""
+        return Reconciliation(**{f.name: getattr(self, f.name) for f in fields(Reconciliation)})
+
+
+# reconcile.json is written, read back and described (auditor/schema/reconcile.schema.json) by this.
+DOCUMENT: TypeAdapter[ReconcileDocument] = TypeAdapter(ReconcileDocument)
+
+
+def document(result: Reconciliation, *, max_loss: float) -> ReconcileDocument:
+    """The result as reconcile.json holds it."""
+    return ReconcileDocument(
+        schema_version=SCHEMA_VERSION,
+        tool=f"checkout-auditor {__version__}",
+        max_loss=max_loss,
+        **{f.name: getattr(result, f.name) for f in fields(Reconciliation)},
+    )
+
+
+def to_json(result: Reconciliation, *, max_loss: float = 0.0) -> dict[str, Any]:
     """The result as JSON-ready data, with the derived figures spelled out."""
-    data = asdict(result)
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "tool": f"checkout-auditor {__version__}",
-        "loss_rate": result.loss_rate,
-        **data,
-        "normalisation": {**data["normalisation"], "rules": result.normalisation.describe()},
-    }
+    data: dict[str, Any] = DOCUMENT.dump_python(document(result, max_loss=max_loss), mode="json")
+    return data
 
 
-def write_json(result: Reconciliation, out_dir: Path) -> Path:
+def render_json(result: Reconciliation, *, max_loss: float) -> str:
+    """reconcile.json's text."""
+    text = DOCUMENT.dump_json(document(result, max_loss=max_loss), indent=2).decode("utf-8")
+    return text + "\n"
+
+
+def write_json(result: Reconciliation, out_dir: Path, *, max_loss: float = 0.0) -> Path:
     """reconcile.json: every figure, for scripts and CI."""
     path = out_dir / JSON_NAME
-    write_text(path, json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n")
+    write_text(path, render_json(result, max_loss=max_loss))
     return path
+
+
+def read_json(path: Path) -> ReconcileDocument:
+    """A reconcile.json read back, or an InputError naming the file and the key that is wrong."""
+    label = str(path)
+
+    def problem(
+        message: str, *, key: str = "", line: int | None = None, column: int | None = None
+    ) -> InputError:
+        tip = "give the reconcile.json that `checkout-auditor reconcile` wrote (this version of it)"
+        return InputError([Problem(file=label, line=line, column=column, key=key, message=message, tip=tip)])
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise problem("no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise problem(f"cannot be read: {exc}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise problem(f"not JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
+    if not isinstance(raw, dict) or "schema_version" not in raw:
+        raise problem("not a reconcile.json: it has no schema_version")
+    if raw["schema_version"] != SCHEMA_VERSION:
+        raise problem(
+            f"schema_version {raw['schema_version']!r}: written by another version of checkout-auditor "
+            f"(this one reads {SCHEMA_VERSION})",
+            key="schema_version",
+        )
+    try:
+        return DOCUMENT.validate_python(raw)
+    except ValidationError as exc:
+        problems = [
+            Problem(
+                file=label,
+                line=None,
+                column=None,
+                key=".".join(str(part) for part in error["loc"]),
+                message=error["msg"],
+            )
+            for error in exc.errors()[:5]
+        ]
+        raise InputError(problems) from None
 
 
 def render_html(result: Reconciliation, *, max_loss: float, created: datetime) -> str:
@@ -180,5 +264,5 @@ def write_reports(result: Reconciliation, out_dir: Path, *, max_loss: float, cre
     _make_dir(out_dir)
     return [
         write_html(result, out_dir, max_loss=max_loss, created=created),
-        write_json(result, out_dir),
+        write_json(result, out_dir, max_loss=max_loss),
     ]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from auditor.errors import InputError, Problem
+from auditor.reconcile.model import EncodingLabel
 
 Role = Literal["order", "purchase"]
 
@@ -88,17 +89,45 @@ _BINARY_SIGNATURES = {
 }
 
 
+Encoding = Literal["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "cp1252"]
+# The encodings as a person names them; reconcile.json, reconcile.html and the console show these.
+ENCODING_LABELS: dict[Encoding, EncodingLabel] = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with BOM",
+    "utf-16-le": "UTF-16 LE",
+    "utf-16-be": "UTF-16 BE",
+    "cp1252": "Windows-1252",
+}
+# UTF-16's byte-order marks, which say the byte order: what spreadsheets write as "Unicode text"
+# (Excel: tab-separated UTF-16 LE). UTF-32's come first, as FF FE starts both little-endian marks.
+_BOMS: tuple[tuple[bytes, Encoding | None], ...] = (
+    (codecs.BOM_UTF32_LE, None),
+    (codecs.BOM_UTF32_BE, None),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def text_codec(encoding: Encoding) -> str:
+    """The codec that reads the file as text, its byte-order mark left out."""
+    if encoding.startswith("utf-8"):
+        return "utf-8-sig"  # also reads plain UTF-8; it only drops a leading BOM
+    if encoding.startswith("utf-16"):
+        return "utf-16"  # reads the BOM, which says the byte order, and drops it
+    return encoding
+
+
 @dataclass(frozen=True, kw_only=True)
 class CsvFormat:
     """How a CSV file is written: its text encoding and delimiter."""
 
-    encoding: Literal["utf-8", "utf-8-sig", "cp1252"]
+    encoding: Encoding
     delimiter: str
 
     @property
-    def encoding_label(self) -> str:
+    def encoding_label(self) -> EncodingLabel:
         """The encoding as a person would name it."""
-        return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252"}[self.encoding]
+        return ENCODING_LABELS[self.encoding]
 
     @property
     def delimiter_label(self) -> str:
@@ -121,9 +150,7 @@ class Table:
     @contextmanager
     def rows(self) -> Iterator[RowReader]:
         """A csv reader positioned on the first data row (its line_num stays accurate)."""
-        # utf-8-sig also reads plain UTF-8; it only drops a leading BOM.
-        encoding = "utf-8-sig" if self.fmt.encoding.startswith("utf-8") else self.fmt.encoding
-        with self.path.open(encoding=encoding, newline="") as fh:
+        with self.path.open(encoding=text_codec(self.fmt.encoding), newline="") as fh:
             reader = csv.reader(fh, delimiter=self.fmt.delimiter)
             for _ in range(self.records_before_data):
                 next(reader)
@@ -162,23 +189,28 @@ def open_table(path: Path, *, label: str | None = None) -> Table:
     )
 
 
-def detect_encoding(path: Path, label: str) -> Literal["utf-8", "utf-8-sig", "cp1252"]:
-    """UTF-8 (with or without BOM) if the whole file decodes strictly, else Windows-1252."""
+def detect_encoding(path: Path, label: str) -> Encoding:
+    """UTF-16 by its byte-order mark; else UTF-8 (with or without BOM) if the whole file decodes
+    strictly; else Windows-1252."""
     with path.open("rb") as fh:
         head = fh.read(SAMPLE_BYTES)
+    for bom, marked in _BOMS:
+        if not head.startswith(bom):
+            continue
+        if marked is None:
+            raise _encoding_problem(label, None, "the file is UTF-32 text, which is not read")
+        # The mark says how to read the file; all of it must then decode, or the mark was a coincidence.
+        bad = _decodes(path, "utf-16")
+        if bad is not None:
+            line = _line_of_offset(path, bad, "utf-16")
+            raise _encoding_problem(
+                label, line, f"the file starts as {ENCODING_LABELS[marked]} text but is not"
+            )
+        if not head.decode("utf-16", errors="ignore").strip():
+            raise _empty(label)
+        return marked
     if not head.strip():
-        raise InputError(
-            [
-                Problem(
-                    file=label,
-                    line=None,
-                    column=None,
-                    key="",
-                    message="the file is empty",
-                    tip="export the data again; the file has no header and no rows",
-                )
-            ]
-        )
+        raise _empty(label)
     _reject_binary(head, label)
     utf8_ok = _decodes(path, "utf-8")
     if utf8_ok is None:
@@ -187,15 +219,36 @@ def detect_encoding(path: Path, label: str) -> Literal["utf-8", "utf-8-sig", "cp
     if cp1252_bad is None:
         return "cp1252"
     line = _line_of_offset(path, cp1252_bad)
-    raise InputError(
+    raise _encoding_problem(
+        label, line, "the file is neither UTF-8 nor Windows-1252 text (nor UTF-16 with a byte-order mark)"
+    )
+
+
+def _empty(label: str) -> InputError:
+    return InputError(
+        [
+            Problem(
+                file=label,
+                line=None,
+                column=None,
+                key="",
+                message="the file is empty",
+                tip="export the data again; the file has no header and no rows",
+            )
+        ]
+    )
+
+
+def _encoding_problem(label: str, line: int | None, message: str) -> InputError:
+    return InputError(
         [
             Problem(
                 file=label,
                 line=line,
                 column=None,
                 key="",
-                message="the file is neither UTF-8 nor Windows-1252 text",
-                tip="save the export as CSV UTF-8",
+                message=message,
+                tip="save the export as CSV UTF-8 (or as Unicode text)",
             )
         ]
     )
@@ -216,6 +269,23 @@ def _reject_binary(head: bytes, label: str) -> None:
                     )
                 ]
             )
+    # UTF-16 without its byte-order mark: every other byte of ASCII text is NUL.
+    if len(head) >= 8 and (
+        head[1::2].count(0) > len(head) * 2 // 5 or head[0::2].count(0) > len(head) * 2 // 5
+    ):
+        raise InputError(
+            [
+                Problem(
+                    file=label,
+                    line=None,
+                    column=None,
+                    key="",
+                    message="this looks like UTF-16 text without a byte-order mark, which cannot be told "
+                    "apart from binary data",
+                    tip="save it as CSV UTF-8, or as Unicode text (which writes the mark)",
+                )
+            ]
+        )
     # Text never holds NUL bytes and rarely control characters; binary junk is full of them.
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
     if b"\x00" in head or controls > len(head) // 20:
@@ -251,16 +321,19 @@ def _decodes(path: Path, encoding: str) -> int | None:
     return None
 
 
-def _line_of_offset(path: Path, offset: int) -> int:
+def _line_of_offset(path: Path, offset: int, encoding: str | None = None) -> int:
     with path.open("rb") as fh:
-        return fh.read(offset).count(b"\n") + 1
+        head = fh.read(offset)
+    if encoding is None:  # ASCII-compatible: a newline is one 0x0A byte
+        return head.count(b"\n") + 1
+    return head.decode(encoding, errors="ignore").count("\n") + 1
 
 
-def _sample_text(path: Path, encoding: str) -> str:
+def _sample_text(path: Path, encoding: Encoding) -> str:
     with path.open("rb") as fh:
         raw = fh.read(SAMPLE_BYTES)
         whole = not fh.read(1)
-    text = raw.decode(encoding, errors="ignore").removeprefix("\ufeff")
+    text = raw.decode(text_codec(encoding), errors="ignore").removeprefix("\ufeff")
     if not whole and "\n" in text:
         text = text[: text.rindex("\n") + 1]  # the last line may be cut short
     return text
@@ -285,8 +358,7 @@ def detect_delimiter(text: str) -> str:
 
 
 def _read_header(path: Path, fmt: CsvFormat, label: str) -> tuple[tuple[str, ...], int, int]:
-    encoding = "utf-8-sig" if fmt.encoding.startswith("utf-8") else fmt.encoding
-    with path.open(encoding=encoding, newline="") as fh:
+    with path.open(encoding=text_codec(fmt.encoding), newline="") as fh:
         reader = csv.reader(fh, delimiter=fmt.delimiter)
         records = 0
         try:

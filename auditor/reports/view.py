@@ -7,7 +7,6 @@ tested without parsing HTML.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from auditor.connectif import jsnum
 from auditor.connectif.tag import PURCHASE_FIELDS
 from auditor.hosts import host_matches
 from auditor.results import PaymentResult, RunResult, ScenarioResult, ScenarioStatus, Status
@@ -29,8 +29,6 @@ MECHANISM_WORDS = {
     "click": "a click",
 }
 
-_FLOAT = re.compile(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_INT = re.compile(r"^\s*[+-]?\d+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -279,25 +277,22 @@ def _text(value: Any) -> str | None:
 
 
 def parse_float(value: Any) -> float | None:
-    """A value as JavaScript's parseFloat reads it (None for NaN)."""
+    """A value as Connectif's script reads it with parseFloat (connectif.jsnum); None when unusable."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
-    match = _FLOAT.match(str(value))
-    return float(match.group()) if match else None
+    number = float(value) if isinstance(value, (int, float)) else jsnum.parse_float(str(value))
+    return number if jsnum.is_usable(number) else None
 
 
 def parse_int(value: Any) -> int | None:
-    """A value as JavaScript's parseInt(…, 10) reads it (None for NaN)."""
+    """A value as Connectif's script reads it with parseInt(…, 10) (connectif.jsnum); None when unusable."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float):
-        return int(value) if math.isfinite(value) else None
-    match = _INT.match(str(value))
-    return int(match.group()) if match else None
+    number = value if isinstance(value, float) else jsnum.parse_int(str(value))
+    # A JSON number sent is already what the script read; a float stands for its integer part.
+    return int(number) if jsnum.is_usable(number) else None
 
 
 def _same(name: str, on_page: Any, sent: Any) -> bool:

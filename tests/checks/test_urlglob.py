@@ -1,12 +1,23 @@
-"""confirmation_url patterns: Playwright's URL glob rules, `re:` regexes, resolution against base_url."""
+"""confirmation_url patterns: Playwright's URL glob rules, `re:` regexes, resolution against base_url.
+
+Each table runs through the matcher in use (Playwright's own) and through the port kept as its fallback.
+"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable
+
 import pytest
+from playwright._impl.isomorphic.url_match import resolve_glob_base
 
-from auditor.checks.urlglob import glob_to_regex, pattern_error, resolve_glob, url_matches
+from auditor.checks.urlglob import glob_to_regex, pattern_error, port_url_matches, resolve_glob, url_matches
 
-# glob, url, match: the same answers as Playwright 1.5x's own globToRegexPattern (checked once with node).
+MATCHERS = pytest.mark.parametrize("matches", [url_matches, port_url_matches], ids=["playwright", "port"])
+Matcher = Callable[..., bool]
+
+# glob, url, match: the same answers as Playwright's own globToRegexPattern (checked once with node).
 PLAYWRIGHT = [
     ("**/order/confirmation/**", "http://shop.test:8000/order/confirmation/42", True),
     ("**/order/*", "http://s/order/1/2", False),
@@ -35,9 +46,10 @@ PLAYWRIGHT = [
 ]
 
 
+@MATCHERS
 @pytest.mark.parametrize(("glob", "url", "match"), PLAYWRIGHT)
-def test_glob_matches_like_playwright(glob: str, url: str, match: bool) -> None:
-    assert url_matches(glob, url) is match
+def test_glob_matches_like_playwright(matches: Matcher, glob: str, url: str, match: bool) -> None:
+    assert matches(glob, url) is match
 
 
 def test_glob_regex_tokens() -> None:
@@ -62,8 +74,9 @@ def test_invalid_globs(glob: str, problem: str) -> None:
         ("re:CONFIRM", "http://s/confirm", False),
     ],
 )
-def test_regex_patterns(pattern: str, url: str, match: bool) -> None:
-    assert url_matches(pattern, url) is match
+@MATCHERS
+def test_regex_patterns(matches: Matcher, pattern: str, url: str, match: bool) -> None:
+    assert matches(pattern, url) is match
 
 
 def test_invalid_regex() -> None:
@@ -87,6 +100,50 @@ def test_resolve_against_base_url(glob: str, base: str | None, resolved: str) ->
     assert resolve_glob(glob, base) == resolved
 
 
-def test_relative_glob_matches_with_base_url() -> None:
-    assert url_matches("/order/*", "http://shop.test:8000/order/42", "http://shop.test:8000/")
-    assert not url_matches("/order/*", "http://other.test/order/42", "http://shop.test:8000/")
+@MATCHERS
+def test_relative_glob_matches_with_base_url(matches: Matcher) -> None:
+    assert matches("/order/*", "http://shop.test:8000/order/42", "http://shop.test:8000/")
+    assert not matches("/order/*", "http://other.test/order/42", "http://shop.test:8000/")
+
+
+# glob, base: the port resolves these exactly as the installed Playwright does.
+RESOLVED_LIKE_PLAYWRIGHT = [
+    ("/order/*", "http://shop.test:80/"),
+    ("/order/*", "https://shop.test:443/"),
+    ("/café/*", "http://shop.test/"),
+    ("/x y/*", "http://shop.test/"),
+    ("HTTP*://SHOP.test/*", None),
+    ("http://SHOP.test:80/a/*", None),
+    ("{http,https}://Shop.Test/*", None),
+    ("/thanks?order=*", "http://shop.test/"),
+    ("/a/../b/*", "https://shop.test:443/x/"),
+    ("/o\\\\?x", "http://s/"),
+    ("about:blank", "http://s/"),
+    ("http://[::1]:80/x/*", None),
+]
+
+
+@pytest.mark.parametrize(("glob", "base"), RESOLVED_LIKE_PLAYWRIGHT)
+def test_the_port_resolves_like_playwright(glob: str, base: str | None) -> None:
+    assert resolve_glob(glob, base) == resolve_glob_base(base, glob)
+
+
+# Playwright's internals made unimportable, as on a Playwright whose url_match module moved.
+WITHOUT_PLAYWRIGHT_MATCHER = """
+import sys
+class Moved:
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("playwright._impl.isomorphic"):
+            raise ImportError(name)
+sys.meta_path.insert(0, Moved())
+from auditor.checks import urlglob
+print(urlglob.MATCHER, urlglob.url_matches("/order/*", "http://shop.test/order/1", "http://shop.test:80/"))
+print(urlglob.pattern_error("**/{a"))
+"""
+
+
+def test_the_port_answers_when_playwrights_matcher_cannot_be_imported() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PLAYWRIGHT_MATCHER], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == ["port True", "invalid glob '**/{a': unmatched '{'"]

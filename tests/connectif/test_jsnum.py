@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from auditor.connectif.jsnum import parse_float, parse_int, to_json_number
+from auditor.connectif.jsnum import parse_float, parse_int, parse_number, to_json_number
 
 NAN = math.nan
 INF = math.inf
@@ -82,3 +82,42 @@ def test_to_json_number_writes_what_json_stringify_writes(value: float, expected
     result = to_json_number(value)
     assert result == expected
     assert type(result) is type(expected)
+
+
+# text, Number(text), as node answered: node -e 'console.log(Number(x))'
+NUMBER_TABLE = [
+    ("  12  ", 12),
+    ("", 0),
+    ("   ", 0),
+    ("0x10", 16),
+    ("0X1f", 31),
+    ("1e3", 1000),
+    ("1_000", NAN),
+    ("١٢", NAN),  # Arabic-Indic digits: Python's float() reads 12
+    ("12abc", NAN),
+    ("Infinity", INF),
+    ("-Infinity", -INF),
+    ("+Infinity", INF),
+    ("infinity", NAN),
+    ("inf", NAN),
+    ("nan", NAN),
+    (".5", 0.5),
+    ("5.", 5),
+    ("+0x10", NAN),
+    ("-0x10", NAN),
+    ("0b101", 5),
+    ("0o17", 15),
+    ("\u00a012\n", 12),
+    ("1e400", INF),
+    ("12,5", NAN),
+    ("+-1", NAN),
+    ("1e", NAN),
+    ("0x", NAN),
+    ("00012", 12),
+    ("\ufeff8", 8),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NUMBER_TABLE)
+def test_parse_number_agrees_with_javascript_number(text: str, expected: float) -> None:
+    assert same(parse_number(text), expected), parse_number(text)

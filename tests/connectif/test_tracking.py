@@ -126,6 +126,10 @@ def test_identical_purchase_has_no_differences() -> None:
         ({"paymentMethod": "PayPal"}, "paymentMethod"),
         ({"totalPrice": 180.0}, "totalPrice"),
         ({"totalPrice": "lots"}, "totalPrice"),
+        ({"totalQuantity": "٣"}, "totalQuantity"),  # other scripts' digits: no number to JavaScript
+        ({"totalPrice": "180_75"}, "totalPrice"),
+        ({"totalPrice": ""}, "totalPrice"),
+        ({"totalPrice": "inf"}, "totalPrice"),
         ({"totalQuantity": 4}, "totalQuantity"),
         ({"products": []}, "products"),
         ({"products": [{"productId": "kb-9"}]}, "products.productId"),

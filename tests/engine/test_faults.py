@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -12,10 +12,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from auditor.audit import audit
 from auditor.engine.browser import find_browser
+from auditor.engine.processes import chromium_below
 from auditor.engine.run import RunOptions
 from auditor.lab import Lab
 from auditor.scenario.load import load_all
@@ -78,13 +80,11 @@ def test_a_browser_that_dies_mid_scenario_is_recorded_and_the_others_go_on(tmp_p
     )
     try:
         assert wait_for(lambda: len(lab.orders()) > orders_before, 60), "the first scenario never paid"
-        victims = browsers_using(str(profile_root))
+        victims = chromium_below(proc.pid)
         assert victims
-        for pid in victims:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        for victim in victims:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                victim.kill()
         stdout, stderr = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:

@@ -15,8 +15,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
+from auditor.engine.processes import chromium_below, is_chromium, running, wait_gone
 from auditor.lab import Lab
 from tests.engine.labscenario import stripe_scenario
 
@@ -29,18 +31,19 @@ def lab() -> Iterator[Lab]:
         yield running
 
 
-def browsers_using(marker: str) -> list[int]:
-    """Chromium processes whose command line mentions `marker` (their profile lives under it)."""
+def browsers_using(marker: str) -> list[psutil.Process]:
+    """Running Chromium processes whose command line mentions `marker` (their profile lives under it).
+
+    Found among all processes, not below the auditor's: a browser it left behind outlives it.
+    """
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for process in psutil.process_iter():
         try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
+            mentions = marker in " ".join(process.cmdline())
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
-        if marker in cmdline and "chrom" in cmdline.lower():
-            found.append(int(entry.name))
+        if mentions and is_chromium(process) and running(process):
+            found.append(process)
     return found
 
 
@@ -89,6 +92,8 @@ def test_sigint_keeps_partial_results_and_leaves_no_browser(tmp_path: Path, lab:
             proc.kill()
             raise AssertionError(proc.communicate()[1][-3000:])
         assert browsers_using(str(profile_root)), "no browser was running"
+        browsers = chromium_below(proc.pid)
+        assert browsers, "no browser was found below the auditor's process"
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
@@ -104,5 +109,6 @@ def test_sigint_keeps_partial_results_and_leaves_no_browser(tmp_path: Path, lab:
     assert sum("interrupted" in e for e in errors) == 4, errors
     assert sum("not run" in e for e in errors) == 2, errors
     assert (out / "report.html").exists() and (out / "junit.xml").exists()
+    assert wait_gone(browsers, 10) == []
     assert wait_for(lambda: not browsers_using(str(profile_root)), 10), browsers_using(str(profile_root))
     shutil.rmtree(profile_root, ignore_errors=True)

@@ -20,9 +20,11 @@ def write_csv(
     *,
     delimiter: str = ",",
     encoding: str = "utf-8",
+    bom: bool = False,
 ) -> Path:
-    """Write a CSV export the way a shop or spreadsheet would."""
-    buffer = io.StringIO()
+    """Write a CSV export the way a shop or spreadsheet would (bom: a byte-order mark first)."""
+    buffer = io.StringIO("\ufeff" if bom else "")
+    buffer.seek(0, io.SEEK_END)
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -226,3 +227,68 @@ def test_process_usage_errors_exit_2(tmp_path: Path, exports: Exports) -> None:
     no_orders = run_main(tmp_path, "--purchases", str(exports.purchases))
     assert no_orders.returncode == 2
     assert "--orders" in no_orders.stderr
+
+
+# Spreadsheet "Unicode text" exports, and reconcile.json read back for CI.
+
+
+def unicode_text_exports(folder: Path) -> Exports:
+    """The fixture's pair, the orders saved as UTF-16 LE "Unicode text" (tabs), the purchases with a BOM."""
+    plain = write_exports(folder / "plain", mix({"card": (50, 5), "tarjeta crédito": (50, 5)}))
+    with plain.orders.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    with plain.purchases.open(encoding="utf-8", newline="") as fh:
+        purchases = list(csv.reader(fh))
+    return Exports(
+        orders=write_csv(folder / "orders.txt", rows[0], rows[1:], delimiter="\t", encoding="utf-16"),
+        purchases=write_csv(folder / "purchases.csv", purchases[0], purchases[1:], encoding="utf-8-sig"),
+    )
+
+
+def test_a_utf16_export_is_reconciled_and_its_encoding_reported(tmp_path: Path) -> None:
+    files = unicode_text_exports(tmp_path)
+    assert files.orders.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    code, output = invoke(*paths(files, tmp_path / "out"), "--max-loss", "10%")
+    assert code == 0, output
+    assert "Loss rate 10%" in output
+    label = "UTF-16 LE" if sys.byteorder == "little" else "UTF-16 BE"
+    text = " ".join(output.split())
+    assert f"orders.txt: {label}, tab, 100 rows" in text
+    assert "purchases.csv: UTF-8 with BOM, comma, 90 rows" in text
+    data = json.loads((tmp_path / "out" / "reconcile.json").read_text(encoding="utf-8"))
+    assert data["orders_file"]["encoding"] == label
+    assert data["purchases_file"]["encoding"] == "UTF-8 with BOM"
+    html = (tmp_path / "out" / "reconcile.html").read_text(encoding="utf-8")
+    assert f"<td>encoding</td><td>{label}</td><td>UTF-8 with BOM</td>" in html
+    assert "tarjeta crédito" in html  # a non-ASCII value, decoded
+
+
+def test_from_json_prints_the_same_summary_and_exit_status(tmp_path: Path, exports: Exports) -> None:
+    code, output = invoke(*paths(exports, tmp_path / "out"), "--max-loss", "5%")
+    assert code == 1
+    again, summary = invoke("--from-json", str(tmp_path / "out" / "reconcile.json"))
+    assert again == 1
+    assert summary == output
+    # Another threshold for the same figures.
+    within, text = invoke("--from-json", str(tmp_path / "out" / "reconcile.json"), "--max-loss", "10%")
+    assert within == 0
+    assert "OK: loss rate 10% is within --max-loss 10%" in text
+
+
+def test_process_from_json_of_a_bad_file_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "reconcile.json"
+    bad.write_text('{"schema_version": 1, "tool": "x", "max_loss": "lots"}', encoding="utf-8")
+    done = run_main(tmp_path, "--from-json", str(bad))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    err = " ".join(done.stderr.split())
+    assert f"{bad}: max_loss:" in err
+
+
+def test_from_json_with_exports_is_a_usage_error(tmp_path: Path, exports: Exports) -> None:
+    code, output = invoke("--from-json", "r.json", "--orders", str(exports.orders))
+    assert code == 2
+    assert "leave out --orders" in output
+    code, output = invoke("--purchases", str(exports.purchases))
+    assert code == 2
+    assert "give --orders (or --from-json RECONCILE.json)" in output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,79 @@ def test_each_encoding_is_detected_and_decoded(tmp_path: Path, encoding: str, ex
         assert next(reader) == ["1001", "Tarjeta crédito", "Pagado"]
         assert next(reader)[2] == "Cancelación"
     assert table.header[find_id_column(table, "order", None)] == "Nº pedido"
+
+
+# Spreadsheet "Unicode text": UTF-16 with a byte-order mark, tab-separated. Python's "utf-16" codec
+# writes the mark in the machine's byte order; the other two write it explicitly in theirs.
+@pytest.mark.parametrize(
+    ("encoding", "bom", "expected", "label"),
+    [
+        ("utf-16", False, "utf-16-le" if sys.byteorder == "little" else "utf-16-be", None),
+        ("utf-16-le", True, "utf-16-le", "UTF-16 LE"),
+        ("utf-16-be", True, "utf-16-be", "UTF-16 BE"),
+        ("utf-8", True, "utf-8-sig", "UTF-8 with BOM"),
+    ],
+)
+def test_unicode_text_exports_are_read_like_the_others(
+    tmp_path: Path, encoding: str, bom: bool, expected: str, label: str | None
+) -> None:
+    rows = [["1001", "Tarjeta crédito", "Pagado"], ["1002", "Bizum", "Cancelación"], ["1003", "数字", "✓"]]
+    path = write_csv(
+        tmp_path / "pedidos.txt",
+        ["Nº pedido", "Método de pago", "Estado"],
+        rows,
+        delimiter="\t",
+        encoding=encoding,
+        bom=bom,
+    )
+    assert path.read_bytes().startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8))
+    table = open_table(path)
+    assert table.fmt.encoding == expected
+    if label is not None:
+        assert table.fmt.encoding_label == label
+    assert table.fmt.delimiter == "\t"
+    assert table.header == ("Nº pedido", "Método de pago", "Estado")
+    with table.rows() as reader:
+        assert list(reader) == rows
+    assert table.header[find_id_column(table, "order", None)] == "Nº pedido"
+
+
+def test_a_large_utf16_export_is_read_past_the_sample(tmp_path: Path) -> None:
+    rows = [[str(i), "tarjeta" if i % 2 else "bizum"] for i in range(40_000)] + [["99999", "crédito"]]
+    path = write_csv(tmp_path / "o.txt", ["id", "pago"], rows, delimiter="\t", encoding="utf-16")
+    assert path.stat().st_size > 4 * 64 * 1024
+    table = open_table(path)
+    with table.rows() as reader:
+        read = list(reader)
+    assert len(read) == len(rows)
+    assert read[-1] == ["99999", "crédito"]
+
+
+def test_utf16_without_its_mark_is_refused_with_a_tip(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "o.txt", ["id", "pago"], [["1", "card"]], delimiter="\t", encoding="utf-16-le"
+    )
+    message = _only_problem(path)
+    assert "UTF-16 text without a byte-order mark" in message
+    assert "CSV UTF-8" in message
+
+
+def test_broken_utf16_names_the_line(tmp_path: Path) -> None:
+    # A lone high surrogate on line 3 cannot be decoded.
+    text = "id\tpago\r\n1\tok\r\n2\tbad"
+    path = tmp_path / "o.txt"
+    path.write_bytes(
+        codecs.BOM_UTF16_LE + text.encode("utf-16-le") + b"\x00\xd8" + "x\r\n".encode("utf-16-le")
+    )
+    message = _only_problem(path)
+    assert "o.txt:3" in message
+    assert "UTF-16 LE" in message
+
+
+def test_utf32_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "o.txt"
+    path.write_bytes("id,pago\n1,card\n".encode("utf-32"))
+    assert "UTF-32" in _only_problem(path)
 
 
 def test_cp1252_bytes_late_in_a_large_file_are_still_found(tmp_path: Path) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
+from auditor.connectif import jsnum
 from auditor.reports import view
 from auditor.results import ConnectifRequest, PaymentResult
+from tests.connectif.test_jsnum import TABLE as JSNUM_TABLE
 
 from .sample import mixed_run, purchase_event, scenario
 
@@ -98,6 +102,27 @@ def test_parse_float_and_int_read_like_javascript() -> None:
     assert view.parse_int("3.9") == 3
     assert view.parse_int("x3") is None
     assert view.parse_float(True) is None
+
+
+@pytest.mark.parametrize(("text", "as_float", "as_int"), JSNUM_TABLE)
+def test_the_report_reads_numbers_as_jsnum_does(text: str, as_float: float, as_int: float) -> None:
+    # One reading of numbers: the report's is connectif.jsnum's (NaN and ±Infinity unusable: None).
+    assert view.parse_float(text) == (as_float if math.isfinite(as_float) else None)
+    assert view.parse_int(text) == (int(as_int) if math.isfinite(as_int) else None)
+
+
+def test_other_scripts_digits_are_not_numbers_to_the_report() -> None:
+    # Python's \d matches Arabic-Indic digits; JavaScript's parseFloat and parseInt do not.
+    assert math.isnan(jsnum.parse_float("١٢")) and math.isnan(jsnum.parse_int("١٢"))
+    assert view.parse_float("١٢") is None
+    assert view.parse_int("١٢") is None
+    assert view.parse_float("١٢.٥") is None
+    result = compare(
+        {"purchase_id": "A1", "total_price": "١٢", "total_quantity": "٣"},
+        purchase_event(purchaseId="A1", totalPrice=12, totalQuantity=3),
+    )
+    assert rows(result)["total_price"] == ("١٢", "12", "differs")
+    assert rows(result)["total_quantity"] == ("٣", "3", "differs")
 
 
 def test_camel_case_keys_map_to_the_tag_names() -> None:
