@@ -485,7 +485,7 @@ scenario_trees = st.fixed_dictionaries(
                 ),
             },
         ),
-        # up to 4 x 4 x 4 combinations, values that are scalars or mappings, include and exclude
+        # up to 3 x 3 x 3 combinations, values that are scalars or mappings, include and exclude
         "matrix": st.dictionaries(
             mostly(["card", "device", "exclude", "include"], ["run_id", "email", "a-b"]),
             st.lists(
@@ -495,7 +495,7 @@ scenario_trees = st.fixed_dictionaries(
                     st.fixed_dictionaries({"label": TEXTS}, optional={"number": TEXTS}),
                     st.dictionaries(words, st.one_of(TEXTS, st.lists(TEXTS, max_size=2)), max_size=2),
                 ),
-                max_size=4,
+                max_size=3,
             ),
             max_size=3,
         ),
