@@ -118,20 +118,23 @@ def merge(dirs: Sequence[Path], out_dir: Path) -> AuditOutcome:
         raise AuditorError("nothing to merge", tip="give the output folders of the shards")
     out_dir.mkdir(parents=True, exist_ok=True)
     scenarios: list[ScenarioResult] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for folder, run in runs:
         for scenario in run.scenarios:
-            if scenario.file in seen:
+            # A file with a matrix is several scenarios, told apart by their ids; shards may split them.
+            identity = (scenario.file, scenario.id)
+            if identity in seen:
+                shown = scenario.file + (f" ({scenario.name})" if scenario.name else "")
                 raise AuditorError(
-                    f"{scenario.file} is in more than one of the runs to merge",
+                    f"{shown} is in more than one of the runs to merge",
                     tip="merge the outputs of disjoint shards (--shard i/n with the same n)",
                 )
-            seen.add(scenario.file)
+            seen.add(identity)
             scenarios.append(scenario)
         artefacts = folder / "artefacts"
         if artefacts.is_dir() and folder.resolve() != out_dir.resolve():
             shutil.copytree(artefacts, out_dir / "artefacts", dirs_exist_ok=True)
-    scenarios.sort(key=lambda s: Path(s.file).as_posix())
+    scenarios.sort(key=lambda s: (Path(s.file).as_posix(), s.id))
     merged = RunResult(
         started=min(r.started for _, r in runs),
         finished=max(r.finished for _, r in runs),

@@ -621,8 +621,9 @@ class _Loader:
             raw["base_url"] = base_url
         raw = self.substitute_env(raw, ())
         self.located.value = raw
+        before = len(self.problems)  # an unset ${VAR}: reported with everything else found below
         combinations = self.expand_matrix(raw)
-        if self.problems:
+        if len(self.problems) > before or not combinations:
             raise self.error()
         found: dict[Problem, list[str]] = {}
         loaded: list[_Loaded] = []

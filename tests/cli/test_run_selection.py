@@ -109,3 +109,35 @@ def test_fail_on_warn_makes_a_warning_exit_1(tmp_path: Path, lab: Lab) -> None:
     checks = {c["id"]: c["status"] for c in scenario["checks"]}
     assert scenario["status"] == "pass" and checks["payment.return"] == "warn", scenario
     assert proc.returncode == 1, proc.stdout + proc.stderr
+
+
+def test_shards_of_a_matrix_file_merge_by_combination(tmp_path: Path) -> None:
+    from auditor.audit import merge, shard
+    from auditor.results import write_results
+
+    path = tmp_path / "cards.yaml"
+    path.write_text(
+        "name: c\nbase_url: http://a.test/\nmatrix:\n  card: [visa, amex, jcb]\nsteps: [{goto: /}]\n",
+        encoding="utf-8",
+    )
+    loaded = load_all([path], env={})
+    parts = [shard(loaded, i, 2) for i in (1, 2)]
+    assert sorted(s.id for part in parts for s in part) == sorted(s.id for s in loaded)
+    assert all(part for part in parts)  # one file's combinations are split across the shards
+    for i, part in enumerate(parts, start=1):
+        run = RunResult(
+            started="2026-01-01T00:00:00+00:00",
+            finished="2026-01-01T00:00:01+00:00",
+            scenarios=[
+                ScenarioResult(
+                    name=s.scenario.name, file=str(s.file), id=s.id, status=ScenarioStatus.PASS, duration_ms=1
+                )
+                for s in part
+            ],
+        )
+        write_results(run, tmp_path / f"shard{i}" / "results.json")
+    merged = merge([tmp_path / "shard1", tmp_path / "shard2"], tmp_path / "merged")
+    assert sorted(s.id for s in merged.run.scenarios) == sorted(s.id for s in loaded)
+    with pytest.raises(AuditorError) as refused:
+        merge([tmp_path / "shard1", tmp_path / "shard1"], tmp_path / "again")
+    assert "more than one of the runs" in refused.value.render()

@@ -121,3 +121,16 @@ def test_an_unset_variable_is_one_problem_not_two(tmp_path: Path) -> None:
     )
     status, output = run_validate(path, env={"LOCALE": None})  # type: ignore[dict-item]
     assert status == 2 and "1 problem in" in output and "LOCALE is not set" in output, output
+
+
+def test_an_unset_variable_is_reported_with_the_files_other_problems(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: x\nbase_url: ${SHOP_URL}\nbrowser:\n  locale: ${LOCALE}\nsteps:\n  - clik: '#a'\n",
+        encoding="utf-8",
+    )
+    status, output = run_validate(path, env={"SHOP_URL": None, "LOCALE": None})  # type: ignore[dict-item]
+    assert status == 2 and "3 problems in" in output, output
+    assert "s.yaml:2" in output and "s.yaml:4" in output and "s.yaml:6" in output
+    assert "did you mean 'click'" in output
+    assert "must not be empty" not in output and "base_url is missing" not in output

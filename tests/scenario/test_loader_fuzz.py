@@ -470,7 +470,29 @@ scenario_trees = st.fixed_dictionaries(
             },
         ),
         "connectif": st.fixed_dictionaries(
-            {}, optional={"mode": mostly(["observe", "intercept"], ["block"]), "hosts": st.lists(hosts)}
+            {},
+            optional={
+                "mode": mostly(["observe", "intercept"], ["block"]),
+                "hosts": st.lists(hosts),
+                "api": st.fixed_dictionaries(
+                    {"key": mostly(["${CARD}", "kid:secret"], [1234, ""])},
+                    optional={"url": mostly(["https://api.connectif.cloud"], ["api"]), "wait": durations},
+                ),
+            },
+        ),
+        # up to 3 x 3 x 3 combinations, values that are scalars or mappings, include and exclude
+        "matrix": st.dictionaries(
+            mostly(["card", "device", "exclude", "include"], ["run_id", "email", "a-b"]),
+            st.lists(
+                st.one_of(
+                    TEXTS,
+                    st.integers(-1, 3),
+                    st.fixed_dictionaries({"label": TEXTS}, optional={"number": TEXTS}),
+                    st.dictionaries(words, st.one_of(TEXTS, st.lists(TEXTS, max_size=2)), max_size=2),
+                ),
+                max_size=3,
+            ),
+            max_size=3,
         ),
         "expect": st.fixed_dictionaries(
             {},
@@ -480,8 +502,20 @@ scenario_trees = st.fixed_dictionaries(
                 "cn_purchase": st.one_of(
                     mostly(["present", "absent"], ["missing"]),
                     st.dictionaries(
-                        mostly(["purchase_id", "total_price", "products"], ["purchaseid", "x]y"]),
-                        st.one_of(TEXTS, st.integers(-2, 3), st.floats()),
+                        mostly(["purchase_id", "total_price", "products", "items"], ["purchaseid", "x]y"]),
+                        st.one_of(
+                            TEXTS,
+                            st.integers(-2, 3),
+                            st.floats(),
+                            st.lists(
+                                st.dictionaries(
+                                    mostly(["product_id", "quantity", "price"], ["prodcut_id"]),
+                                    st.one_of(TEXTS, st.integers(0, 3), st.lists(TEXTS, max_size=1)),
+                                    max_size=3,
+                                ),
+                                max_size=2,
+                            ),
+                        ),
                         max_size=3,
                     ),
                 ),
@@ -490,8 +524,13 @@ scenario_trees = st.fixed_dictionaries(
                     optional={
                         "script": mostly(["required", "optional", "absent"], ["requried"]),
                         "purchase_sent": mostly(["required", "absent"], [None]),
+                        "purchase_recorded": mostly(["required", "optional", "absent"], [None, "yes"]),
+                        "duplicates": mostly(["warn", "fail"], ["error"]),
+                        "contact": mostly(["required", "optional"], ["absent"]),
+                        "contact_email": TEXTS,
                     },
                 ),
+                "purchase_id": mostly(["{{order_id}}", "ORD-1"], [12, ""]),
             },
         ),
     },
