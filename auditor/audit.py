@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from auditor.compare import BaselineSource, compare_runs, merge_baselines
 from auditor.engine.run import RunOptions, run_scenarios
 from auditor.errors import AuditorError
 from auditor.reports import OutputPaths, write_outputs
@@ -73,8 +74,12 @@ def audit(
     *,
     on_result: Callable[[ScenarioResult], None] | None = None,
     stop: threading.Event | None = None,
+    baseline: BaselineSource | None = None,
 ) -> AuditOutcome:
-    """Run loaded scenarios and write every output, even when the run is interrupted."""
+    """Run loaded scenarios and write every output, even when the run is interrupted.
+
+    With a baseline, each scenario's change against it is part of the results and of every output.
+    """
     stop = stop or threading.Event()
     started = datetime.now(UTC)
     options.out_dir.mkdir(parents=True, exist_ok=True)
@@ -85,6 +90,9 @@ def audit(
         scenarios=results,
         interrupted=stop.is_set(),
     )
+    if baseline is not None:
+        compared = compare_runs(baseline.run, run, baseline_file=str(baseline.file))
+        run = run.model_copy(update={"baseline": compared})
     return AuditOutcome(run=run, paths=write_outputs(run, options.out_dir), interrupted=stop.is_set())
 
 
@@ -117,5 +125,6 @@ def merge(dirs: Sequence[Path], out_dir: Path) -> AuditOutcome:
         finished=max(r.finished for _, r in runs),
         scenarios=scenarios,
         interrupted=any(getattr(r, "interrupted", False) for _, r in runs),
+        baseline=merge_baselines((r.baseline for _, r in runs), scenarios),
     )
     return AuditOutcome(run=merged, paths=write_outputs(merged, out_dir))

@@ -29,9 +29,12 @@ def test_write_outputs_writes_every_file_and_the_index(tmp_path: Path) -> None:
         folder / "junit.xml",
     )
     assert paths.index == (tmp_path / "reports" / "index.html").resolve()
-    assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "results.json"]
+    assert paths.summary == folder / "summary.md"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["junit.xml", "report.html", "results.json", "summary.md"]
     doc = parse(paths.index.read_text(encoding="utf-8"))
-    assert [a.attrs["href"] for a in doc.find_all("a")] == ["run-1/report.html"]
+    assert [a.attrs["href"] for a in doc.find("table", cls="runs").find_all("a")] == ["run-1/report.html"]
+    assert {a.attrs["href"].split("#")[0] for a in doc.find_all("a")} == {"run-1/report.html"}
 
 
 def test_runs_newest_first_with_counts_and_relative_links(tmp_path: Path) -> None:
