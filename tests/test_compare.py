@@ -190,3 +190,22 @@ def test_bad_baselines_are_tool_errors_that_say_what_to_give(tmp_path: Path) -> 
     write_results(run_of(), tmp_path / "out" / "results.json")
     with pytest.raises(AuditorError, match="own output folder"):
         load_baseline(str(tmp_path / "out"), tmp_path / "out")
+
+
+def test_merge_joins_the_shards_baselines(tmp_path: Path) -> None:
+    from auditor.audit import merge
+
+    old = run_of(sc("a", "pass"), sc("b", "fail"), sc("removed", "pass"))
+    for i, scenario in enumerate([sc("a", "fail"), sc("b", "pass")], start=1):
+        shard = run_of(scenario)
+        shard = shard.model_copy(
+            update={"baseline": compare_runs(old, shard, baseline_file="prev/results.json")}
+        )
+        write_results(shard, tmp_path / f"shard{i}" / "results.json")
+    outcome = merge([tmp_path / "shard1", tmp_path / "shard2"], tmp_path / "merged")
+    baseline = outcome.run.baseline
+    assert baseline is not None and baseline.file == "prev/results.json"
+    assert [(c.name, c.change.value) for c in baseline.changes] == [("a", "new-failure"), ("b", "fixed")]
+    assert [n.name for n in baseline.not_run] == ["removed"]
+    summary = (tmp_path / "merged" / "summary.md").read_text(encoding="utf-8")
+    assert "Compared with prev/results.json: 1 new failure, 1 fixed." in summary
