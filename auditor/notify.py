@@ -65,6 +65,10 @@ def url_secrets(url: str) -> list[str]:
 def check_url(url: str) -> None:
     """Raise an AuditorError (exit 2, before anything runs) for a URL that is not http(s)://host/…."""
     parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (it raises for a port that is not a number in range)
+    except ValueError:
+        parts = parts._replace(netloc="")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise AuditorError(
             f"--notify {mask_url(url)} is not a webhook URL",
@@ -159,6 +163,8 @@ def post(
                 retry = True
         except (http.client.HTTPException, ConnectionError, OSError) as exc:
             status, problem, retry = None, f"the connection broke: {exc}", True
+        except Exception as exc:  # a webhook must never cost the run: say what went wrong instead
+            status, problem = None, f"{type(exc).__name__}: {exc}"
         if not retry:
             break
         # Back off, doubling; give up when the next attempt would start too close to the deadline
