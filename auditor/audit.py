@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from auditor.compare import BaselineSource, compare_runs, merge_baselines
 from auditor.engine.events import Listener, ignore
 from auditor.engine.executor import run_scenarios
 from auditor.engine.run import RunOptions
@@ -93,8 +94,12 @@ def audit(
     *,
     listener: Listener = ignore,
     stop: threading.Event | None = None,
+    baseline: BaselineSource | None = None,
 ) -> AuditOutcome:
-    """Run loaded scenarios and write every output, even when the run is interrupted."""
+    """Run loaded scenarios and write every output, even when the run is interrupted.
+
+    With a baseline, each scenario's change against it is part of the results and of every output.
+    """
     stop = stop or threading.Event()
     started = datetime.now(UTC)
     options.out_dir.mkdir(parents=True, exist_ok=True)
@@ -105,6 +110,9 @@ def audit(
         scenarios=results,
         interrupted=stop.is_set(),
     )
+    if baseline is not None:
+        compared = compare_runs(baseline.run, run, baseline_file=str(baseline.file))
+        run = run.model_copy(update={"baseline": compared})
     return AuditOutcome(run=run, paths=write_outputs(run, options.out_dir), interrupted=stop.is_set())
 
 
@@ -140,5 +148,6 @@ def merge(dirs: Sequence[Path], out_dir: Path) -> AuditOutcome:
         finished=max(r.finished for _, r in runs),
         scenarios=scenarios,
         interrupted=any(getattr(r, "interrupted", False) for _, r in runs),
+        baseline=merge_baselines((r.baseline for _, r in runs), scenarios),
     )
     return AuditOutcome(run=merged, paths=write_outputs(merged, out_dir))

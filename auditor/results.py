@@ -117,6 +117,42 @@ class ScenarioResult(Model):
     notes: list[str] = Field(default_factory=list)  # what the auditor could not do (a failed capture, …)
 
 
+class ChangeKind(StrEnum):
+    """How a scenario's verdict moved against the baseline run."""
+
+    NEW_FAILURE = "new-failure"  # passed in the baseline, does not pass now
+    STILL_FAILING = "still-failing"  # did not pass then, does not pass now
+    FIXED = "fixed"  # did not pass then, passes now
+    UNCHANGED = "unchanged"  # passed then, passes now
+    NEW = "new"  # not in the baseline
+
+
+class Change(Model):
+    """One scenario of this run against the same scenario (same file and name) in the baseline."""
+
+    name: str
+    file: str
+    change: ChangeKind
+    was: ScenarioStatus | None  # None: not in the baseline
+    now: ScenarioStatus
+
+
+class NotRun(Model):
+    """A scenario of the baseline that this run did not have (removed, filtered out, another shard)."""
+
+    name: str
+    file: str
+    was: ScenarioStatus
+
+
+class Baseline(Model):
+    """The run this one was compared with, and every scenario's change."""
+
+    file: str
+    changes: list[Change] = Field(default_factory=list)
+    not_run: list[NotRun] = Field(default_factory=list)
+
+
 class RunResult(Model):
     """A whole run."""
 
@@ -125,6 +161,7 @@ class RunResult(Model):
     finished: str
     scenarios: list[ScenarioResult] = Field(default_factory=list)
     interrupted: bool = False  # stopped by Ctrl-C: some scenarios are marked interrupted or not run
+    baseline: Baseline | None = None  # run --baseline: what changed against an earlier run
 
     def counts(self) -> dict[str, int]:
         """Scenarios per status."""

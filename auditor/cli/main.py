@@ -108,12 +108,17 @@ class RunSettings:
     env_files: tuple[Path, ...] = ()
     keywords: tuple[str, ...] = ()  # -k: keep scenarios whose name or file contains one
     fail_on_warn: bool = False
+    baseline: str | None = None
+    notify: tuple[str, ...] = ()
+    notify_on: str = "failure"
+    notify_timeout: float = 15.0
 
 
 def _run_and_report(
     paths: tuple[Path, ...], settings: RunSettings, *, prefix: str, env: dict[str, str] | None = None
 ) -> int:
     from auditor.audit import audit, keep, new_out_dir, parse_shard, select, shard
+    from auditor.cli.compare import check_notify_options, prepare_baseline, send_notifications
     from auditor.engine.setup import RunRequest, prepare, recording_refusal
     from auditor.reports.console import RunProgress, print_summary
     from auditor.scenario.env import build_env
@@ -126,8 +131,10 @@ def _run_and_report(
     if settings.shard:
         index, count = parse_shard(settings.shard)
         scenarios = shard(scenarios, index, count)
+    check_notify_options(settings.notify, settings.notify_on, settings.baseline)
+    out_dir = settings.out or new_out_dir(Path("reports"), prefix)
     request = RunRequest(
-        out_dir=settings.out or new_out_dir(Path("reports"), prefix),
+        out_dir=out_dir,
         workers=settings.workers,
         headed=settings.headed,
         browser_path=settings.browser_path,
@@ -144,15 +151,17 @@ def _run_and_report(
     if refusal is not None:
         raise refusal
     options = prepare(request)
+    baseline = prepare_baseline(settings.baseline, out_dir)
     progress = RunProgress()
     progress.start(scenarios)
-    outcome = audit(scenarios, options, listener=progress.event)
+    outcome = audit(scenarios, options, listener=progress.event, baseline=baseline)
     print_summary(outcome.run, outcome.paths)
     if outcome.interrupted:
         click.echo(
             "interrupted: the outputs above hold what finished; interrupted scenarios are marked", err=True
         )
         return 130
+    send_notifications(settings.notify, settings.notify_on, outcome.run, settings.notify_timeout)
     return outcome.run.exit_status(fail_on_warn=settings.fail_on_warn)
 
 
@@ -223,8 +232,37 @@ ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
     is_flag=True,
     help="Do not stop at production payment endpoints or live Stripe keys.",
 )
+@click.option(
+    "--baseline",
+    metavar="PATH|latest",
+    help="Say what changed against an earlier run: its results.json or folder, or `latest` "
+    "(the newest other run in the output folder's parent).",
+)
+@click.option(
+    "--notify",
+    multiple=True,
+    metavar="URL",
+    envvar="AUDITOR_NOTIFY",
+    help="POST the run's summary to this webhook (Slack, Teams, any JSON receiver); repeatable. "
+    "Also $AUDITOR_NOTIFY (space-separated), which keeps the URL off the command line.",
+)
+@click.option(
+    "--notify-on",
+    type=click.Choice(["failure", "change", "always"]),
+    default="failure",
+    show_default=True,
+    help="When to notify: a scenario did not pass; a verdict changed against --baseline; every run.",
+)
+@click.option(
+    "--notify-timeout",
+    type=click.FloatRange(0.5, 300),
+    default=15.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long each webhook may take, retries included; a webhook that fails is only a warning.",
+)
 def run(paths: tuple[Path, ...], **options: object) -> None:
-    """Run scenarios (files or folders of *.yaml) and write results.json, report.html and junit.xml."""
+    """Run scenarios (files or folders of *.yaml); write results.json, report.html, junit.xml, summary.md."""
     sys.exit(_run_and_report(paths, RunSettings(**options), prefix="run"))  # type: ignore[arg-type]
 
 
@@ -292,11 +330,13 @@ def lab(port: int) -> None:
 
 
 def _register_commands() -> None:
+    from auditor.cli.compare import compare
     from auditor.cli.reconcile import reconcile
     from auditor.cli.report import report
 
     cli.add_command(report)
     cli.add_command(reconcile)
+    cli.add_command(compare)
 
 
 _register_commands()

@@ -1,4 +1,4 @@
-"""`checkout-auditor report RESULTS.json [--out DIR]`: re-render report.html and junit.xml."""
+"""`checkout-auditor report RESULTS.json [--out DIR]`: re-render report.html, junit.xml and summary.md."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from auditor.errors import AuditorError
 from auditor.reports import JUNIT_NAME
 from auditor.reports.html import write_html
 from auditor.reports.junit import write_junit
+from auditor.reports.summary import write_summary
 from auditor.results import read_results
 
 
@@ -20,10 +21,10 @@ from auditor.results import read_results
     "out_dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Folder for report.html and junit.xml (default: the results file's folder).",
+    help="Folder for report.html, junit.xml and summary.md (default: the results file's folder).",
 )
 def report(results: Path, out_dir: Path | None) -> None:
-    """Re-render report.html and junit.xml from a run's results.json."""
+    """Re-render report.html, junit.xml and summary.md from a run's results.json."""
     if results.is_dir():
         # A run folder is as good as its results.json: that is what people have at hand.
         results = results / "results.json"
@@ -34,6 +35,7 @@ def report(results: Path, out_dir: Path | None) -> None:
         # Screenshots are named relative to the folder of the results file, wherever the report goes.
         html = write_html(run, target, assets_dir=results.parent)
         junit = write_junit(run, target / JUNIT_NAME)
+        summary = write_summary(run, target)
     except OSError as exc:
         raise AuditorError(
             f"{target}: cannot write the report ({exc.strerror or exc})",
@@ -41,3 +43,4 @@ def report(results: Path, out_dir: Path | None) -> None:
         ) from None
     click.echo(f"wrote {html}")
     click.echo(f"wrote {junit}")
+    click.echo(f"wrote {summary}")

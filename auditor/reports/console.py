@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from auditor.engine.doctor import Finding
     from auditor.engine.events import RunEvent
     from auditor.reports import OutputPaths
-    from auditor.results import RunResult, ScenarioResult
+    from auditor.results import Baseline, RunResult, ScenarioResult
     from auditor.scenario.load import LoadedScenario
 
 err_console = Console(stderr=True, highlight=False)
@@ -163,8 +163,55 @@ def _return_words(result: ScenarioResult) -> str:
     return "never came back"
 
 
+CHANGE_LABELS = {
+    "new-failure": ("NEW FAILURE", "bold red"),
+    "still-failing": ("STILL FAILING", "red"),
+    "fixed": ("FIXED", "bold green"),
+    "new": ("NEW", "cyan"),
+    "unchanged": ("UNCHANGED", "dim"),
+}
+
+
+def print_changes(baseline: Baseline) -> None:
+    """What changed against the baseline, worst first; unchanged scenarios are only counted."""
+    from auditor.compare import counts
+
+    tally = counts(baseline)
+    words = ", ".join(f"{n} {kind.value.replace('-', ' ')}" for kind, n in tally.items() if n)
+    out_console.print(
+        Text("changes since ", style="bold") + Text(baseline.file) + Text(f": {words or 'no scenarios'}"),
+        soft_wrap=True,
+    )
+    for change in baseline.changes:
+        if change.change.value == "unchanged":
+            continue
+        label, style = CHANGE_LABELS[change.change.value]
+        was = change.was.value if change.was else "—"
+        line = Text(f"  {label:13}", style=style) + Text(f" {change.name}  ")
+        line += Text(f"{was} → {change.now.value}", style="dim")
+        out_console.print(line, soft_wrap=True)
+    if baseline.not_run:
+        names = "; ".join(n.name for n in baseline.not_run[:10])
+        more = f" and {len(baseline.not_run) - 10} more" if len(baseline.not_run) > 10 else ""
+        out_console.print(
+            Text(f"  not run this time ({len(baseline.not_run)}): {names}{more}", style="dim"), soft_wrap=True
+        )
+
+
+def print_warning(message: str) -> None:
+    """A problem that costs the run nothing (a webhook that failed, a CI file that could not be written)."""
+    err_console.print(Text("warning: ", style="bold yellow") + Text(message), soft_wrap=True)
+
+
+def print_note(message: str) -> None:
+    """A line of information after the run."""
+    out_console.print(Text(message), soft_wrap=True)
+
+
 def print_summary(run: RunResult, paths: OutputPaths) -> None:
-    """The table at the end of a run, and where the outputs are."""
+    """What changed (with a baseline), the table at the end of a run, and where the outputs are."""
+    if run.baseline is not None:
+        print_changes(run.baseline)
     table = Table(show_lines=False, header_style="bold", expand=False)
     table.add_column("status")
     table.add_column("scenario", overflow="fold")
@@ -205,6 +252,10 @@ def print_summary(run: RunResult, paths: OutputPaths) -> None:
     for heading, path in (
         ("results: ", paths.results),
         ("junit:   ", paths.junit),
+        ("summary: ", paths.summary),
         ("report:  ", paths.html),
     ):
-        out_console.print(Text(heading + str(path)), soft_wrap=True)
+        if path is not None:
+            out_console.print(Text(heading + str(path)), soft_wrap=True)
+    if paths.step_summary_problem:
+        print_warning(paths.step_summary_problem)

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from auditor import __version__
 from auditor.observation import StepRecord
 from auditor.reports import view
+from auditor.reports.changes import changes_view
 from auditor.reports.images import DEFAULT_BUDGET_BYTES, InlineImage, inline_screenshots
 from auditor.results import CheckResult, RunResult, ScenarioResult, Status, write_atomic
 
@@ -134,6 +135,7 @@ def render_html(
         "counts": view.summary_counts(run),
         "run_ms": view.run_duration_ms(run),
         "scenarios": scenario_views(run, images),
+        "changes": changes_view(run),  # the "changed since" panel (_changes.html.j2), None without a baseline
         "skipped_images": sum(1 for shots in images for i in shots if i.data_uri is None),
         "script": script,
         "csp": csp(script_hash),

@@ -225,6 +225,8 @@ def test_cli_shard_and_merge_commands(tmp_path: Path, lab: Lab) -> None:
     assert proc.returncode == 1, proc.stdout + proc.stderr  # "two" fails: no tag
     merged = json.loads((tmp_path / "merged" / "results.json").read_text(encoding="utf-8"))
     assert sorted(Path(s["file"]).name for s in merged["scenarios"]) == ["one.yaml", "two.yaml"]
+    summary = (tmp_path / "merged" / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("## Checkout audit: 1 of 2 scenarios did not pass") and "#### ✗ two" in summary
 
 
 def test_a_production_payment_host_is_never_contacted(tmp_path: Path, lab: Lab) -> None:

@@ -193,6 +193,12 @@ def test_outcomes_messages_junit_and_outputs(suite: Path, shop: str) -> None:
     assert len(junit_cases(suite / "audit" / "junit.xml")) == 4
     assert (suite / "audit" / "artefacts" / "broken" / "failure.jpg").is_file()
     assert f"report: {suite / 'audit' / 'report.html'}" in run.output
+    summary = (suite / "audit" / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("## Checkout audit: 2 of 4 scenarios did not pass")
+    assert (
+        "#### ✗ Manual return and comma decimals" in summary
+        and "#### ! Checkout button is missing" in summary
+    )
 
 
 @pytest.mark.browser

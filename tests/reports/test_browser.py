@@ -173,7 +173,7 @@ def test_index_links_open_the_reports(tmp_path: Path, open_report: Opener) -> No
     watched = open_report(refresh_index(tmp_path))
     page = watched.page
     expect(page.locator("tr.run")).to_have_count(1)
-    page.get_by_role("link", name="run one").click()
+    page.locator("tr.run").get_by_role("link", name="run one").click()
     expect(page.locator('[data-count="fail"] .num')).to_have_text("2")
     assert watched.requests == [
         (tmp_path / "index.html").as_uri(),
