@@ -578,7 +578,7 @@ def demo_like_run() -> RunResult:
     )
     nav, requests, duration = journey(order="ORD-1004", pay_host="sis-t.redsys.test", platform_ms=15_400)
     manual = scenario(
-        "manual-return",
+        "bank-transfer",
         "fail",
         name="Bank transfer: the customer must click 'back to the shop'",
         checks=[
@@ -614,6 +614,16 @@ def demo_like_run() -> RunResult:
         name="A shop that syncs purchases from its server: nothing from the browser, the record is there",
         timeline=nav,
         duration_ms=60_000,
+        payment=PaymentResult.model_validate(
+            {
+                "provider": "Stripe Checkout (lab)",
+                "left_shop": True,
+                "return": "automatic",
+                "mechanism": "form-post",
+                "time_on_platform_ms": 30,
+                "return_ms": 5,
+            }
+        ),
         confirmation_url=nav[-1].url,
         shop_hosts=["shop.test"],
         connectif_api={

@@ -13,7 +13,12 @@
   }
   // A link to a folded scenario (or to something inside it) unfolds what it points at.
   function reveal() {
-    var id = decodeURIComponent(location.hash.slice(1));
+    var id;
+    try {
+      id = decodeURIComponent(location.hash.slice(1));
+    } catch (e) {
+      return; // a malformed address: nothing of ours to unfold
+    }
     var target = id && document.getElementById(id);
     if (!target) return;
     var body = target.matches("section.scenario") ? target.querySelector(".scenario-body") : null;
