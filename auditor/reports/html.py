@@ -38,7 +38,16 @@ def environment() -> jinja2.Environment:
     env.filters["time"] = view.fmt_time
     env.filters["artefact_links"] = view.artefact_links
     env.filters["pretty"] = view.pretty_json
+    env.filters["dotted"] = dotted
     return env
+
+
+_BREAK_AFTER_DOT = Markup(".<wbr>")
+
+
+def dotted(check_id: str) -> Markup:
+    """A check id that may break after its dots (connectif.<wbr>purchase_sent); each part is escaped."""
+    return _BREAK_AFTER_DOT.join(check_id.split("."))  # Markup.join escapes every part
 
 
 @lru_cache(maxsize=4)
