@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup browser demo test lint bench clean
+.PHONY: setup browser axe demo test lint bench clean
 
 setup: $(VENV)/.installed browser
 
@@ -16,10 +16,13 @@ $(VENV)/.installed: pyproject.toml
 browser: $(VENV)/.installed
 	@bash scripts/get-browser.sh $(BIN)
 
+axe:
+	@bash scripts/get-axe.sh
+
 demo: setup
 	$(BIN)/checkout-auditor demo
 
-test: setup
+test: setup axe
 	$(BIN)/ruff check auditor tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
@@ -33,4 +36,4 @@ bench: setup
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) reports build *.egg-info
+	rm -rf $(VENV) reports build *.egg-info .cache

@@ -151,16 +151,20 @@ class RunProgress:
 
 
 def _return_words(result: ScenarioResult) -> str:
+    from auditor.reports.view import return_not_judged
+
     payment = result.payment
     if payment is None:
         return "-"
+    # An error on the way stops the scenario before its return is seen: "never" would blame the platform.
+    not_judged = return_not_judged(result)
     if not payment.left_shop:
-        return "never left the shop"
+        return "not judged (stopped before the platform)" if not_judged else "never left the shop"
     if payment.return_ == "automatic":
         return f"automatic ({payment.mechanism})"
     if payment.return_ == "manual":
         return "only by a click"
-    return "never came back"
+    return "not judged (stopped on the platform)" if not_judged else "never came back"
 
 
 CHANGE_LABELS = {

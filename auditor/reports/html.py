@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,9 +35,20 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["ms"] = view.fmt_ms
+    env.filters["return_ms"] = view.fmt_return_ms
     env.filters["time"] = view.fmt_time
     env.filters["artefact_links"] = view.artefact_links
+    env.filters["pretty"] = view.pretty_json
+    env.filters["dotted"] = dotted
     return env
+
+
+_BREAK_AFTER_DOT = Markup(".<wbr>")
+
+
+def dotted(check_id: str) -> Markup:
+    """A check id that may break after its dots (connectif.<wbr>purchase_sent); each part is escaped."""
+    return _BREAK_AFTER_DOT.join(check_id.split("."))  # Markup.join escapes every part
 
 
 @lru_cache(maxsize=4)
@@ -61,6 +73,7 @@ class CheckView:
     """A check with its evidence as text."""
 
     check: CheckResult
+    anchor: str  # the check's own id in the page, linked from the summary table
     evidence: list[view.EvidenceItem]
 
 
@@ -79,12 +92,15 @@ class ScenarioView:
     s: ScenarioResult
     anchor: str
     problem: bool
-    failing: list[str]
+    failing: list[CheckView]
     warnings: list[str]
     return_short: str
     return_sentence: str
+    not_judged: bool  # stopped in error before the return could be seen
     lane: view.Lane | None
     purchase: view.PurchaseComparison | None
+    api: view.ApiRecord | None
+    pages: list[view.PageRequests]
     checks: list[CheckView]
     steps: list[StepView]
     shots: list[InlineImage]
@@ -95,20 +111,27 @@ def scenario_views(run: RunResult, images: list[list[InlineImage]]) -> list[Scen
     """The per-scenario values the template lays out."""
     views: list[ScenarioView] = []
     for scenario, anchor, shots in zip(run.scenarios, view.anchor_ids(run.scenarios), images, strict=True):
+        checks = [
+            CheckView(check=c, anchor=f"{anchor}-c{number}", evidence=view.evidence_items(c.evidence))
+            for number, c in enumerate(scenario.checks, start=1)
+        ]
+        not_judged = view.return_not_judged(scenario)
+        lane = view.timeline_lane(scenario)
         views.append(
             ScenarioView(
                 s=scenario,
                 anchor=anchor,
                 problem=view.is_problem(scenario),
-                failing=[c.id for c in scenario.checks if c.status is Status.FAIL],
+                failing=[c for c in checks if c.check.status is Status.FAIL],
                 warnings=[c.id for c in scenario.checks if c.status is Status.WARN],
-                return_short=view.return_short(scenario.payment),
-                return_sentence=view.return_sentence(scenario.payment),
-                lane=view.timeline_lane(scenario),
+                return_short=view.return_short(scenario.payment, not_judged=not_judged),
+                return_sentence=view.return_sentence(scenario.payment, not_judged=not_judged),
+                not_judged=not_judged,
+                lane=lane,
                 purchase=view.purchase_comparison(scenario),
-                checks=[
-                    CheckView(check=c, evidence=view.evidence_items(c.evidence)) for c in scenario.checks
-                ],
+                api=view.connectif_api(scenario),
+                pages=view.connectif_pages(scenario, lane),
+                checks=checks,
                 steps=[
                     StepView(step=st, duration_ms=max(0, st.ended_ms - st.started_ms))
                     for st in scenario.steps
@@ -126,20 +149,28 @@ def render_html(
     *,
     assets_dir: Path | None = None,
     image_budget_bytes: int = DEFAULT_BUDGET_BYTES,
+    panels: Sequence[tuple[str, Mapping[str, Any]]] = (),
 ) -> str:
-    """The report's HTML; screenshots are read from assets_dir (default: out_dir)."""
+    """The report's HTML; screenshots are read from assets_dir (default: out_dir).
+
+    panels: (template, values) pairs shown above the scenarios table, in order (e.g. a comparison with
+    an earlier run); each template sees the report's values plus its own.
+    """
     images = inline_screenshots(run, assets_dir or out_dir, image_budget_bytes)
     script, script_hash = inline_script("report.js")
+    changes = changes_view(run)  # the "changed since" panel, first when the run has a baseline
+    panels = [*([("_changes.html.j2", {})] if changes else []), *panels]
     context: dict[str, Any] = {
         "run": run,
         "counts": view.summary_counts(run),
         "run_ms": view.run_duration_ms(run),
         "scenarios": scenario_views(run, images),
-        "changes": changes_view(run),  # the "changed since" panel (_changes.html.j2), None without a baseline
+        "changes": changes,
         "skipped_images": sum(1 for shots in images for i in shots if i.data_uri is None),
         "script": script,
         "csp": csp(script_hash),
         "version": __version__,
+        "panels": [(name, dict(values)) for name, values in panels],
     }
     return environment().get_template("report.html.j2").render(context)
 
@@ -150,10 +181,12 @@ def write_html(
     *,
     assets_dir: Path | None = None,
     image_budget_bytes: int = DEFAULT_BUDGET_BYTES,
+    panels: Sequence[tuple[str, Mapping[str, Any]]] = (),
 ) -> Path:
     """Write out_dir/report.html atomically and return its path."""
     path = out_dir / REPORT_NAME
-    write_atomic(
-        path, render_html(run, out_dir, assets_dir=assets_dir, image_budget_bytes=image_budget_bytes)
+    html = render_html(
+        run, out_dir, assets_dir=assets_dir, image_budget_bytes=image_budget_bytes, panels=panels
     )
+    write_atomic(path, html)
     return path

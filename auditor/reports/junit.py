@@ -45,7 +45,9 @@ def _testcase(scenario: ScenarioResult) -> ET.Element:
     properties = {
         "flaky": "true" if scenario.flaky else None,
         "attempts": str(scenario.attempts) if scenario.attempts > 1 else None,
-        "return": view.return_short(scenario.payment) if scenario.payment else None,
+        "return": view.return_short(scenario.payment, not_judged=view.return_not_judged(scenario))
+        if scenario.payment
+        else None,
         "tags": ", ".join(scenario.tags) or None,
     }
     if any(properties.values()):
@@ -95,7 +97,8 @@ def _system_out(scenario: ScenarioResult) -> str:
         if check.status is Status.WARN:
             lines.append(f"WARNING {check.id}: {check.message}")
     if scenario.payment is not None:
-        lines.append(f"payment: {view.return_sentence(scenario.payment)}")
+        not_judged = view.return_not_judged(scenario)
+        lines.append(f"payment: {view.return_sentence(scenario.payment, not_judged=not_judged)}")
     return "\n".join(lines)
 
 

@@ -17,7 +17,15 @@ from urllib.parse import urlsplit
 from auditor.connectif import jsnum
 from auditor.connectif.tag import PURCHASE_FIELDS
 from auditor.hosts import host_matches
-from auditor.results import PaymentResult, RunResult, ScenarioResult, ScenarioStatus, Status
+from auditor.observation import Navigation
+from auditor.results import (
+    ConnectifRequest,
+    PaymentResult,
+    RunResult,
+    ScenarioResult,
+    ScenarioStatus,
+    Status,
+)
 
 MECHANISM_WORDS = {
     "http-redirect": "an HTTP redirect",
@@ -96,34 +104,58 @@ def anchor_ids(scenarios: Sequence[ScenarioResult]) -> list[str]:
     return anchors
 
 
-def return_short(payment: PaymentResult | None) -> str:
+def return_not_judged(scenario: ScenarioResult) -> bool:
+    """The scenario stopped in error before its return could be seen: the report must not say "never"."""
+    payment = scenario.payment
+    if payment is None or payment.return_ != "none" or scenario.status is not ScenarioStatus.ERROR:
+        return False
+    verdicts = [c.status for c in scenario.checks if c.id == "payment.return"]
+    return not verdicts or verdicts[0] is Status.SKIP
+
+
+def return_short(payment: PaymentResult | None, *, not_judged: bool = False) -> str:
     """The summary table's return column: automatic via X, manual, none."""
     if payment is None:
         return "no payment step"
     if not payment.left_shop:
-        return "never reached the platform"
+        return "not judged (stopped before the platform)" if not_judged else "never reached the platform"
     if payment.return_ == "automatic":
         return f"automatic via {payment.mechanism}" if payment.mechanism else "automatic"
     if payment.return_ == "manual":
         return "manual (click)"
-    return "none"
+    return "not judged (stopped on the platform)" if not_judged else "none"
 
 
-def return_sentence(payment: PaymentResult | None) -> str:
+def fmt_return_ms(ms: int | None) -> str:
+    """How long the return took; 0 ms reads as "at once" (the platform answered with the shop's page)."""
+    if ms is not None and ms <= 0:
+        return "at once"
+    return fmt_ms(ms)
+
+
+def return_sentence(payment: PaymentResult | None, *, not_judged: bool = False) -> str:
     """How the customer came back, in words."""
     if payment is None:
         return "This scenario has no payment step."
     platform = payment.provider or "the payment platform"
     if not payment.left_shop:
+        if not_judged:
+            return (
+                f"The scenario stopped with an error before the customer reached {platform}, "
+                "so the return was not judged."
+            )
         return f"The customer never reached {platform}."
     stay = (
         f" and spent {fmt_ms(payment.time_on_platform_ms)} there"
         if payment.time_on_platform_ms is not None
         else ""
     )
-    took = (
-        f", {fmt_ms(payment.return_ms)} after the last payment step" if payment.return_ms is not None else ""
-    )
+    if payment.return_ms is None:
+        took = ""
+    elif payment.return_ms <= 0:
+        took = ", as soon as the last payment step ended"
+    else:
+        took = f", {fmt_ms(payment.return_ms)} after the last payment step"
     if payment.return_ == "automatic":
         how = MECHANISM_WORDS.get(payment.mechanism or "", payment.mechanism or "an unrecorded mechanism")
         return f"The customer reached {platform}{stay}; it sent them back on its own, by {how}{took}."
@@ -132,10 +164,23 @@ def return_sentence(payment: PaymentResult | None) -> str:
             f"The customer reached {platform}{stay}; it did not send them back on its own: "
             f"they came back only by clicking the way back{took}."
         )
+    if not_judged:
+        return (
+            f"The customer reached {platform}{stay}; the scenario stopped there with an error, "
+            "so whether the platform sends customers back was not judged."
+        )
     return f"The customer reached {platform}{stay} and never came back to the shop."
 
 
 # ---------------------------------------------------------------- timeline lane
+
+ZONE_NAMES = {
+    "shop": "Shop",
+    "platform": "Payment platform",
+    "other": "Other site",
+    "start": "Before the first page",
+}
+ZONE_SHORT = {"shop": "Shop", "platform": "Pay", "other": "Other", "start": ""}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,11 +190,42 @@ class LaneSegment:
     zone: str  # "shop", "platform", "other", "start"
     host: str
     url: str
-    cause: str
+    cause: str  # how Chromium says the page was loaded
     page: str
     start_ms: int
     end_ms: int
     grow: float  # flex-grow: proportional to the time spent
+    # How the list names the way in: the payment's mechanism for the page it came back to, so that
+    # the timeline and the summary agree (a platform's redirect after a POST is "http-redirect" there,
+    # though Chromium records the navigation as a form-post).
+    how: str = ""
+    is_return: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class LanePhase:
+    """Consecutive pages in one zone: one block of the bar, one entry of its legend."""
+
+    number: int  # 1, 2, …; 0 for the stretch before the first page
+    zone: str
+    start_ms: int
+    end_ms: int
+    grow: float
+    segments: list[LaneSegment]
+    popup: bool  # some of these pages were in a popup
+    returned_by: str | None  # the payment's mechanism, on the shop phase the customer came back to
+
+    @property
+    def name(self) -> str:
+        return ZONE_NAMES[self.zone]
+
+    @property
+    def short(self) -> str:
+        return ZONE_SHORT[self.zone]
+
+    @property
+    def duration_ms(self) -> int:
+        return max(0, self.end_ms - self.start_ms)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +233,7 @@ class Lane:
     """The shop → platform → shop lane of one scenario."""
 
     segments: list[LaneSegment]
+    phases: list[LanePhase]
     total_ms: int
 
 
@@ -167,7 +244,7 @@ def _extra_list(extra: Mapping[str, Any] | None, key: str) -> list[str]:
 
 def shop_hosts(scenario: ScenarioResult) -> list[str]:
     """The shop's hosts: given by the engine when it does, else the first page's and the confirmation's."""
-    hosts = _extra_list(scenario.model_extra, "shop_hosts")
+    hosts = list(scenario.shop_hosts)
     if hosts:
         return hosts
     if scenario.timeline:
@@ -179,13 +256,44 @@ def shop_hosts(scenario: ScenarioResult) -> list[str]:
     return hosts
 
 
+def _phases(segments: list[LaneSegment], mechanism: str | None) -> list[LanePhase]:
+    groups: list[list[LaneSegment]] = []
+    for segment in segments:
+        if groups and groups[-1][0].zone == segment.zone and segment.zone != "start":
+            groups[-1].append(segment)
+        else:
+            groups.append([segment])
+    phases: list[LanePhase] = []
+    number = 0
+    for group in groups:
+        zone = group[0].zone
+        if zone != "start":
+            number += 1
+        phases.append(
+            LanePhase(
+                number=0 if zone == "start" else number,
+                zone=zone,
+                start_ms=group[0].start_ms,
+                end_ms=group[-1].end_ms,
+                grow=sum(s.grow for s in group),
+                segments=group,
+                popup=any(s.page != "main" for s in group),
+                returned_by=mechanism if any(s.is_return for s in group) else None,
+            )
+        )
+    return phases
+
+
 def timeline_lane(scenario: ScenarioResult) -> Lane | None:
     """Segments between top-level navigations, sized by time, coloured by whose host it was."""
     navigations = sorted(scenario.timeline, key=lambda n: n.at_ms)
     if not navigations:
         return None
     shop = shop_hosts(scenario)
-    platform = _extra_list(scenario.payment.model_extra if scenario.payment else None, "hosts")
+    payment = scenario.payment
+    platform = _extra_list(payment.model_extra if payment else None, "hosts")
+    came_back = payment is not None and payment.return_ in ("automatic", "manual")
+    mechanism = payment.mechanism if payment is not None and came_back else None
     total = max(scenario.duration_ms, navigations[-1].at_ms, 1)
     segments: list[LaneSegment] = []
     if navigations[0].at_ms > 0:
@@ -201,6 +309,8 @@ def timeline_lane(scenario: ScenarioResult) -> Lane | None:
                 grow=navigations[0].at_ms / total,
             )
         )
+    seen_platform = False
+    return_marked = False
     for index, nav in enumerate(navigations):
         end = navigations[index + 1].at_ms if index + 1 < len(navigations) else total
         if host_matches(nav.host, shop):
@@ -210,6 +320,10 @@ def timeline_lane(scenario: ScenarioResult) -> Lane | None:
         else:
             # Without the platform's hosts, any host that is not the shop's is the platform's side.
             zone = "platform"
+        # The first shop page after the platform is where the customer came back.
+        is_return = zone == "shop" and seen_platform and came_back and not return_marked
+        return_marked = return_marked or is_return
+        seen_platform = seen_platform or zone == "platform"
         segments.append(
             LaneSegment(
                 zone=zone,
@@ -220,9 +334,140 @@ def timeline_lane(scenario: ScenarioResult) -> Lane | None:
                 start_ms=nav.at_ms,
                 end_ms=end,
                 grow=max(end - nav.at_ms, 0) / total,
+                how=(mechanism or nav.cause.value) if is_return else nav.cause.value,
+                is_return=is_return,
             )
         )
-    return Lane(segments=segments, total_ms=total)
+    return Lane(segments=segments, phases=_phases(segments, mechanism), total_ms=total)
+
+
+# ---------------------------------------------------------------- Connectif requests, page by page
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestView:
+    """One request to Connectif, with what the engine added to it."""
+
+    request: ConnectifRequest
+    at_ms: int | None
+    failure: str | None
+    intercepted: bool
+    event_types: list[str]
+
+    @property
+    def purchases(self) -> int:
+        return self.event_types.count("purchase")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageRequests:
+    """The Connectif requests one page of the journey sent."""
+
+    url: str
+    host: str
+    zone: str  # as in the lane; "" when the page is not in the timeline
+    position: int | None  # 1-based place among the scenario's pages
+    pages: int  # how many pages the scenario visited
+    at_ms: int | None  # when the page was loaded
+    confirmation: bool
+    stage: str  # "before the payment", "on the payment platform", "after the payment" or ""
+    popup: bool
+    requests: list[RequestView]
+
+    @property
+    def purchases(self) -> int:
+        return sum(r.purchases for r in self.requests)
+
+    @property
+    def title(self) -> str:
+        if self.confirmation:
+            return "Confirmation page"
+        return ZONE_NAMES.get(self.zone, "Unknown page") + (" (popup)" if self.popup else "")
+
+    @property
+    def place(self) -> str:
+        if self.position is None:
+            return "not among the pages the timeline recorded"  # older results carry no page_url
+        where = f"page {self.position} of {self.pages}"
+        return f"{where}, {self.stage}" if self.stage else where
+
+
+def _without_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _page_of(request: RequestView, page_url: str, navigations: Sequence[Navigation]) -> int | None:
+    """The timeline entry of the page that sent a request: same URL and loaded before it, else by time."""
+    at = request.at_ms
+    same = [i for i, n in enumerate(navigations) if page_url and _without_fragment(n.url) == page_url]
+    if at is not None:
+        before = [i for i in same if navigations[i].at_ms <= at]
+        if before:
+            return before[-1]
+    if same:
+        return same[0]
+    if at is None:
+        return None
+    # The page may have rewritten its own URL (Connectif's script drops __cn_tracker with replaceState).
+    loaded = [i for i, n in enumerate(navigations) if n.at_ms <= at and n.page == "main"]
+    return loaded[-1] if loaded else None
+
+
+def connectif_pages(scenario: ScenarioResult, lane: Lane | None = None) -> list[PageRequests]:
+    """Connectif's requests by the page that sent them: the confirmation page first, then in order."""
+    if not scenario.connectif_requests:
+        return []
+    lane = lane if lane is not None else timeline_lane(scenario)
+    navigations = sorted(scenario.timeline, key=lambda n: n.at_ms)
+    zones = [s for s in lane.segments if s.zone != "start"] if lane is not None else []
+    first_platform = next((s.start_ms for s in zones if s.zone == "platform"), None)
+    confirmation = _without_fragment(scenario.confirmation_url or "")
+    groups: dict[tuple[int, str], list[RequestView]] = {}
+    for request in scenario.connectif_requests:
+        extra = request.model_extra or {}
+        failure = extra.get("failure")
+        item = RequestView(
+            request=request,
+            at_ms=_int_or_none(extra.get("at_ms")),
+            failure=str(failure) if failure else None,
+            intercepted=bool(extra.get("intercepted")),
+            event_types=[str(e.get("type", "?")) if isinstance(e, dict) else "?" for e in request.events],
+        )
+        page_url = _without_fragment(str(extra.get("page_url") or ""))
+        index = _page_of(item, page_url, navigations)
+        key = (index, "") if index is not None else (len(navigations), page_url)
+        groups.setdefault(key, []).append(item)
+    pages: list[PageRequests] = []
+    for (index, page_url), items in sorted(groups.items()):
+        nav = navigations[index] if index < len(navigations) else None
+        zone = zones[index].zone if nav is not None and index < len(zones) else ""
+        url = nav.url if nav is not None else page_url
+        if nav is None or zone == "" or first_platform is None:
+            stage = ""
+        elif zone != "shop":
+            stage = "on the payment platform" if zone == "platform" else "away from the shop"
+        else:
+            stage = "before the payment" if nav.at_ms < first_platform else "after the payment"
+        pages.append(
+            PageRequests(
+                url=url,
+                host=nav.host if nav is not None else (urlsplit(page_url).hostname or ""),
+                zone=zone,
+                position=index + 1 if nav is not None else None,
+                pages=len(navigations),
+                at_ms=nav.at_ms if nav is not None else None,
+                confirmation=bool(confirmation) and _without_fragment(url) == confirmation,
+                stage=stage,
+                popup=nav is not None and nav.page != "main",
+                requests=items,
+            )
+        )
+    # The page a person looks for first: the confirmation (and its reloads), then the journey in order.
+    return sorted(pages, key=lambda p: not p.confirmation)
 
 
 # ---------------------------------------------------------------- cn_purchase vs what was sent
@@ -230,26 +475,83 @@ def timeline_lane(scenario: ScenarioResult) -> Lane | None:
 
 @dataclass(frozen=True, kw_only=True)
 class FieldRow:
-    """One purchase field: read on the page beside what the browser sent."""
+    """One purchase field: read on the page, sent by the browser and, when asked, stored by Connectif."""
 
     name: str
     on_page: str | None
     sent: str | None
-    state: str  # "same", "differs", "not sent", "not on page"
+    state: str  # "same", "differs", "not sent", "not on page"; "stored only" when neither exists
+    stored: str | None = None
+    stored_state: str | None = None  # None: Connectif's record was not read; else "same", "differs",
+    # "not stored" (sent or on the page, missing from the record) or "stored only"
 
     @property
     def differs(self) -> bool:
-        return self.state != "same"
+        return self.state not in ("same", "stored only") or self.stored_state in ("differs", "not stored")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiLookup:
+    """One question to Connectif's API about this purchase."""
+
+    status: int | None
+    at_ms: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiRecord:
+    """What Connectif's API said about this purchase (results.json's `connectif_api`)."""
+
+    purchase_id: str | None
+    lookups: list[ApiLookup]
+    purchase: dict[str, Any] | None
+
+    @property
+    def sentence(self) -> str:
+        """The lookups in words."""
+        which = f"purchase {self.purchase_id}" if self.purchase_id else "this purchase"
+        if not self.lookups:
+            return f"Connectif's API was not asked about {which}."
+        last = self.lookups[-1]
+        when = f" at {fmt_ms(last.at_ms)}" if last.at_ms is not None else ""
+        asked = "once" if len(self.lookups) == 1 else f"{len(self.lookups)} times"
+        if self.purchase is not None:
+            return f"Connectif's API has {which}: asked {asked}, found{when}."
+        answer = f"answer {last.status}" if last.status is not None else "no answer"
+        return f"Connectif's API does not have {which}: asked {asked}, last {answer}{when}."
+
+
+def connectif_api(scenario: ScenarioResult) -> ApiRecord | None:
+    """results.json's `connectif_api`, read defensively (older and newer files may lack or extend it)."""
+    raw = (scenario.model_extra or {}).get("connectif_api")
+    if not isinstance(raw, dict):
+        return None
+    lookups = [
+        ApiLookup(status=_int_or_none(item.get("status")), at_ms=_int_or_none(item.get("at_ms")))
+        for item in raw.get("lookups") or []
+        if isinstance(item, dict)
+    ]
+    purchase = raw.get("purchase")
+    pid = raw.get("purchase_id")
+    return ApiRecord(
+        purchase_id=str(pid) if pid not in (None, "") else None,
+        lookups=lookups,
+        purchase=purchase if isinstance(purchase, dict) else None,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class PurchaseComparison:
-    """The tag beside the purchase event sent to Connectif."""
+    """The tag beside the purchase event sent to Connectif and the purchase Connectif stored."""
 
     rows: list[FieldRow]
     tag_read: bool
     events_sent: int  # purchase events for this purchase (more than one: a duplicate)
     note: str | None = None
+    stored: bool = False  # Connectif's record is shown (a third column)
+    tag: dict[str, Any] | None = None
+    event: dict[str, Any] | None = None  # the purchase event compared, as sent
+    record: dict[str, Any] | None = None  # the purchase as Connectif's API returned it
 
     @property
     def differences(self) -> int:
@@ -295,6 +597,13 @@ def parse_int(value: Any) -> int | None:
     return int(number) if jsnum.is_usable(number) else None
 
 
+def _as_date(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def _same(name: str, on_page: Any, sent: Any) -> bool:
     if name == "total_price":
         left = parse_float(on_page)
@@ -302,6 +611,11 @@ def _same(name: str, on_page: Any, sent: Any) -> bool:
     if name == "total_quantity":
         left_int = parse_int(on_page)
         return left_int is not None and left_int == parse_int(sent)
+    if name == "purchase_date" and (left_date := _as_date(on_page)) is not None:
+        # Connectif answers with milliseconds ("…:31.000Z") for a tag that had none.
+        right_date = _as_date(sent)
+        if right_date is not None and (left_date.tzinfo is None) == (right_date.tzinfo is None):
+            return left_date == right_date
     return _text(on_page) == _text(sent) or str(on_page).strip() == str(sent).strip()
 
 
@@ -318,11 +632,36 @@ def purchase_events(scenario: ScenarioResult) -> list[dict[str, Any]]:
     return found
 
 
+def _count_state(left: Any, right: Any, missing_left: str, missing_right: str) -> str:
+    left_count = len(left) if isinstance(left, list) else None
+    right_count = len(right) if isinstance(right, list) else None
+    if left_count is None:
+        return missing_left
+    if right_count is None:
+        return missing_right
+    return "same" if left_count == right_count else "differs"
+
+
+def _stored_state(name: str, record: dict[str, Any], sent: dict[str, Any] | None, tag: dict[str, Any]) -> str:
+    """The record's field against what was sent (or, when nothing was sent, what the page said)."""
+    reference = sent if sent is not None and name in sent else tag
+    if name not in record:
+        return "not stored" if name in reference else "stored only"
+    if name not in reference:
+        return "stored only"
+    return "same" if _same(name, _scalar(reference[name]), record[name]) else "differs"
+
+
 def purchase_comparison(scenario: ScenarioResult) -> PurchaseComparison | None:
-    """Field by field, the tag as read beside the event this purchase sent; None when neither exists."""
+    """Field by field, the tag as read beside the event this purchase sent and Connectif's record of it.
+
+    None when there is neither a tag, nor a purchase event, nor a stored purchase.
+    """
     tag = {str(k): v for k, v in (scenario.cn_purchase or {}).items()}
     events = purchase_events(scenario)
-    if not tag and not events:
+    api = connectif_api(scenario)
+    record = {snake(str(k)): v for k, v in api.purchase.items()} if api is not None and api.purchase else None
+    if not tag and not events and record is None:
         return None
     tag_id = _text(_scalar(tag.get("purchase_id")))
     mine = [e for e in events if tag_id is not None and _text(e.get("purchase_id")) == tag_id]
@@ -332,36 +671,68 @@ def purchase_comparison(scenario: ScenarioResult) -> PurchaseComparison | None:
         if tag_id is not None:
             note = "no purchase event carried the tag's purchase_id; showing the first one sent"
     sent = mine[0] if mine else None
-    names = [n for n in PURCHASE_FIELDS if n in tag or (sent is not None and n in sent)]
-    names += [k for k in tag if k not in names and k != "products"]
-    if sent is not None:
-        names += [k for k in sent if k not in names and k != "products"]
+    browser_side = bool(tag) or sent is not None
+    sources = [tag, *([sent] if sent is not None else []), *([record] if record is not None else [])]
+    names = [n for n in PURCHASE_FIELDS if any(n in source for source in sources)]
+    for source in sources[:2]:
+        names += [k for k in source if k not in names and k != "products"]
     rows: list[FieldRow] = []
     for name in names:
         on_page = _scalar(tag.get(name))
         value = sent.get(name) if sent is not None else None
-        if name not in tag:
+        if not browser_side:
+            state = "stored only"
+        elif name not in tag:
             state = "not on page"
         elif sent is None or name not in sent:
             state = "not sent"
         else:
             state = "same" if _same(name, on_page, value) else "differs"
-        rows.append(FieldRow(name=name, on_page=_text(on_page), sent=_text(value), state=state))
+        rows.append(
+            FieldRow(
+                name=name,
+                on_page=_text(on_page),
+                sent=_text(value),
+                state=state,
+                stored=_text(record.get(name)) if record is not None else None,
+                stored_state=_stored_state(name, record, sent, tag) if record is not None else None,
+            )
+        )
     page_products = tag.get("products")
     sent_products = sent.get("products") if sent is not None else None
-    if page_products is not None or sent_products is not None:
-        page_count = len(page_products) if isinstance(page_products, list) else None
-        sent_count = len(sent_products) if isinstance(sent_products, list) else None
-        if page_count is None:
-            state = "not on page"
-        elif sent_count is None:
-            state = "not sent"
+    stored_products = record.get("products") if record is not None else None
+    if page_products is not None or sent_products is not None or stored_products is not None:
+        counted = [len(p) if isinstance(p, list) else None for p in (page_products, sent_products)]
+        if not browser_side:
+            state = "stored only"
         else:
-            state = "same" if page_count == sent_count else "differs"
+            state = _count_state(page_products, sent_products, "not on page", "not sent")
+        stored_state = None
+        if record is not None:
+            reference = sent_products if sent_products is not None else page_products
+            stored_state = _count_state(stored_products, reference, "not stored", "stored only")
+            if stored_state == "not stored" and reference is None:
+                stored_state = "stored only"
         rows.append(
-            FieldRow(name="products (count)", on_page=_text(page_count), sent=_text(sent_count), state=state)
+            FieldRow(
+                name="products (count)",
+                on_page=_text(counted[0]),
+                sent=_text(counted[1]),
+                state=state,
+                stored=_text(len(stored_products) if isinstance(stored_products, list) else None),
+                stored_state=stored_state,
+            )
         )
-    return PurchaseComparison(rows=rows, tag_read=bool(tag), events_sent=len(mine), note=note)
+    return PurchaseComparison(
+        rows=rows,
+        tag_read=bool(tag),
+        events_sent=len(mine),
+        note=note,
+        stored=record is not None,
+        tag=tag or None,
+        event=sent,
+        record=api.purchase if api is not None else None,
+    )
 
 
 # ---------------------------------------------------------------- evidence
@@ -390,6 +761,11 @@ def evidence_items(evidence: Mapping[str, Any]) -> list[EvidenceItem]:
             text, block = json.dumps(value, indent=2, ensure_ascii=False, default=str), True
         items.append(EvidenceItem(key=str(key), text=text, block=block))
     return items
+
+
+def pretty_json(value: Any) -> str:
+    """A value as indented JSON text, non-ASCII kept (the template escapes it like any text)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
 _ARTEFACT_PATH = re.compile(r"^artefacts/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")

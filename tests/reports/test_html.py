@@ -6,14 +6,24 @@ import base64
 import re
 from pathlib import Path
 
+import jinja2
 import pytest
 
-from auditor.reports.html import render_html, write_html
+from auditor.reports.html import environment, render_html, write_html
 from auditor.reports.images import inline_screenshots
 from auditor.results import ConnectifRequest, RunResult, ScenarioStatus, Screenshot
 
 from .htmltree import Node, parse
-from .sample import HOSTILE, hostile_run, mixed_run, png, purchase_event, scenario, write_screenshots
+from .sample import (
+    HOSTILE,
+    demo_like_run,
+    hostile_run,
+    mixed_run,
+    png,
+    purchase_event,
+    scenario,
+    write_screenshots,
+)
 
 
 @pytest.fixture
@@ -92,23 +102,74 @@ def test_purchase_differences_are_highlighted(tmp_path: Path) -> None:
     assert "1 field differs" in doc.find(cls="diff-count").text()
 
 
+def grow_of(node: Node) -> float:
+    match = re.fullmatch(r"flex-grow: ([0-9.]+)", node.attrs["style"])
+    assert match is not None
+    return float(match.group(1))
+
+
 def test_payment_lane_and_return_in_words(mixed: tuple[RunResult, Node, str]) -> None:
     _, doc, _ = mixed
     section = doc.find_all("section", cls="scenario")[0]
-    segments = section.find(cls="lane").find_all(cls="seg")
-    assert [s.attrs["class"] for s in segments] == [
-        "seg z-start",
-        "seg z-shop",
-        "seg z-shop",
-        "seg z-platform",
-        "seg z-shop",
+    lane = section.find(cls="lane")
+    phases = lane.find_all(cls="phase")
+    assert [p.attrs["class"] for p in phases] == [
+        "phase z-start",
+        "phase z-shop",
+        "phase z-platform",
+        "phase z-shop",
     ]
-    grow = [float(re.fullmatch(r"flex-grow: ([0-9.]+)", s.attrs["style"]).group(1)) for s in segments]  # type: ignore[union-attr]
-    assert grow[3] == pytest.approx(3700 / 6000, abs=1e-4)
+    # Two shop pages in a row are one phase of the bar, each page a slice of it.
+    assert [len(p.find_all(cls="seg")) for p in phases] == [1, 2, 1, 1]
+    assert grow_of(phases[2]) == pytest.approx(3700 / 6000, abs=1e-4)
+    assert sum(grow_of(p) for p in phases) == pytest.approx(1, abs=1e-3)
+    assert [grow_of(s) for s in phases[1].find_all(cls="seg")] == pytest.approx(
+        [850 / 1450, 600 / 1450], abs=1e-4
+    )
+    assert [b.text() for b in lane.find_all("b")] == ["1", "2", "3"]
+    legend = [li.words() for li in section.find(cls="lane-legend").find_all("li")]
+    assert legend == [
+        "1 Shop · 1.4 s",
+        "2 Payment platform · 3.7 s",
+        "3 Shop, back via form-post · 800 ms",
+    ]
     assert (
         "sent them back on its own, by a form submitted with POST"
         in section.find(cls="return-sentence").text()
     )
+
+
+def test_the_timeline_names_the_return_as_the_summary_does(tmp_path: Path) -> None:
+    # Chromium records the page the platform redirected to as a form-post; the summary says http-redirect.
+    run = demo_like_run()
+    doc = parse(render_html(run, tmp_path))
+    section = doc.find("section", id="s-tag-comma")
+    assert (
+        "automatic via http-redirect" in doc.find("tr", data_anchor="s-tag-comma").find(cls="return").text()
+    )
+    assert (
+        section.find(cls="lane-legend")
+        .find_all("li")[-1]
+        .words()
+        .startswith("3 Shop, back via http-redirect")
+    )
+    back = section.find("li", cls="return")
+    assert "back via http-redirect" in back.words()
+    assert "form-post" not in back.words()
+    assert "http-redirect" in section.find(cls="lane").attrs["aria-label"]
+    assert section.find(cls="return-took").text() == "at once"
+    assert "as soon as the last payment step ended" in section.find(cls="return-sentence").text()
+
+
+def test_an_error_on_the_platform_is_not_called_a_platform_that_never_sends_back(tmp_path: Path) -> None:
+    doc = parse(render_html(demo_like_run(), tmp_path))
+    row = doc.find("tr", data_anchor="s-platform-error")
+    section = doc.find("section", id="s-platform-error")
+    assert row.find(cls="return").text() == "not judged (stopped on the platform)"
+    assert section.find(cls="return-kind").text() == "not judged"
+    sentence = section.find(cls="return-sentence").text()
+    assert "not judged" in sentence and "never" not in sentence
+    assert "never came back" not in section.words() and "never came back" not in row.words()
 
 
 def test_screenshots_are_inlined_and_missing_ones_explained(mixed: tuple[RunResult, Node, str]) -> None:
@@ -195,8 +256,9 @@ def test_hostile_text_is_shown_as_text_and_adds_no_markup(tmp_path: Path) -> Non
 
 def test_statuses_are_text_as_well_as_colour(mixed: tuple[RunResult, Node, str]) -> None:
     _, doc, _ = mixed
+    words = {"PASS", "FAIL", "ERROR", "WARN", "SKIP", "FLAKY", "failed", "PURCHASE"}
     for badge in doc.find_all(cls="badge"):
-        assert badge.words().split()[-1] in {"PASS", "FAIL", "ERROR", "WARN", "SKIP", "FLAKY", "failed"}
+        assert badge.words().split()[-1] in words
 
 
 def test_an_empty_run_renders(tmp_path: Path) -> None:
@@ -229,17 +291,131 @@ def test_connectif_requests_table_with_what_the_engine_adds(tmp_path: Path) -> N
             "events": [{"type": "page-visit"}, {"type": "purchase"}],
             "failure": "net::ERR_BLOCKED_BY_CLIENT",
             "intercepted": True,
+            "at_ms": 5300,
+            "page_url": "http://shop.test:8000/order/confirmation/1",
         }
     )
     run = RunResult(
         started="s", finished="f", scenarios=[scenario("x", "fail", connectif_requests=[blocked])]
     )
-    row = parse(render_html(run, tmp_path)).find("table", cls="connectif").find_all("tr")[1]
+    page = parse(render_html(run, tmp_path)).find("details", cls="cx-page")
+    row = page.find("table", cls="connectif").find_all("tr")[1]
     cells = [c.words() for c in row.find_all("td")]
     assert cells == [
+        "5.3 s",
         "tracking",
         "POST",
         "no response (net::ERR_BLOCKED_BY_CLIENT) answered locally",
+        "page-visit, purchase",
         "https://eu1-api.connectif.cloud/x",
-        "2 (page-visit, purchase)",
     ]
+    assert row.attrs["class"] == "purchase"
+    assert row.find("strong", cls="ev-purchase").text() == "purchase"
+    assert "PURCHASE" in page.find("summary").words()
+    assert (
+        "Confirmation page PURCHASE page 4 of 4, after the payment, at 5.2 s · 1 request"
+        in page.find("summary").words()
+    )
+
+
+def test_connectif_requests_are_grouped_by_page_the_confirmation_first(tmp_path: Path) -> None:
+    doc = parse(render_html(demo_like_run(), tmp_path))
+    section = doc.find("section", id="s-tag-comma")
+    pages = section.find_all("details", cls="cx-page")
+    assert [p.attrs["data-position"] for p in pages] == ["7", "1", "2", "3", "4"]
+    first = pages[0]
+    assert first.attrs["class"].split() == ["cx-page", "confirmation", "has-purchase"]
+    assert "open" in first.attrs and not any("open" in p.attrs for p in pages[1:])
+    summary = first.find("summary")
+    assert summary.find(cls="cx-title").text() == "Confirmation page"
+    assert "page 7 of 7, after the payment" in summary.words()
+    assert summary.find(cls="cx-url").text().startswith("https://shop.test/order/confirmation/ORD-1001?")
+    assert "page 2 of 7, before the payment" in pages[2].find("summary").words()
+    assert "/product/" in pages[2].find(cls="cx-url").text()
+    # Every request is shown exactly once.
+    shown = sum(len(p.find("tbody").find_all("tr")) for p in pages)
+    assert shown == len(demo_like_run().scenarios[0].connectif_requests) == 10
+    assert "10 requests from 5 pages; the confirmation page first." in section.words()
+
+
+def test_the_purchase_as_connectif_stored_it_is_a_third_column_only_when_there_is_one(tmp_path: Path) -> None:
+    doc = parse(render_html(demo_like_run(), tmp_path))
+    comma = doc.find("section", id="s-tag-comma")
+    table = comma.find("table", cls="purchase")
+    assert [th.words() for th in table.find("thead").find_all("th")] == [
+        "Field",
+        "On the page (cn_purchase)",
+        "Sent to Connectif",
+        "Stored by Connectif",
+        "Comparison",
+    ]
+    rows = {r.attrs["data-field"]: r for r in table.find_all("tr") if "data-field" in r.attrs}
+    assert rows["total_price"].find(cls="stored").text() == "180"
+    assert rows["products (count)"].find(cls="stored").text() == "2"
+    assert "stored: same" in rows["purchase_date"].find(cls="state").text()  # .000Z is the same moment
+    assert (
+        comma.find(cls="api-sentence").text()
+        == "Connectif's API has purchase ORD-1001: asked 2 times, found at 4.4 s."
+    )
+    raw = comma.find("details", cls="raw")
+    assert [h.words() for h in raw.find_all("h4")] == [
+        "On the page (cn_purchase)",
+        "Sent to Connectif",
+        "Stored by Connectif",
+    ]
+    assert '"contactId": "65f1c0ffee0123456789abce"' in raw.text()
+    # No record: two value columns, and the API's answer in words.
+    manual = doc.find("section", id="s-bank-transfer")
+    assert not manual.find("table", cls="purchase").find_all(cls="stored")
+    assert "Stored by Connectif" not in manual.find("table", cls="purchase").words()
+    assert manual.find(cls="api-sentence").text() == (
+        "Connectif's API does not have purchase ORD-1004: asked 3 times, last answer 404 at 19.0 s."
+    )
+    # A purchase synced from the shop's server: only Connectif's record, and no false differences.
+    synced = doc.find("section", id="s-api-synced")
+    table = synced.find("table", cls="purchase")
+    assert "Stored by Connectif" in table.words()
+    assert not synced.find_all(cls="diff-count")
+    assert {r.find(cls="state").words() for r in table.find_all("tr") if "data-field" in r.attrs} == {
+        "= stored only"
+    }
+
+
+def test_failing_checks_in_the_summary_link_to_their_block(tmp_path: Path) -> None:
+    run = demo_like_run()
+    doc = parse(render_html(run, tmp_path))
+    for row, result in zip(doc.find_all("tr", cls="scenario-row"), run.scenarios, strict=True):
+        links = row.find(cls="failing").find_all("a", cls="check-link")
+        assert [a.words() for a in links] == [c.id for c in result.checks if c.status.value == "fail"]
+        for link in links:
+            target = doc.find(id=link.attrs["href"][1:])
+            assert target.attrs["data-status"] == "fail"
+            assert target.attrs["data-check"] == link.words()
+            assert target.find("h4").find("a").attrs["href"] == link.attrs["href"]
+
+
+def test_problems_open_passing_scenarios_folded(tmp_path: Path) -> None:
+    run = demo_like_run()
+    doc = parse(render_html(run, tmp_path))
+    bodies = [s.find("details", cls="scenario-body") for s in doc.find_all("section", cls="scenario")]
+    assert ["open" in b.attrs for b in bodies] == [s.status.value != "pass" or s.flaky for s in run.scenarios]
+
+
+def test_panels_are_included_above_the_scenarios(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "panel.html.j2").write_text(
+        '<section id="changed"><h2>Changed</h2><p>{{ panel.note }} · {{ counts.total }}</p></section>'
+    )
+    env = environment()
+    original = env.loader
+    env.loader = jinja2.ChoiceLoader([original, jinja2.FileSystemLoader(templates)])  # type: ignore[list-item]
+    try:
+        html = render_html(mixed_run(), tmp_path, panels=[("panel.html.j2", {"note": "<b>2 new</b>"})])
+    finally:
+        env.loader = original
+    doc = parse(html)
+    main = doc.find("main")
+    sections = [n for n in main.children if isinstance(n, Node) and n.tag == "section"]
+    assert sections[0].attrs["id"] == "changed" and sections[1].attrs["id"] == "summary"
+    assert doc.find(id="changed").find("p").text() == "<b>2 new</b> · 6"

@@ -8,7 +8,7 @@ from pathlib import Path
 from auditor.reports.junit import clean, write_junit
 from auditor.results import RunResult
 
-from .sample import HOSTILE, check, hostile_run, mixed_run, scenario
+from .sample import HOSTILE, check, demo_like_run, hostile_run, mixed_run, scenario
 
 
 def parse(run: RunResult, tmp_path: Path) -> ET.Element:
@@ -99,3 +99,13 @@ def test_hostile_strings_and_control_characters_survive_as_text(tmp_path: Path) 
 
 def test_clean_keeps_tabs_newlines_and_unicode() -> None:
     assert clean("a\tb\nc\r€\x00\x1f\ud800") == "a\tb\nc\r€\ufffd\ufffd\ufffd"
+
+
+def test_an_error_on_the_platform_is_not_judged_in_junit_either(tmp_path: Path) -> None:
+    run = demo_like_run()
+    cases = parse(run, tmp_path).findall("testsuite/testcase")
+    case = cases[[s.id for s in run.scenarios].index("platform-error")]
+    prop = case.find("properties/property[@name='return']")
+    assert prop is not None and prop.get("value") == "not judged (stopped on the platform)"
+    text = ET.tostring(case, encoding="unicode")
+    assert "never came back" not in text and "not judged" in text

@@ -7,11 +7,11 @@ import math
 import pytest
 
 from auditor.connectif import jsnum
-from auditor.reports import view
-from auditor.results import ConnectifRequest, PaymentResult
+from auditor.reports import console, view
+from auditor.results import ConnectifRequest, PaymentResult, ScenarioResult
 from tests.connectif.test_jsnum import TABLE as JSNUM_TABLE
 
-from .sample import mixed_run, purchase_event, scenario
+from .sample import check, demo_like_run, mixed_run, purchase_event, scenario
 
 
 def payment(**fields: object) -> PaymentResult:
@@ -229,3 +229,231 @@ def test_artefact_links_keep_only_plain_relative_paths() -> None:
         }
     )
     assert [path for _, path in links] == ["artefacts/s1/trace.zip"]
+
+
+# ---------------------------------------------------------------- wording after an error, "at once"
+
+
+def errored_on_platform(payment_return: str = "skip") -> ScenarioResult:
+    return scenario(
+        "x",
+        "error",
+        error="steps[4].pay.steps[1]: no element matched #ccnumber",
+        checks=[check("payment.left_shop", "pass"), check("payment.return", payment_return)],
+        payment=payment(**{"return": "none", "mechanism": None}, time_on_platform_ms=None, return_ms=None),
+    )
+
+
+def test_an_error_on_the_platform_is_not_judged_as_never_coming_back() -> None:
+    result = errored_on_platform()
+    assert view.return_not_judged(result)
+    short = view.return_short(result.payment, not_judged=True)
+    sentence = view.return_sentence(result.payment, not_judged=True)
+    assert short == "not judged (stopped on the platform)"
+    assert "never" not in short and "never" not in sentence and "not judged" in sentence
+    assert console._return_words(result) == "not judged (stopped on the platform)"
+
+
+def test_a_judged_return_that_never_happened_still_says_so() -> None:
+    failed = errored_on_platform("fail")  # the auditor waited for the return, and it did not come
+    assert not view.return_not_judged(failed)
+    assert console._return_words(failed) == "never came back"
+    passed_run = scenario("y", "fail", payment=payment(**{"return": "none", "mechanism": None}))
+    assert not view.return_not_judged(passed_run)
+    assert view.return_short(passed_run.payment) == "none"
+
+
+def test_an_error_before_the_platform_is_not_judged_either() -> None:
+    result = errored_on_platform().model_copy(
+        update={"payment": payment(left_shop=False, **{"return": "none", "mechanism": None})}
+    )
+    assert view.return_not_judged(result)
+    assert view.return_short(result.payment, not_judged=True) == "not judged (stopped before the platform)"
+    assert console._return_words(result) == "not judged (stopped before the platform)"
+    assert "never" not in view.return_sentence(result.payment, not_judged=True)
+
+
+def test_a_return_of_zero_ms_reads_at_once() -> None:
+    assert view.fmt_return_ms(0) == "at once"
+    assert view.fmt_return_ms(320) == "320 ms"
+    assert view.fmt_return_ms(None) == "—"
+    text = view.return_sentence(payment(return_ms=0))
+    assert text.endswith("by a form submitted with POST, as soon as the last payment step ended.")
+    assert "0 ms" not in text
+
+
+# ---------------------------------------------------------------- the lane's phases
+
+
+def test_phases_merge_pages_of_one_zone_and_name_the_return_as_the_summary_does() -> None:
+    result = scenario("x", "pass", payment=payment(mechanism="http-redirect"))
+    lane = view.timeline_lane(result)
+    assert lane is not None
+    assert [(p.number, p.zone, len(p.segments)) for p in lane.phases] == [
+        (0, "start", 1),
+        (1, "shop", 2),
+        (2, "platform", 1),
+        (3, "shop", 1),
+    ]
+    assert [p.returned_by for p in lane.phases] == [None, None, None, "http-redirect"]
+    back = lane.segments[-1]
+    assert back.is_return and back.cause == "form-post" and back.how == "http-redirect"
+    assert [s.how for s in lane.segments[1:-1]] == ["typed", "link", "form-post"]
+    assert lane.phases[1].duration_ms == 1450
+
+
+def test_no_return_no_return_label() -> None:
+    lane = view.timeline_lane(scenario("x", "fail", payment=payment(**{"return": "none", "mechanism": None})))
+    assert lane is not None
+    assert not any(s.is_return for s in lane.segments)
+    assert all(p.returned_by is None for p in lane.phases)
+
+
+def test_a_popup_phase_says_so() -> None:
+    run = demo_like_run()
+    lane = view.timeline_lane(next(s for s in run.scenarios if s.id == "paypal-popup"))
+    assert lane is not None
+    assert [(p.zone, p.popup, p.returned_by) for p in lane.phases if p.number] == [
+        ("shop", False, None),
+        ("platform", True, None),
+        ("shop", False, "opener"),
+    ]
+
+
+# ---------------------------------------------------------------- Connectif requests by page
+
+
+def request(page_url: str | None, at_ms: int | None, *events: dict[str, object]) -> ConnectifRequest:
+    extra: dict[str, object] = {}
+    if page_url is not None:
+        extra["page_url"] = page_url
+    if at_ms is not None:
+        extra["at_ms"] = at_ms
+    return ConnectifRequest.model_validate(
+        {"url": "https://eu8-api.connectif.cloud/t", "method": "POST", "status": 200, "kind": "tracking"}
+        | {"events": list(events)}
+        | extra
+    )
+
+
+def test_requests_go_to_the_page_that_sent_them_the_confirmation_first() -> None:
+    confirmation = "http://shop.test:8000/order/confirmation/1"
+    result = scenario(
+        "x",
+        "pass",
+        connectif_requests=[
+            request("http://shop.test:8000/product/keyboard", 120, {"type": "page-visit"}),
+            request("http://shop.test:8000/checkout", 950, {"type": "page-visit"}),
+            # The confirmation rewrote its URL (replaceState): matched by time.
+            request(confirmation + "?x=1", 5300, purchase_event(purchaseId="A")),
+            request(confirmation + "#top", 5400, {"type": "page-visit"}),
+            request("http://elsewhere.test/", None),
+        ],
+    )
+    pages = view.connectif_pages(result)
+    assert [(p.position, p.confirmation, len(p.requests)) for p in pages] == [
+        (4, True, 2),
+        (1, False, 1),
+        (2, False, 1),
+        (None, False, 1),
+    ]
+    first = pages[0]
+    assert first.title == "Confirmation page"
+    assert first.place == "page 4 of 4, after the payment"
+    assert first.purchases == 1 and [r.purchases for r in first.requests] == [1, 0]
+    assert pages[1].place == "page 1 of 4, before the payment" and pages[1].title == "Shop"
+    assert pages[3].url == "http://elsewhere.test/" and pages[3].title == "Unknown page"
+    assert sum(len(p.requests) for p in pages) == 5
+
+
+def test_requests_without_the_engines_page_fields_are_still_all_shown() -> None:
+    result = scenario("x", "pass", connectif_requests=[request(None, None), request(None, None)])
+    pages = view.connectif_pages(result)
+    assert len(pages) == 1 and len(pages[0].requests) == 2 and pages[0].position is None
+
+
+def test_no_requests_no_pages() -> None:
+    assert view.connectif_pages(scenario("x", "pass")) == []
+
+
+# ---------------------------------------------------------------- the purchase as Connectif stored it
+
+
+def with_record(purchase: object, **fields: object) -> ScenarioResult:
+    api = {"purchase_id": "A1", "lookups": [{"status": 200, "at_ms": 3000}], "purchase": purchase}
+    return scenario("x", "fail", connectif_api=api, **fields)
+
+
+def test_the_stored_purchase_is_compared_with_what_was_sent() -> None:
+    sent = purchase_event(purchaseId="A1", totalPrice=12.5, totalQuantity=2, products=[{}, {}])
+    result = with_record(
+        {"purchaseId": "A1", "totalPrice": 10, "products": [{}], "contactId": "c1"},
+        cn_purchase={
+            "purchase_id": "A1",
+            "total_price": "12.50",
+            "total_quantity": "2",
+            "products": [{}, {}],
+        },
+        connectif_requests=[
+            ConnectifRequest(url="u", method="POST", status=200, kind="tracking", events=[sent])
+        ],
+    )
+    comparison = view.purchase_comparison(result)
+    assert comparison is not None and comparison.stored
+    stored = {r.name: (r.stored, r.stored_state) for r in comparison.rows}
+    assert stored == {
+        "purchase_id": ("A1", "same"),
+        "total_price": ("10", "differs"),
+        "total_quantity": (None, "not stored"),
+        "products (count)": ("1", "differs"),
+    }
+    assert comparison.differences == 3
+    assert comparison.record is not None and comparison.record["contactId"] == "c1"
+
+
+def test_a_record_alone_shows_no_false_differences() -> None:
+    comparison = view.purchase_comparison(with_record({"purchaseId": "A1", "totalPrice": 10}))
+    assert comparison is not None
+    assert [(r.name, r.state, r.stored_state) for r in comparison.rows] == [
+        ("purchase_id", "stored only", "stored only"),
+        ("total_price", "stored only", "stored only"),
+    ]
+    assert comparison.differences == 0 and not comparison.tag_read and comparison.events_sent == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [None, "nonsense", 3, {"lookups": "x", "purchase": "y"}, {"lookups": [1, {"status": "200"}]}],
+)
+def test_connectif_api_is_read_defensively(raw: object) -> None:
+    result = scenario("x", "pass", connectif_api=raw)
+    api = view.connectif_api(result)
+    if not isinstance(raw, dict):
+        assert api is None
+        return
+    assert api is not None and api.purchase is None
+    assert all(lookup.status is None or isinstance(lookup.status, int) for lookup in api.lookups)
+    assert view.purchase_comparison(result) is None
+    assert api.sentence.startswith("Connectif's API")
+
+
+def test_the_lookups_in_words() -> None:
+    found = view.connectif_api(with_record({"purchaseId": "A1"}))
+    assert (
+        found is not None and found.sentence == "Connectif's API has purchase A1: asked once, found at 3.0 s."
+    )
+    missing = view.connectif_api(
+        scenario("x", "fail", connectif_api={"purchase_id": "A1", "lookups": [], "purchase": None})
+    )
+    assert missing is not None and missing.sentence == "Connectif's API was not asked about purchase A1."
+
+
+def test_dates_that_name_the_same_moment_are_the_same() -> None:
+    result = with_record(
+        {"purchaseId": "A1", "purchaseDate": "2026-11-27T10:00:05.000Z"},
+        cn_purchase={"purchase_id": "A1", "purchase_date": "2026-11-27T10:00:05Z"},
+    )
+    comparison = view.purchase_comparison(result)
+    assert comparison is not None
+    row = next(r for r in comparison.rows if r.name == "purchase_date")
+    assert row.stored_state == "same"
