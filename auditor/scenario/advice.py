@@ -131,4 +131,31 @@ def warnings(scenario: Scenario, raw: dict[str, Any], located: Located, file: st
                 f"{host} ends in {suffix}, which no public DNS resolves, and the scenario has no hosts:",
                 f"add `hosts: {{{private}: 127.0.0.1}}` (or the server's address) so the browser finds it",
             )
+    for path, message, tip in _secrets_in_names(scenario, [*visited, *pay]):
+        warn(path, message, tip)
     return sorted(found, key=lambda w: (w.line or 0, w.column or 0))
+
+
+def _secrets_in_names(
+    scenario: Scenario, hosts: list[tuple[PathKey, str]]
+) -> Iterator[tuple[PathKey, str, str]]:
+    """Secrets whose value also stands in a host or URL: masking every occurrence would hide those too.
+
+    The value itself is never part of the warning.
+    """
+    places = [*hosts, *((("hosts", name), name) for name in scenario.hosts)]
+    if scenario.base_url:
+        places.append((("base_url",), scenario.base_url))
+    for name, value in scenario.secrets.items():
+        if not value or "{{" in value:
+            continue  # no value, or one known only when the scenario runs
+        for path, text in places:
+            if value.lower() in text.lower():
+                yield (
+                    ("secrets", name),
+                    f"the value of secret {name!r} also appears in {format_path(path)}: every occurrence "
+                    "of a secret is masked in the outputs, so that name will show as •••",
+                    "give the secret a value no host or URL of the scenario contains (a sandbox password "
+                    "such as `sandbox` masks `sandbox.paypal.test` too)",
+                )
+                break

@@ -132,3 +132,20 @@ def test_host_warnings(tmp_path: Path) -> None:
     assert status == 0  # warnings never change the exit status
     assert "warning:" in output and "hosts maps extra.test, which nothing in the scenario uses" in output
     assert "pay.example.com is not in hosts:" in output and "2 warning(s)" in output
+
+
+def test_a_secret_whose_value_stands_in_a_host_is_a_warning_that_never_shows_the_value(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "name: s\nbase_url: http://shop.test/\nhosts: {shop.test: 127.0.0.1, sandbox.pay.test: 127.0.0.1}\n"
+        "secrets:\n  pw: Sandbox\n  card: '4111111111111111'\n"
+        "steps:\n  - goto: /\n  - pay:\n      submit: '#pay'\n      hosts: [sandbox.pay.test]\n"
+        "      steps:\n        - fill: {selector: '#p', value: '{{pw}}'}\n",
+    )
+    (loaded,) = load_scenarios(path, env={})
+    about = [w for w in loaded.warnings if w.key.startswith("secrets")]
+    assert [w.key for w in about] == ["secrets.pw"]  # the card number stands in no name
+    assert "pay.hosts[0]" in about[0].message or "hosts.sandbox.pay.test" in about[0].message
+    assert all("Sandbox" not in w.render() for w in about)
