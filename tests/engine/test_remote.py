@@ -11,10 +11,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from auditor.audit import audit
 from auditor.engine.browser import find_browser, launch_args
+from auditor.engine.processes import end_processes
 from auditor.engine.run import RunOptions
 from auditor.lab import Lab
 from auditor.scenario.load import load_all
@@ -46,11 +48,13 @@ def first_line_with(proc: subprocess.Popen[str], marker: str, timeout: float) ->
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
+    """End a process and everything it started (`python -m playwright run-server` starts a node child)."""
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        tree = []
+    end_processes(tree, grace_s=10)
+    proc.wait(timeout=10)
 
 
 def test_run_through_a_playwright_browser_server(tmp_path: Path, lab: Lab) -> None:
