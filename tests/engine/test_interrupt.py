@@ -58,9 +58,13 @@ def wait_for(condition: object, timeout: float) -> bool:
     return bool(condition())  # type: ignore[operator]
 
 
-def test_sigint_keeps_partial_results_and_leaves_no_browser(tmp_path: Path, lab: Lab) -> None:
+def start_hanging_run(tmp_path: Path, lab: Lab, count: int = 4) -> tuple[subprocess.Popen[str], Path, Path]:
+    """`run --workers 2` on scenarios whose platform never answers, once two of them are in flight.
+
+    Returns the process, its output folder and the folder its browsers' profiles live under.
+    """
     folder = tmp_path / "scenarios"
-    for i in range(4):
+    for i in range(count):
         stripe_scenario(
             folder,
             lab,
@@ -83,14 +87,20 @@ def test_sigint_keeps_partial_results_and_leaves_no_browser(tmp_path: Path, lab:
         text=True,
         env=env,
     )
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    assert ready, "the run printed nothing"
+    assert "running 4 scenario" in proc.stdout.readline()
+    # two scenarios are in flight once the shop has taken two orders and the platform hangs
+    if not wait_for(lambda: len(lab.orders()) >= orders_before + 2, 60):
+        proc.kill()
+        raise AssertionError(proc.communicate(timeout=60)[1][-3000:])
+    return proc, out, profile_root
+
+
+def test_sigint_keeps_partial_results_and_leaves_no_browser(tmp_path: Path, lab: Lab) -> None:
+    proc, out, profile_root = start_hanging_run(tmp_path, lab)
     try:
-        ready, _, _ = select.select([proc.stdout], [], [], 60)
-        assert ready, "the run printed nothing"
-        assert proc.stdout is not None and "running 4 scenario" in proc.stdout.readline()
-        # two scenarios are in flight once the shop has taken two orders and the platform hangs
-        if not wait_for(lambda: len(lab.orders()) >= orders_before + 2, 60):
-            proc.kill()
-            raise AssertionError(proc.communicate()[1][-3000:])
         assert browsers_using(str(profile_root)), "no browser was running"
         browsers = chromium_below(proc.pid)
         assert browsers, "no browser was found below the auditor's process"
@@ -110,5 +120,23 @@ def test_sigint_keeps_partial_results_and_leaves_no_browser(tmp_path: Path, lab:
     assert sum("not run" in e for e in errors) == 2, errors
     assert (out / "report.html").exists() and (out / "junit.xml").exists()
     assert wait_gone(browsers, 10) == []
+    assert wait_for(lambda: not browsers_using(str(profile_root)), 10), browsers_using(str(profile_root))
+    shutil.rmtree(profile_root, ignore_errors=True)
+
+
+def test_workers_and_browsers_end_when_the_run_is_killed(tmp_path: Path, lab: Lab) -> None:
+    """A run killed outright (SIGKILL: no cleanup of its own) leaves no worker process and no browser."""
+    proc, _, profile_root = start_hanging_run(tmp_path, lab)
+    try:
+        below = psutil.Process(proc.pid).children(recursive=True)
+        workers = [p for p in below if "python" in p.name().lower()]
+        assert len(workers) == 2, [p.name() for p in below]  # --workers 2: two worker processes
+        assert browsers_using(str(profile_root)), "no browser was running"
+        proc.kill()
+        proc.communicate(timeout=60)  # returns once no orphan holds the output pipes open
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert wait_gone(below, 30) == [], [p.name() for p in below if running(p)]
     assert wait_for(lambda: not browsers_using(str(profile_root)), 10), browsers_using(str(profile_root))
     shutil.rmtree(profile_root, ignore_errors=True)
