@@ -17,8 +17,28 @@ BROWSER_PATH_HELP = (
 )
 
 
+# Commands that live in modules of their own, imported only when they run (or --help lists them): a
+# `run` never pays for reconcile's or compare's imports.
+LAZY_COMMANDS = {
+    "compare": "auditor.cli.compare:compare",
+    "reconcile": "auditor.cli.reconcile:reconcile",
+    "report": "auditor.cli.report:report",
+}
+
+
 class AuditorGroup(click.Group):
     """A click group that turns tool errors into a located message and exit status 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            import importlib
+
+            module, _, name = LAZY_COMMANDS[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -327,19 +347,6 @@ def lab(port: int) -> None:
     from auditor.lab.server import serve
 
     serve(port, sys.stdout)
-
-
-def _register_commands() -> None:
-    from auditor.cli.compare import compare
-    from auditor.cli.reconcile import reconcile
-    from auditor.cli.report import report
-
-    cli.add_command(report)
-    cli.add_command(reconcile)
-    cli.add_command(compare)
-
-
-_register_commands()
 
 
 def main() -> None:

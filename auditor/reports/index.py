@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from pydantic import TypeAdapter
+
 from auditor import __version__
 from auditor.compare import scenario_key
 from auditor.errors import AuditorError
@@ -105,12 +107,13 @@ def _moment(iso: str, fallback: float) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _entry(folder: Path) -> RunEntry:
+def _entry(folder: Path, run: RunResult | None = None) -> RunEntry:
+    """A run folder's entry, from its results.json (or from `run`, its results already in memory)."""
     results = folder / RESULTS_NAME
     mtime = results.stat().st_mtime
     href = f"{quote(folder.name)}/{REPORT_NAME}" if (folder / REPORT_NAME).is_file() else None
     try:
-        run: RunResult = read_results(results)
+        run = run if run is not None else read_results(results)
     except AuditorError as exc:
         return RunEntry(
             folder=folder.name,
@@ -137,14 +140,46 @@ def _entry(folder: Path) -> RunEntry:
     )
 
 
-def run_entries(reports_root: Path) -> list[RunEntry]:
-    """Every subfolder holding a results.json, newest first."""
-    entries = [
-        _entry(folder)
-        for folder in reports_root.iterdir()
-        if folder.is_dir() and (folder / RESULTS_NAME).is_file()
-    ]
-    return sorted(entries, key=lambda e: (e.sort_key, e.folder), reverse=True)
+_CACHE_NAME = ".index-entries.json"  # each run folder's entry, so a refresh reads only new results
+_CACHE = TypeAdapter(dict[str, tuple[int, int, RunEntry]])  # folder → (mtime_ns, size, entry)
+
+
+def _load_cache(reports_root: Path) -> dict[str, tuple[int, int, RunEntry]]:
+    try:
+        return _CACHE.validate_json((reports_root / _CACHE_NAME).read_bytes())
+    except (OSError, ValueError):  # absent, unreadable or from another version: rebuilt below
+        return {}
+
+
+def run_entries(reports_root: Path, current: tuple[Path, RunResult] | None = None) -> list[RunEntry]:
+    """Every subfolder holding a results.json, newest first.
+
+    Entries come from a cache beside the index when a folder's results.json has not changed since,
+    and `current` (a run folder and its results, just written) from memory: a refresh after a run
+    reads no results.json but the ones it has not seen.
+    """
+    cache = _load_cache(reports_root)
+    fresh: dict[str, tuple[int, int, RunEntry]] = {}
+    now_folder, now_run = current if current is not None else (None, None)
+    for folder in reports_root.iterdir():
+        results = folder / RESULTS_NAME
+        if not folder.is_dir() or not results.is_file():
+            continue
+        stat = results.stat()
+        known = cache.get(folder.name)
+        if now_folder is not None and folder.resolve() == now_folder.resolve():
+            entry = _entry(folder, now_run)
+        elif known is not None and known[:2] == (stat.st_mtime_ns, stat.st_size):
+            entry = known[2]
+        else:
+            entry = _entry(folder)
+        fresh[folder.name] = (stat.st_mtime_ns, stat.st_size, entry)
+    if fresh != cache:
+        try:
+            write_atomic(reports_root / _CACHE_NAME, _CACHE.dump_json(fresh))
+        except OSError:
+            pass  # a cache is only a shortcut: the index is right without it
+    return sorted((e for _, _, e in fresh.values()), key=lambda e: (e.sort_key, e.folder), reverse=True)
 
 
 def _counts_words(entry: RunEntry) -> str:
@@ -234,9 +269,9 @@ def history(runs: list[RunEntry]) -> tuple[list[RunEntry], list[HistoryRow]]:
     return shown, rows
 
 
-def render_index(reports_root: Path) -> str:
+def render_index(reports_root: Path, current: tuple[Path, RunResult] | None = None) -> str:
     """index.html's text."""
-    runs = run_entries(reports_root) if reports_root.is_dir() else []
+    runs = run_entries(reports_root, current) if reports_root.is_dir() else []
     history_runs, history_rows = history(runs)
     return (
         environment()
@@ -264,13 +299,13 @@ def is_ours(path: Path) -> bool:
     return GENERATOR in head
 
 
-def refresh_index_if_ours(reports_root: Path) -> Path | None:
+def refresh_index_if_ours(reports_root: Path, current: tuple[Path, RunResult] | None = None) -> Path | None:
     """Refresh the index unless reports_root holds an index.html this tool did not write."""
-    return refresh_index(reports_root) if is_ours(reports_root / INDEX_NAME) else None
+    return refresh_index(reports_root, current) if is_ours(reports_root / INDEX_NAME) else None
 
 
-def refresh_index(reports_root: Path) -> Path:
-    """Rewrite reports_root/index.html from the run folders in it."""
+def refresh_index(reports_root: Path, current: tuple[Path, RunResult] | None = None) -> Path:
+    """Rewrite reports_root/index.html from the run folders in it (`current`: one of them, in memory)."""
     path = reports_root / INDEX_NAME
-    write_atomic(path, render_index(reports_root))
+    write_atomic(path, render_index(reports_root, current))
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from auditor.reports import write_outputs
@@ -206,3 +207,22 @@ def test_the_history_escapes_names_and_marks_flaky_passes(tmp_path: Path) -> Non
     assert not doc.find_all("img")
     mark = row.find("a", cls="mark")
     assert mark.words() == "~" and "m-flaky" in mark.attrs["class"] and mark.attrs["title"] == "r: flaky"
+
+
+def test_a_refresh_reads_only_the_results_it_has_not_seen(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    write_outputs(run_at("2024-09-13T10:00:00+00:00", "pass", "pass"), reports / "run-1")
+    second = write_outputs(run_at("2024-09-14T10:00:00+00:00", "fail"), reports / "run-2")
+    assert (reports / ".index-entries.json").is_file()
+    # run-1's results.json turns to garbage of the same size and time: the cached entry is used.
+    old = reports / "run-1" / "results.json"
+    stat = old.stat()
+    old.write_bytes(b"x" * stat.st_size)
+    os.utime(old, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    index = refresh_index(reports)
+    text = index.read_text(encoding="utf-8")
+    assert "not a results.json" not in text and text.count("run-1/report.html") >= 1
+    # Once the file changes (a later time), it is read again and its problem shown.
+    os.utime(old, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert "not a results.json" in refresh_index(reports).read_text(encoding="utf-8")
+    assert second.index is not None
