@@ -91,6 +91,7 @@ def test_the_order_records_every_switch(shopper: Shopper) -> None:
         "faults": ["tag-comma"],
         "samesite": "lax",
         "return_delay_ms": 50,
+        "latency_ms": 0,
         "key": "k1",
     }
     assert order["payment_id"].startswith("cs_test_")
