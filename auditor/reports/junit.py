@@ -96,6 +96,9 @@ def _system_out(scenario: ScenarioResult) -> str:
             lines.append(f"WARNING {check.id}: {check.message}")
     if scenario.payment is not None:
         lines.append(f"payment: {view.return_sentence(scenario.payment)}")
+    connectif = view.connectif_api_sentence(scenario)
+    if connectif is not None:
+        lines.append(f"connectif api: {connectif}")
     return "\n".join(lines)
 
 

@@ -137,6 +137,23 @@ def return_sentence(payment: PaymentResult | None) -> str:
     return f"The customer reached {platform}{stay} and never came back to the shop."
 
 
+def connectif_api_sentence(scenario: ScenarioResult) -> str | None:
+    """What Connectif's API said about the purchase, in one line; None when it was not asked."""
+    api = scenario.connectif_api
+    if api is None:
+        return None
+    asked = len(api.lookups)
+    lookups = f"{asked} lookup{'s' if asked != 1 else ''}"
+    if api.error:
+        return (
+            f"Connectif's API was not able to say whether it stored purchase {api.purchase_id}: {api.error}"
+        )
+    if api.purchase is not None:
+        return f"Connectif stored purchase {api.purchase_id} (found at {fmt_ms(api.found_ms)}, {lookups})."
+    last = api.lookups[-1].at_ms if api.lookups else None
+    return f"Connectif had not stored purchase {api.purchase_id} ({lookups}, the last at {fmt_ms(last)})."
+
+
 # ---------------------------------------------------------------- timeline lane
 
 
