@@ -7,7 +7,10 @@ record built here carries it.
 
 from __future__ import annotations
 
+import http.client
 import json
+import queue
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -15,9 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Protocol
-from urllib.parse import quote
-
-import httpx
+from urllib.parse import quote, urlsplit
 
 from auditor import __version__
 from auditor.errors import first_line
@@ -125,31 +126,33 @@ def _refusal(status: int, reason: str, url: str) -> str:
 
 
 class ConnectifApi:
-    """A client of Connectif's REST API with one key; thread-safe (one connection pool)."""
+    """A client of Connectif's REST API with one key; thread-safe (a small pool of kept-alive connections).
 
-    def __init__(
-        self,
-        url: str,
-        key: str,
-        *,
-        timeout: float = TIMEOUT_S,
-        connections: int = 1,
-        transport: httpx.BaseTransport | None = None,
-    ):
+    The standard library's http.client: a lookup costs a fraction of what a general-purpose client costs,
+    which counts when reconcile asks for tens of thousands of orders.
+    """
+
+    def __init__(self, url: str, key: str, *, timeout: float = TIMEOUT_S, connections: int = 1):
         self.url = url.rstrip("/")
         self.timeout = timeout
         self._secrets = [key, _authorization(key)]
-        self._client = httpx.Client(
-            headers={
-                "Authorization": self._secrets[1],
-                "Accept": "application/json",
-                "User-Agent": f"checkout-auditor/{__version__}",
-            },
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            follow_redirects=False,  # a redirect would carry the key to another address
-            transport=transport,
-        )
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ApiUnreachable(f"{url!r} is not an http(s) URL of Connectif's API")
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        try:
+            self._port = parts.port
+        except ValueError:
+            raise ApiUnreachable(f"{url!r} has a port that is not a number") from None
+        self._base = parts.path.rstrip("/")
+        self._headers = {
+            "Authorization": self._secrets[1],
+            "Accept": "application/json",
+            "User-Agent": f"checkout-auditor/{__version__}",
+        }
+        self._idle: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue(maxsize=max(1, connections))
+        self._context = ssl.create_default_context() if self._https else None
 
     def __enter__(self) -> ConnectifApi:
         return self
@@ -158,31 +161,70 @@ class ConnectifApi:
         self.close()
 
     def close(self) -> None:
-        """Close the connections."""
-        self._client.close()
+        """Close the idle connections."""
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
 
     def _safe(self, text: str) -> str:
-        # httpx does not put headers in its messages; masking anyway keeps that a guarantee, not a hope.
+        # No message built here takes a header; masking anyway keeps that a guarantee, not a hope.
         return mask_text(text, self._secrets)
+
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        """An idle connection (True: reused) or a new one."""
+        try:
+            return self._idle.get_nowait(), True
+        except queue.Empty:
+            pass
+        if self._https:
+            return http.client.HTTPSConnection(
+                self._host, self._port, timeout=self.timeout, context=self._context
+            ), False
+        return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout), False
+
+    def _get(self, path: str) -> tuple[int, str, dict[str, str], bytes]:
+        """One GET, on a kept-alive connection when there is one (asked again once if it had gone stale)."""
+        for _ in range(2):
+            conn, reused = self._connection()
+            try:
+                conn.request("GET", self._base + path, headers=self._headers)
+                response = conn.getresponse()
+                body = response.read(MAX_BODY + 1)
+                if len(body) > MAX_BODY:
+                    response.close()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                conn.close()
+                if reused:
+                    continue  # the server closed an idle keep-alive connection: a fresh one will do
+                raise
+            except BaseException:
+                conn.close()
+                raise
+            headers = {k.lower(): v for k, v in response.getheaders()}
+            if response.will_close or len(body) > MAX_BODY:
+                conn.close()
+            else:
+                try:
+                    self._idle.put_nowait(conn)
+                except queue.Full:
+                    conn.close()
+            return response.status, response.reason, headers, body
+        raise http.client.RemoteDisconnected("the connection was closed")
 
     def get_purchase(self, purchase_id: str) -> Answer:
         """Ask for one purchase; ApiRefused (401, 403) and ApiUnreachable (no answer) are raised."""
         try:
-            response = self._client.get(self.url + purchase_path(purchase_id))
-            body = response.content[: MAX_BODY + 1]
-        except httpx.TimeoutException as exc:
+            status, reason, headers, body = self._get(purchase_path(purchase_id))
+        except TimeoutError:
             raise ApiUnreachable(
-                self._safe(
-                    f"Connectif's API at {self.url} did not answer within {self.timeout:g} s "
-                    f"({type(exc).__name__})"
-                )
+                self._safe(f"Connectif's API at {self.url} did not answer within {self.timeout:g} s")
             ) from None
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        except (OSError, http.client.HTTPException) as exc:
             raise ApiUnreachable(
                 self._safe(f"Connectif's API at {self.url} could not be reached: {first_line(exc, 200)}")
             ) from None
-        status = response.status_code
-        reason = response.reason_phrase
         if status in (401, 403):
             raise ApiRefused(self._safe(_refusal(status, reason, self.url)), status=status)
         if status == 404:
@@ -190,11 +232,9 @@ class ConnectifApi:
         if status == 200:
             purchase = _purchase(body)
             if purchase is None:
-                return Answer(
-                    status=200, reason="HTTP 200 with a body that is not a purchase (a JSON object)"
-                )
+                return Answer(status=200, reason="HTTP 200 with a body that is not a purchase (JSON object)")
             return Answer(status=200, purchase=purchase)
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        retry_after = parse_retry_after(headers.get("retry-after"))
         return Answer(status=status, retry_after_s=retry_after, reason=f"HTTP {status} {reason}".strip())
 
 

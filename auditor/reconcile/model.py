@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from auditor.reconcile.normalise import NearMisses, Normalisation
+
+if TYPE_CHECKING:
+    from auditor.reconcile.api import ApiLookups
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,6 +158,7 @@ class Reconciliation:
     lost_examples: tuple[LostOrder, ...]
     near_misses: NearMisses
     explanations: tuple[Explanation, ...] = ()
+    connectif_api: ApiLookups | None = None  # how the orders were looked up in Connectif's API, if they were
 
     @property
     def loss_rate(self) -> float:
