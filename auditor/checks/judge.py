@@ -94,7 +94,9 @@ def connectif_api_result(obs: Observation) -> ConnectifApiResult | None:
     return ConnectifApiResult(
         purchase_id=api.purchase_id,
         lookups=[
-            ConnectifApiLookupResult.model_validate(x.model_dump(exclude_none=True)) for x in api.lookups
+            # status stays (null: no answer); the other fields only when they say something
+            ConnectifApiLookupResult.model_validate({"status": x.status, **x.model_dump(exclude_none=True)})
+            for x in api.lookups
         ],
         purchase=api.purchase,
         url=api.url,

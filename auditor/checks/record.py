@@ -82,7 +82,7 @@ def purchase_recorded(obs: Observation, exp: Expectations) -> CheckResult:
         "purchase_id": record.purchase_id,
         "api_url": record.url,
         "wait_ms": record.wait_ms,
-        "lookups": [x.model_dump(exclude_none=True) for x in record.lookups],
+        "lookups": [{"status": x.status, **x.model_dump(exclude_none=True)} for x in record.lookups],
         "stored": record.purchase,
     }
     if record.interrupted:

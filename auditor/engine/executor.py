@@ -20,7 +20,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from auditor.checks.facts import this_purchase_id
 from auditor.checks.judge import build_result, error_result, judge, resolve_expectations
-from auditor.connectif.api import ConnectifApi, ConnectifApiError, Policy, lookups
+from auditor.connectif.api import ApiRefused, ConnectifApi, ConnectifApiError, Policy, lookups
 from auditor.engine.browser import launch_args
 from auditor.engine.events import Listener, RunInterrupted, ScenarioFinished, ScenarioStarted, ignore
 from auditor.engine.run import Attempt, RunOptions, ScenarioRun
@@ -65,14 +65,14 @@ def ask_connectif(attempt: Attempt, stop: threading.Event | None = None) -> Atte
     purchase_id, policy = plan
     try:
         client = ConnectifApi(api.url, api.key)
-    except ConnectifApiError as exc:  # a key that cannot be sent at all
+    except ConnectifApiError as exc:  # a key that cannot be sent at all, a URL that is none
         record = ConnectifApiRecord(
             purchase_id=purchase_id,
             url=api.url,
             policy=policy,
             wait_ms=api.wait,
             error=exc.message,
-            refused=True,
+            refused=isinstance(exc, ApiRefused),
         )
     else:
         with client:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from auditor.connectif.api import ApiRefused, ApiUnreachable, ConnectifApi, Lookup
+from auditor.connectif.api import ApiRefused, ApiUnreachable, ConnectifApi, ConnectifApiError, Lookup
 from auditor.errors import AuditorError
 
 CACHE_NAME = "connectif-lookups.jsonl"
@@ -273,9 +273,12 @@ def look_up(
     todo = [i for i in distinct if i not in known]
     found = {i for i in distinct if known.get(i) == 200}
     own_client = client is None
-    api: Lookup = client or ConnectifApi(
-        source.url, source.key, connections=min(MAX_CONCURRENCY, max(1, source.concurrency))
-    )
+    try:
+        api: Lookup = client or ConnectifApi(
+            source.url, source.key, connections=min(MAX_CONCURRENCY, max(1, source.concurrency))
+        )
+    except ConnectifApiError as exc:  # a key that cannot travel in a header, a URL that is none
+        raise AuditorError(exc.message, tip="check $CONNECTIF_API_KEY and --connectif-api-url") from None
     run = _Run(api, todo, cache, None)
     offset = len(distinct) - len(todo)
     if progress is not None:

@@ -250,6 +250,11 @@ def test_no_source_and_no_key_are_tool_errors(lab: Lab, tmp_path: Path) -> None:
         check=False,
     )
     assert no_key.returncode == 2 and "CONNECTIF_API_KEY" in no_key.stderr
+    spaced = reconcile(
+        lab, "--orders", str(path), "--connectif-api", "--out", str(tmp_path / "o"), key="kid:a b c"
+    )
+    assert spaced.returncode == 2 and "cannot be sent" in spaced.stderr
+    assert "Traceback" not in spaced.stderr and "a b c" not in spaced.stderr
 
 
 def test_the_cache_drops_a_half_written_line_and_refuses_another_api(tmp_path: Path) -> None:
