@@ -342,9 +342,10 @@ def lookups(
         if policy == "absent" and answer.missing:
             wake = deadline  # asked at the start: ask again at the end of `wait`
         else:
-            wake = at + max(MIN_INTERVAL_S, retry_after or 0.0)
+            # At most one lookup a second (start to start); Retry-After counts from the answer.
+            wake = max(at + MIN_INTERVAL_S, now + (retry_after or 0.0))
         if wake > deadline:
-            if retry_after is not None and at + retry_after > deadline:
+            if retry_after is not None and now + retry_after > deadline:
                 # Told to come back after `wait` has passed: what was answered until now stands.
                 return done() if answered else done(error=_no_answer(api.url, wait_ms, last_reason))
             wake = deadline

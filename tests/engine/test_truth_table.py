@@ -62,7 +62,7 @@ def audited(
             ],
             capture_output=True,
             text=True,
-            timeout=420,
+            timeout=900,  # a guard against a hang: 33 scenarios on a loaded 2-core machine take minutes
             env=env,
             check=False,
         )
