@@ -22,6 +22,9 @@ class ErrorKind(StrEnum):
     SCENARIO_INVALID = "scenario-invalid"  # the scenario is wrong in a way only the run shows
     LIVE_PAYMENT = "live-payment"  # stopped before a real payment
     AUDITOR_CRASHED = "auditor-crashed"  # a defect of the auditor itself
+    CONNECTIF_API_REFUSED = "connectif-api-refused"  # connectif.api.key refused (401, 403)
+    # Connectif's API could not be reached, or gave no usable answer (5xx, 429) until connectif.api.wait
+    CONNECTIF_API_UNREACHABLE = "connectif-api-unreachable"
 
     @property
     def tool_failure(self) -> bool:

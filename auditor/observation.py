@@ -148,6 +148,31 @@ class PaymentObservation(Plain):
     note: str | None = None
 
 
+class ConnectifApiLookup(Plain):
+    """One `GET /purchases/purchase-id/<id>` asked of Connectif's API."""
+
+    at_ms: int  # when it was asked, since the scenario started
+    status: int | None  # None: no HTTP answer (see `error`)
+    retry_after_ms: int | None = None  # a 429's (or 503's) Retry-After, honoured before the next lookup
+    error: str | None = None  # why there was no answer, or why the answer was unusable
+
+
+class ConnectifApiRecord(Plain):
+    """What Connectif's API said about this purchase, from the auditor's own process (no browser)."""
+
+    purchase_id: str
+    url: str  # the API's base URL (connectif.api.url)
+    policy: str  # required | optional | absent: what the lookups were for
+    wait_ms: int  # connectif.api.wait
+    lookups: list[ConnectifApiLookup] = Field(default_factory=list)
+    purchase: dict[str, object] | None = None  # the stored purchase, as the API returned it
+    found_ms: int | None = None  # when the lookup that found it was asked
+    # The API gave no usable answer: the key refused (`refused`), or unreachable / only errors until `wait`.
+    error: str | None = None
+    refused: bool = False
+    interrupted: bool = False  # Ctrl-C stopped the lookups
+
+
 class Observation(Plain):
     """Everything recorded during one scenario."""
 
@@ -173,3 +198,5 @@ class Observation(Plain):
     captures: dict[str, str] = Field(default_factory=dict)
     undeclared_hosts: list[str] = Field(default_factory=list)
     tag_first_seen_ms: int | None = None  # when a cn_purchase first appeared in the confirmation page
+    # Connectif's own record of the purchase (connectif.api), asked once the browser's part was over.
+    connectif_api: ConnectifApiRecord | None = None

@@ -72,6 +72,25 @@ class ConnectifRequest(Model):
     events: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class ConnectifApiLookupResult(Model):
+    """One lookup of the purchase in Connectif's API: its HTTP status (None: no answer) and when."""
+
+    status: int | None
+    at_ms: int
+
+
+class ConnectifApiResult(Model):
+    """What Connectif's API said about this purchase: the lookups and the stored purchase, or null."""
+
+    purchase_id: str
+    lookups: list[ConnectifApiLookupResult] = Field(default_factory=list)
+    purchase: dict[str, Any] | None = None
+    url: str | None = None  # connectif.api.url
+    wait_ms: int | None = None  # connectif.api.wait
+    found_ms: int | None = None  # when the lookup that found it was asked
+    error: str | None = None  # why the API gave no usable answer (a refused key, an unreachable API)
+
+
 class Screenshot(Model):
     """A screenshot file, relative to the run's output folder."""
 
@@ -98,6 +117,7 @@ class ScenarioResult(Model):
     payment: PaymentResult | None = None
     cn_purchase: dict[str, Any] | None = None
     connectif_requests: list[ConnectifRequest] = Field(default_factory=list)
+    connectif_api: ConnectifApiResult | None = None  # Connectif's own record; null when not asked
 
     id: str = ""  # stable slug of the file (and matrix combination), for links and artefact folders
     matrix: dict[str, str] = Field(default_factory=dict)  # matrix name → label, for a matrix combination

@@ -359,7 +359,8 @@ def throughput(
     """(workers, scenarios, wall seconds, statuses) for each worker setting."""
     base_url = lab.url("shop.test").rstrip("/")
     paths = [SCENARIOS / f"{name}.yaml" for name in SUBSET] if subset else [SCENARIOS]
-    scenarios = load_all(paths, base_url=base_url)
+    api = {"CONNECTIF_API_URL": lab.api_url, "CONNECTIF_API_KEY": lab.api_key}  # the connectif-api ones
+    scenarios = load_all(paths, base_url=base_url, env={**os.environ, **api})
     rows: list[tuple[int, int, float, Counter[str]]] = []
     for workers in WORKER_SETTINGS:
         start = time.perf_counter()

@@ -246,6 +246,7 @@ def main() -> int:
     from auditor.engine.browser import find_browser
     from auditor.engine.events import RunEvent, ScenarioFinished
     from auditor.engine.run import RunOptions
+    from auditor.lab.connectif_api import LAB_API_KEY
     from auditor.results import ScenarioResult, read_results
     from auditor.scenario.load import load_all
 
@@ -260,7 +261,14 @@ def main() -> int:
         flush=True,
     )
     try:
-        scenarios = load_all([work / "scenarios"], base_url=f"http://shop.test:{port}")
+        # The connectif-api scenarios ask the lab's Connectif REST API stand-in, on the loopback address.
+        api = {
+            "CONNECTIF_API_URL": f"http://127.0.0.1:{port}/connectif-api",
+            "CONNECTIF_API_KEY": LAB_API_KEY,
+        }
+        scenarios = load_all(
+            [work / "scenarios"], base_url=f"http://shop.test:{port}", env={**os.environ, **api}
+        )
         completed: list[ScenarioResult] = []
         lock = threading.Lock()
         start = time.monotonic()

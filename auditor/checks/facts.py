@@ -34,6 +34,11 @@ class Expectations:
     script: str = "required"  # required | optional | absent
     purchase_sent: str = "required"  # required | optional | absent
     has_payment: bool = True  # the scenario has a pay step
+    purchase_id: str | None = None  # expect.purchase_id: names the purchase when no tag carries it
+    api: bool = False  # connectif.api is set: Connectif's API is asked whether it stored the purchase
+    intercept: bool = False  # connectif.mode: intercept
+    # What connectif.purchase_recorded judges (required | optional | absent); None: not judged.
+    purchase_recorded: str | None = None
 
     @property
     def expected_values(self) -> Mapping[str, str | int | float]:
@@ -222,7 +227,7 @@ def tags_seen(obs: Observation) -> TagsSeen:
 
 
 def this_purchase_id(obs: Observation, exp: Expectations) -> str | None:
-    """The tag's purchase_id; else the expected one; else None (any purchase event will do)."""
+    """The tag's purchase_id; else expect.cn_purchase's; else expect.purchase_id; else None (any will do)."""
     tags = tags_seen(obs).tags
     if tags:
         tag_id = (first(tags[0].fields, "purchase_id") or "").strip()
@@ -231,6 +236,8 @@ def this_purchase_id(obs: Observation, exp: Expectations) -> str | None:
     expected = exp.expected_values.get("purchase_id")
     if expected is not None and str(expected).strip():
         return str(expected).strip()
+    if exp.purchase_id is not None and exp.purchase_id.strip():
+        return exp.purchase_id.strip()
     return None
 
 

@@ -14,6 +14,8 @@ from auditor.masking import mask_result
 from auditor.observation import Observation
 from auditor.results import (
     CheckResult,
+    ConnectifApiLookupResult,
+    ConnectifApiResult,
     ConnectifRequest,
     PaymentResult,
     ScenarioResult,
@@ -52,13 +54,56 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
         script=exp.connectif.script,
         purchase_sent=exp.connectif.purchase_sent,
         has_payment=bool(scenario.pay_steps()),
+        purchase_id=fill(exp.purchase_id, known) if exp.purchase_id is not None else None,
+        api=scenario.connectif.api is not None,
+        intercept=scenario.connectif.mode == "intercept",
+        purchase_recorded=scenario.purchase_recorded_policy(),
     )
+
+
+INTERRUPTED_LOOKUPS = "interrupted: the run was stopped (Ctrl-C) while Connectif's API was asked"
+
+
+def run_error(obs: Observation, kind: ErrorKind | None) -> tuple[str | None, ErrorKind | None]:
+    """Why the scenario ends in error: the browser's run first, then Connectif's API (a refused key, an
+    unreachable API, Ctrl-C during the lookups); (None, None) when it does not."""
+    if obs.error:
+        return obs.error, kind
+    api = obs.connectif_api
+    if api is None:
+        return None, None
+    if api.interrupted:
+        return INTERRUPTED_LOOKUPS, ErrorKind.INTERRUPTED
+    if api.error:
+        refused = ErrorKind.CONNECTIF_API_REFUSED
+        return api.error, refused if api.refused else ErrorKind.CONNECTIF_API_UNREACHABLE
+    return None, None
 
 
 def judge(obs: Observation, expectations: Expectations) -> tuple[list[CheckResult], ScenarioStatus]:
     """Every check, and the scenario's verdict that follows from them."""
     checks = run_checks(obs, expectations)
-    return checks, scenario_status(checks, obs.error)
+    return checks, scenario_status(checks, run_error(obs, None)[0])
+
+
+def connectif_api_result(obs: Observation) -> ConnectifApiResult | None:
+    """results.json's `connectif_api`, None when the API was not asked."""
+    api = obs.connectif_api
+    if api is None:
+        return None
+    return ConnectifApiResult(
+        purchase_id=api.purchase_id,
+        lookups=[
+            # status stays (null: no answer); the other fields only when they say something
+            ConnectifApiLookupResult.model_validate({"status": x.status, **x.model_dump(exclude_none=True)})
+            for x in api.lookups
+        ],
+        purchase=api.purchase,
+        url=api.url,
+        wait_ms=api.wait_ms,
+        found_ms=api.found_ms,
+        error=api.error,
+    )
 
 
 def build_result(
@@ -74,15 +119,18 @@ def build_result(
     secret_values: Iterable[str],
 ) -> ScenarioResult:
     """A ScenarioResult from an observation and its checks, with secrets masked."""
-    status = scenario_status(checks, obs.error)
+    error, error_kind = run_error(obs, error_kind)
+    status = scenario_status(checks, error)
     payment = payment_result(obs)
+    # The scenario lasts until its verdict is known: Connectif's API is asked after the browser's part.
+    lookups = obs.connectif_api.lookups if obs.connectif_api else []
     result = ScenarioResult(
         name=loaded.scenario.name,
         file=str(loaded.file),
         status=ScenarioStatus(status),
-        error=obs.error,
-        error_kind=error_kind if obs.error else None,
-        duration_ms=obs.duration_ms,
+        error=error,
+        error_kind=error_kind,
+        duration_ms=max([obs.duration_ms, *(x.at_ms for x in lookups)]),
         checks=checks,
         payment=PaymentResult.model_validate(payment) if payment is not None else None,
         cn_purchase=cn_purchase_result(obs),
@@ -100,6 +148,7 @@ def build_result(
             )
             for r in obs.connectif_requests
         ],
+        connectif_api=connectif_api_result(obs),
         id=loaded.id,
         matrix=dict(loaded.matrix),
         description=loaded.scenario.description,

@@ -328,6 +328,8 @@ def demo(out: Path | None, workers: int, tags: tuple[str, ...], browser_path: st
     with Lab() as lab:
         click.echo(f"lab shop running at {lab.url('shop.test')}")
         env = {**os.environ, "SHOP_URL": lab.url("shop.test").rstrip("/")}
+        # The lab's Connectif REST API stand-in and its key, over any real key in the environment.
+        env.update(CONNECTIF_API_URL=lab.api_url, CONNECTIF_API_KEY=lab.api_key)
         settings = RunSettings(out=out, tags=tags, workers=workers, browser_path=browser_path)
         status = _run_and_report((bundled,), settings, prefix="demo", env=env)
     # The demo shows failures on purpose: its exit status says the demo ran, not that the lab passed.

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from auditor.errors import AuditorError
 from auditor.reconcile.analysis import Options
 from auditor.reconcile.analysis import reconcile as run_reconcile
+from auditor.reconcile.api import CACHE_NAME, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, ApiSource
 from auditor.reconcile.explain import pct
 from auditor.reconcile.model import Reconciliation
 from auditor.reconcile.normalise import Normalisation
@@ -23,7 +27,8 @@ from auditor.reconcile.outputs import (
     read_json,
     write_reports,
 )
-from auditor.reports.console import out_console
+from auditor.reports.console import err_console, out_console
+from auditor.scenario.model import CONNECTIF_API_URL
 
 SUMMARY_EXPLANATIONS = 3
 
@@ -65,7 +70,30 @@ class LossRate(click.ParamType[float]):
     "purchases_path",
     metavar="PURCHASES.csv",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Connectif's purchase export (CSV).",
+    help="Connectif's purchase export (CSV). Needed unless --connectif-api is given; both may be.",
+)
+@click.option(
+    "--connectif-api",
+    "use_api",
+    is_flag=True,
+    help="Look every order id up in Connectif's REST API (GET /purchases/purchase-id/<id>), with the key "
+    "in $CONNECTIF_API_KEY. Answers are kept in connectif-lookups.jsonl in the --out folder: run the "
+    "same command again with the same --out to resume an interrupted run.",
+)
+@click.option(
+    "--connectif-api-url",
+    "api_url",
+    metavar="URL",
+    default=CONNECTIF_API_URL,
+    show_default=True,
+    help="The API's base URL (a proxy or a stand-in may replace it).",
+)
+@click.option(
+    "--api-concurrency",
+    type=click.IntRange(1, MAX_CONCURRENCY),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Lookups in flight at once (a 429 holds them all for its Retry-After).",
 )
 @click.option(
     "--from-json",
@@ -131,6 +159,9 @@ def reconcile(
     ctx: click.Context,
     orders_path: Path | None,
     purchases_path: Path | None,
+    use_api: bool,
+    api_url: str,
+    api_concurrency: int,
     from_json: Path | None,
     out_dir: Path | None,
     order_id_column: str | None,
@@ -141,14 +172,21 @@ def reconcile(
     skip_bad_rows: bool,
     max_loss: float,
 ) -> None:
-    """Find the shop's orders that never reached Connectif, and why.
+    """Find the shop's orders that never reached Connectif, and why: against Connectif's purchase export
+    (--purchases), its REST API (--connectif-api), or both.
 
     Exit status: 0 when the loss rate is at most --max-loss, 1 when above it, 2 when the files
     could not be read.
     """
     if from_json is not None:
         given = [
-            name for name, value in (("--orders", orders_path), ("--purchases", purchases_path)) if value
+            name
+            for name, value in (
+                ("--orders", orders_path),
+                ("--purchases", purchases_path),
+                ("--connectif-api", use_api),
+            )
+            if value
         ]
         if given or out_dir is not None:
             raise click.UsageError(
@@ -157,11 +195,8 @@ def reconcile(
         explicit = ctx.get_parameter_source("max_loss") is not click.core.ParameterSource.DEFAULT
         _from_json(from_json, max_loss if explicit else None)
         return
-    if orders_path is None or purchases_path is None:
-        absent = " and ".join(
-            o for o, v in (("--orders", orders_path), ("--purchases", purchases_path)) if not v
-        )
-        raise click.UsageError(f"give {absent} (or --from-json RECONCILE.json)")
+    if orders_path is None:
+        raise click.UsageError("give --orders (or --from-json RECONCILE.json)")
     now = datetime.now()
     out = out_dir or default_out_dir(Path("reports"), now)
     options = Options(
@@ -171,10 +206,19 @@ def reconcile(
         normalisation=Normalisation(prefixes=prefixes, strip_leading_zeros=strip_leading_zeros),
         skip_bad_rows=skip_bad_rows,
     )
+    if purchases_path is None and not use_api:
+        raise AuditorError(
+            "nothing to compare the orders with",
+            tip="give Connectif's export with --purchases PURCHASES.csv, or look the orders up with "
+            "--connectif-api (key in $CONNECTIF_API_KEY), or both",
+        )
+    api = _api_source(api_url, api_concurrency, out) if use_api else None
     # Tool errors (AuditorError) propagate to the CLI group, which prints them and exits 2.
-    with MissingCsv(out) as missing:
-        result = run_reconcile(orders_path, purchases_path, options, sink=missing)
+    with MissingCsv(out) as missing, _LookupProgress(enabled=api is not None) as progress:
+        result = run_reconcile(orders_path, purchases_path, options, sink=missing, api=api, progress=progress)
     paths = [*write_reports(result, out, max_loss=max_loss, created=now), missing.path]
+    if api is not None and api.cache is not None:
+        paths.append(api.cache)
     _print_summary(result, paths, max_loss)
     if result.above(max_loss):
         # SystemExit rather than ctx.exit(1): click returns an Exit's code instead of exiting
@@ -192,6 +236,47 @@ def _from_json(path: Path, max_loss: float | None) -> None:
     _print_summary(result, [p for p in siblings if p.exists()] or [path], threshold)
     if result.above(threshold):
         raise SystemExit(1)
+
+
+def _api_source(url: str, concurrency: int, out: Path) -> ApiSource:
+    key = os.environ.get("CONNECTIF_API_KEY", "").strip()
+    if not key:
+        raise AuditorError(
+            "--connectif-api needs an API key in $CONNECTIF_API_KEY",
+            tip='export CONNECTIF_API_KEY="<keyId>:<keySecret>" (Store settings → API & IP access → '
+            "API Keys, with access to purchases)",
+        )
+    if not url.startswith(("http://", "https://")):
+        raise AuditorError(
+            f"--connectif-api-url {url!r} is not an http(s) URL", tip=f"the default is {CONNECTIF_API_URL}"
+        )
+    return ApiSource(url=url, key=key, concurrency=concurrency, cache=out / CACHE_NAME)
+
+
+class _LookupProgress:
+    """A progress bar for the API lookups, on stderr; nothing when there are none."""
+
+    def __init__(self, *, enabled: bool):
+        self.bar = Progress(
+            TextColumn("Connectif API"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
+            disable=not enabled,
+        )
+        self.task = self.bar.add_task("lookups", total=None)
+
+    def __enter__(self) -> _LookupProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def __call__(self, done: int, total: int) -> None:
+        self.bar.update(self.task, completed=done, total=total)
 
 
 def _print_summary(result: Reconciliation, paths: list[Path], max_loss: float) -> None:
@@ -218,6 +303,16 @@ def _print_summary(result: Reconciliation, paths: list[Path], max_loss: float) -
     for number, label in rows:
         counts.add_row(f"{number:,}", label)
     out_console.print(counts)
+    api = result.connectif_api
+    if api is not None:
+        out_console.print(
+            Text(
+                f"Connectif's API: {api.ids:,} order ids, {api.found:,} found; {api.asked:,} asked now, "
+                f"{api.from_cache:,} answered from the cache, {api.rate_limited:,} answers of 429 honoured",
+                style="dim",
+            ),
+            soft_wrap=True,
+        )
     out_console.print(Text("Likely causes", style="bold"))
     for n, explanation in enumerate(result.explanations[:SUMMARY_EXPLANATIONS], start=1):
         line = Text(f" {n}. ") + Text(explanation.title, style="bold")

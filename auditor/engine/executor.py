@@ -7,27 +7,80 @@ Either way a scenario's result comes back through its future, and events tell li
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import json
 import queue
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from playwright.sync_api import Browser, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from auditor.checks.facts import this_purchase_id
 from auditor.checks.judge import build_result, error_result, judge, resolve_expectations
+from auditor.connectif.api import ApiRefused, ConnectifApi, ConnectifApiError, Policy, lookups
 from auditor.engine.browser import launch_args
 from auditor.engine.events import Listener, RunInterrupted, ScenarioFinished, ScenarioStarted, ignore
 from auditor.engine.run import Attempt, RunOptions, ScenarioRun
 from auditor.errors import ErrorKind, first_line
+from auditor.observation import ConnectifApiRecord
 from auditor.results import ScenarioResult, ScenarioStatus
 from auditor.scenario.load import LoadedScenario
 
 NOT_RUN = "not run: the run was interrupted (Ctrl-C) before this scenario started"
 # After Ctrl-C, how long running scenarios get to reach a step boundary before their browsers are ended.
 INTERRUPT_GRACE_S = 3.0
+
+
+# Threads that ask Connectif's API for finished attempts, per worker: lookups mostly wait (a second
+# between two), so a few per worker keep up while the workers' browsers go on with the next scenarios.
+FINISHERS_PER_WORKER = 4
+
+
+def lookup_plan(attempt: Attempt) -> tuple[str, Policy] | None:
+    """(purchase id, policy) when Connectif's API is to be asked about this attempt's purchase, else None.
+
+    Not asked: without connectif.api or a policy (intercept), without a purchase id, or when the
+    browser's run ended in error (the check then says why it was not judged).
+    """
+    scenario = attempt.loaded.scenario
+    policy = scenario.purchase_recorded_policy()
+    if scenario.connectif.api is None or policy is None or attempt.observation.error:
+        return None
+    purchase_id = this_purchase_id(attempt.observation, resolve_expectations(scenario, attempt.known))
+    return None if purchase_id is None else (purchase_id, policy)
+
+
+def ask_connectif(attempt: Attempt, stop: threading.Event | None = None) -> Attempt:
+    """The attempt with Connectif's record of its purchase added (connectif.api), when there is one to ask.
+
+    Blocks for up to connectif.api.wait; needs no browser, so it runs after the attempt's context closed.
+    """
+    plan = lookup_plan(attempt)
+    api = attempt.loaded.scenario.connectif.api
+    if plan is None or api is None:
+        return attempt
+    purchase_id, policy = plan
+    try:
+        client = ConnectifApi(api.url, api.key)
+    except ConnectifApiError as exc:  # a key that cannot be sent at all, a URL that is none
+        record = ConnectifApiRecord(
+            purchase_id=purchase_id,
+            url=api.url,
+            policy=policy,
+            wait_ms=api.wait,
+            error=exc.message,
+            refused=isinstance(exc, ApiRefused),
+        )
+    else:
+        with client:
+            record = lookups(
+                client, purchase_id, policy=policy, wait_ms=api.wait, started=attempt.started, stop=stop
+            )
+    observation = attempt.observation.model_copy(update={"connectif_api": record})
+    return dataclasses.replace(attempt, observation=observation)
 
 
 def judge_attempt(attempt: Attempt) -> ScenarioResult:
@@ -128,15 +181,24 @@ class ScenarioExecutor:
             message += "; --headed needs a display (run without --headed, or under xvfb-run)"
         return error_result(loaded, message, kind)
 
-    def run(self, loaded: LoadedScenario) -> ScenarioResult:
-        """Run a scenario, retrying a failure up to `retries` times; a late pass is flaky, not a pass."""
+    def run(
+        self, loaded: LoadedScenario, later: Callable[[Attempt], None] | None = None
+    ) -> ScenarioResult | None:
+        """Run a scenario, retrying a failure up to `retries` times; a late pass is flaky, not a pass.
+
+        With `later` and no retries, an attempt that still has Connectif's API to ask is handed to `later`
+        (which then owns its result) and None is returned, so the browser can go on with the next
+        scenario. With retries the verdict decides whether to run again: the lookups happen here.
+        """
         try:
-            return self._attempts(loaded)
+            return self._attempts(loaded, later)
         except Exception as exc:  # a crash in one scenario must not lose the others
             message = f"the auditor crashed: {type(exc).__name__}: {first_line(exc)}"
             return error_result(loaded, message, ErrorKind.AUDITOR_CRASHED)
 
-    def _attempts(self, loaded: LoadedScenario) -> ScenarioResult:
+    def _attempts(
+        self, loaded: LoadedScenario, later: Callable[[Attempt], None] | None = None
+    ) -> ScenarioResult | None:
         result: ScenarioResult | None = None
         failed_first = False
         attempts = self.options.retries + 1
@@ -150,9 +212,11 @@ class ScenarioExecutor:
                 browser = self.browser(loaded.scenario.hosts)
             except PlaywrightError as exc:
                 return self.unavailable(loaded, exc)  # retrying cannot bring a browser back
-            result = judge_attempt(
-                ScenarioRun(loaded, browser, self.playwright, self.options, self.stop, attempt).run()
-            )
+            done = ScenarioRun(loaded, browser, self.playwright, self.options, self.stop, attempt).run()
+            if later is not None and self.options.retries == 0 and lookup_plan(done) is not None:
+                later(done)
+                return None
+            result = judge_attempt(ask_connectif(done, self.stop))
             if result.status is ScenarioStatus.PASS or self.stop.is_set():
                 break
             failed_first = True
@@ -214,7 +278,12 @@ class _Worker(threading.Thread):
                         job = pool.jobs.get()
                         if job is None:
                             break
-                        pool.finish(job, executor.run(job[0]) if not pool.stop.is_set() else None)
+                        if pool.stop.is_set():
+                            pool.finish(job, None)
+                            continue
+                        result = executor.run(job[0], later=pool.finish_later(job))
+                        if result is not None:  # None: a finisher asks Connectif's API, then answers
+                            pool.finish(job, result)
                 finally:
                     executor.close()
         except Exception as exc:  # Playwright's driver itself failed to start or died
@@ -246,6 +315,11 @@ class WorkerPool:
         # taking jobs from a shared queue) take one only when this pool can start it at once.
         self.ready = threading.Semaphore(0)
         self.workers = [_Worker(self, n) for n in range(1, max(1, workers) + 1)]
+        # Finished attempts whose verdict waits on Connectif's API: judged here, off the workers' browsers.
+        self.finisher = concurrent.futures.ThreadPoolExecutor(
+            max_workers=FINISHERS_PER_WORKER * len(self.workers),
+            thread_name_prefix="checkout-auditor-finisher",
+        )
         self._lock = threading.Lock()
         self._closed = False
         for worker in self.workers:
@@ -273,6 +347,23 @@ class WorkerPool:
             return
         future.set_result(result)
         self.listener(ScenarioFinished(result=result))
+
+    def finish_later(self, job: _Job) -> Callable[[Attempt], None]:
+        """What a worker calls to hand a finished attempt over to a finisher thread, which asks
+        Connectif's API, judges the attempt and resolves the job."""
+
+        def finish(attempt: Attempt) -> None:
+            try:
+                result = judge_attempt(ask_connectif(attempt, self.stop))
+            except Exception as exc:  # a crash here must still answer the job
+                message = f"the auditor crashed: {type(exc).__name__}: {first_line(exc)}"
+                result = error_result(job[0], message, ErrorKind.AUDITOR_CRASHED)
+            self.finish(job, result)
+
+        def hand_over(attempt: Attempt) -> None:
+            self.finisher.submit(finish, attempt)
+
+        return hand_over
 
     def _no_worker_result(self, loaded: LoadedScenario) -> ScenarioResult:
         reasons = sorted({w.failure for w in self.workers if w.failure})
@@ -313,6 +404,8 @@ class WorkerPool:
         deadline = time.monotonic() + timeout
         for worker in self.workers:
             worker.join(max(0.0, deadline - time.monotonic()))
+        # After the workers: they hand attempts over until their last job. Lookups end by `wait` or `stop`.
+        self.finisher.shutdown(wait=True)
 
     def interrupt(self) -> None:
         """Ctrl-C: running scenarios stop at their next step; queued ones are answered as not run."""
@@ -394,7 +487,10 @@ __all__ = [
     "INTERRUPT_GRACE_S",
     "ScenarioExecutor",
     "WorkerPool",
+    "ask_connectif",
     "close_browsers",
+    "judge_attempt",
+    "lookup_plan",
     "merged_hosts",
     "run_scenarios",
 ]

@@ -102,6 +102,7 @@ class Attempt:
     known: dict[str, str]  # every {{name}} value at the end: vars, secrets, captures, built-ins
     secret_values: frozenset[str]
     artefacts: ArtefactRecorder  # decides what to keep once the verdict is known
+    started: float = 0.0  # time.monotonic() when the attempt started: the observation's 0 ms
 
 
 @dataclass(kw_only=True)
@@ -340,7 +341,8 @@ class ScenarioRun:
         exp = self.scenario.expect.cn_purchase
         if isinstance(exp, dict) and isinstance(exp.get("purchase_id"), str):
             return fill(str(exp["purchase_id"]), self.values.known)
-        return None
+        named = self.scenario.expect.purchase_id  # an API-synced or declined checkout: no tag names it
+        return fill(named, self.values.known) if named is not None else None
 
     def _watch_tracking(self, page: Page, ctx: StepContext) -> None:
         """Keep watching for a late tag and the tracking request carrying this purchase, with a deadline."""
@@ -455,6 +457,7 @@ class ScenarioRun:
             known=dict(self.values.known),
             secret_values=frozenset(self.values.secret_values),
             artefacts=self.artefacts,
+            started=self.started,
         )
 
 

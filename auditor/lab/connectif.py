@@ -28,16 +28,21 @@ STORE_ID = "6f1c2a9e-4b7d-4e21-9c3a-5d8e0f7b1a42"
 STORE_ID_500 = "6f1c2a9e-4b7d-4e21-9c3a-000000000500"
 STORE_ID_HANG = "6f1c2a9e-4b7d-4e21-9c3a-00000000dead"
 STORE_ID_UNKNOWN = "00000000-0000-4000-8000-000000000404"
+# Another Connectif account's store: its script loads, and what it tracks goes to that account.
+STORE_ID_OTHER = "0b7e5d21-93c4-4f6a-8e1d-2a4c6e8f0b13"
+SERVED_STORES = (STORE_ID, STORE_ID_500, STORE_ID_HANG, STORE_ID_OTHER)
 
 SCRIPT_PATH = re.compile(r"^/(?P<region>[a-z]+[0-9]+)/client-script/(?P<store>[A-Za-z0-9-]+)$")
 TRACKING_PATH = re.compile(r"^/integration-type/system/scrippet-notification/(?P<id>[A-Za-z0-9-]+)$")
 CONFIG_MARK = "/*@CONFIG@*/{}"
 
 
-def store_id_for(switches: Switches) -> str | None:
+def store_id_for(switches: Switches, *, confirmation: bool = False) -> str | None:
     """The store id the shop's loader uses under these switches (None: no loader at all)."""
     if switches.has("script-absent"):
         return None
+    if confirmation and switches.has("other-store-script"):
+        return STORE_ID_OTHER
     if switches.has("script-404"):
         return STORE_ID_UNKNOWN
     if switches.has("script-500"):
@@ -98,7 +103,7 @@ class Connectif:
         if req.method not in ("GET", "HEAD") or not match:
             return text("Not Found", 404)
         store = match["store"]
-        if match["region"] != REGION or store not in (STORE_ID, STORE_ID_500, STORE_ID_HANG):
+        if match["region"] != REGION or store not in SERVED_STORES:
             status = 404
         elif store == STORE_ID_500:
             status = 500
@@ -114,9 +119,10 @@ class Connectif:
             return hang(self.lab.hang_seconds)
         if status != 200:
             return text("Not Found" if status == 404 else "Internal Server Error", status)
+        own = store if store == STORE_ID_OTHER else STORE_ID
         config = {
-            "storeId": STORE_ID,
-            "apiUrl": self.lab.url(API_HOST, f"/integration-type/system/scrippet-notification/{STORE_ID}"),
+            "storeId": own,
+            "apiUrl": self.lab.url(API_HOST, f"/integration-type/system/scrippet-notification/{own}"),
             "autoSendEventsOnInit": True,
         }
         source = (STATIC / "connectif-client.js").read_text()
@@ -146,6 +152,20 @@ class Connectif:
             page_url = unquote(browser["url"])
         entity = body.get("entityInfo") if ok else None
         tracker = entity.get("trackerId") if isinstance(entity, dict) else None
+        email = entity.get("primaryKey") if isinstance(entity, dict) else None
+        # Accepted either way, as Connectif does; kept only for an authorised domain of a real store.
+        discarded = []
+        for event in events if isinstance(events, list) else []:
+            if isinstance(event, dict) and event.get("type") == "purchase":
+                purchase = event.get("purchase")
+                reason = self.lab.purchases_api.tracked(
+                    store=match["id"],
+                    page_url=page_url or req.headers.get("origin"),
+                    purchase=purchase if isinstance(purchase, dict) else {},
+                    contact_email=email if isinstance(email, str) else None,
+                )
+                if reason:
+                    discarded.append(reason)
         self._record(
             req,
             {
@@ -157,6 +177,7 @@ class Connectif:
                 "body": body if ok else None,
                 "raw": None if ok else raw[:10_000],
                 "events": events if isinstance(events, list) else [],
+                "discarded": discarded,
             },
         )
         if not ok:

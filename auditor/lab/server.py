@@ -14,8 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 from auditor.errors import AuditorError
 from auditor.lab import platforms
 from auditor.lab.connectif import API_HOST, CDN_HOST, Connectif
+from auditor.lab.connectif_api import LAB_API_KEY, PREFIX, PurchasesApi
 from auditor.lab.shop import HOST as SHOP_HOST
-from auditor.lab.shop import Shop
+from auditor.lab.shop import WWW_HOST, Shop
 from auditor.lab.store import Store
 from auditor.lab.web import Request, Response, html
 
@@ -118,8 +119,10 @@ class Lab:
         self.store = Store()
         self.shop = Shop(self)
         self.connectif = Connectif(self)
+        self.purchases_api = PurchasesApi(self)
         self._sites: dict[str, Callable[[Request], Response]] = {
             SHOP_HOST: self.shop.handle,
+            WWW_HOST: self.shop.handle,
             CDN_HOST: self.connectif.handle_cdn,
             API_HOST: self.connectif.handle_api,
         }
@@ -202,6 +205,21 @@ class Lab:
         """Every lab host name → 127.0.0.1, for Chromium's --host-resolver-rules."""
         return {host: LOOPBACK for host in self._sites}
 
+    @property
+    def api_url(self) -> str:
+        """The Connectif REST API stand-in's base URL, for connectif.api.url (the auditor's process, not
+        the browser, asks it: it lives on the loopback address itself)."""
+        return f"http://{LOOPBACK}:{self.port}{PREFIX}"
+
+    @property
+    def api_key(self) -> str:
+        """The lab account's API key with the purchases permission, for connectif.api.key."""
+        return LAB_API_KEY
+
+    def api_requests(self) -> list[dict[str, Any]]:
+        """Every request asked of the Connectif REST API stand-in, oldest first."""
+        return self.purchases_api.requests()
+
     def url(self, host: str, path: str = "/") -> str:
         """An absolute URL on a lab host, e.g. http://shop.test:8000/."""
         return f"http://{host}:{self.port}{path}"
@@ -249,6 +267,7 @@ class Lab:
         """Forget every order, session, payment and recorded Connectif request."""
         self.store.reset()
         self.connectif.reset()
+        self.purchases_api.reset()
 
     # dispatch --------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
@@ -259,6 +278,8 @@ class Lab:
         if site is not None:
             return site(request)
         if request.host in (LOOPBACK, "localhost"):
+            if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+                return self.purchases_api.handle(request)
             return html(_index_page(self))
         return html("<h1>Unknown lab host</h1>", 404)
 
@@ -274,14 +295,17 @@ def banner(lab: Lab) -> list[str]:
     """What `checkout-auditor lab` tells a person: addresses, hosts and the browser flag."""
     lines = [
         f"Lab shop: {lab.url(SHOP_HOST)}",
-        f"Ground truth: {lab.url(SHOP_HOST, '/__lab/orders')}  {lab.url(API_HOST, '/__lab/events')}",
+        f"Ground truth: {lab.url(SHOP_HOST, '/__lab/orders')}  {lab.url(API_HOST, '/__lab/events')}  "
+        f"{lab.api_url}/__lab/requests",
+        f"Connectif REST API stand-in: {lab.api_url}  (key {lab.api_key})",
         f"Hosts (all on 127.0.0.1, port {lab.port}):",
     ]
     lines += [f"  {host}" for host in lab.hosts]
     lines += [
         "Start Chromium with:",
         f"  chromium '{chromium_flag(lab)}' {lab.url(SHOP_HOST)}",
-        f"Scenarios: SHOP_URL={lab.url(SHOP_HOST).rstrip('/')} checkout-auditor run scenarios/",
+        f"Scenarios: SHOP_URL={lab.url(SHOP_HOST).rstrip('/')} CONNECTIF_API_URL={lab.api_url} "
+        f"CONNECTIF_API_KEY={lab.api_key} checkout-auditor run scenarios/",
         "Press Ctrl-C to stop.",
     ]
     return lines

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from auditor.lab import connectif, platforms
 from auditor.lab.store import CATALOGUE, Order, Session, display_amount
@@ -17,6 +19,10 @@ if TYPE_CHECKING:
     from auditor.lab.server import Lab
 
 HOST = "shop.test"
+# The same shop on a second host the lab's Connectif account does not authorise (unauthorised-domain).
+WWW_HOST = "www.shop.test"
+HOSTS = (HOST, WWW_HOST)
+SHIPPING = Decimal("4.95")  # what the api-sync-total server sync adds to the total
 COOKIE = "shop_session"
 LATE_TAG_MS = 300  # how long after `load` the tag-late faults inject the tag
 LIVE_KEY = "pk_live_51LabLiveKeyDoNotUseInTests000000000000"
@@ -57,6 +63,7 @@ class Shop:
 
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
+        lab.store.on_paid.append(self._server_sync)
 
     def url(self, path: str = "/") -> str:
         """An absolute shop URL."""
@@ -89,6 +96,10 @@ class Shop:
             return self._lab_endpoint(req)
         if req.method == "GET" and any(name in req.query for name in SWITCH_PARAMS):
             self._apply_switches(visit)
+        if req.host == HOST and req.method == "GET" and self._switches(visit).has("unauthorised-domain"):
+            # the shop's canonical host is www.: every page moves there, switches and all
+            query = urlencode(req.query, doseq=True)
+            return redirect(self.lab.url(WWW_HOST, path + (f"?{query}" if query else "")), 302)
         if (m := CONFIRMATION.match(path)) and req.method in ("GET", "POST"):
             return self._confirmation(visit, m["ref"])
         if (m := FAILED.match(path)) and req.method in ("GET", "POST"):
@@ -127,10 +138,11 @@ class Shop:
         template: str,
         status: int = 200,
         order: Order | None = None,
+        confirmation: bool = False,
         **context: Any,
     ) -> Response:
         switches = self._switches(visit, order)
-        store_id = connectif.store_id_for(switches)
+        store_id = connectif.store_id_for(switches, confirmation=confirmation)
         session = visit.session
         return render(
             template,
@@ -234,6 +246,7 @@ class Shop:
         session.switches = replace(session.switches, platform=choice)
         email = req.arg("email").strip()[:200] or "guest@example.com"
         order = self.lab.store.create_order(session, email)
+        order.host = req.host
         # a fresh cookie value: a cookie without SameSite rides on cross-site POSTs only
         # during its first 2 minutes in Chromium, and a customer may browse longer than that
         visit.set_cookie = self.lab.store.rotate(session)
@@ -253,11 +266,18 @@ class Shop:
         if owned is None or owned.status != "paid":
             # lost session (or not paid): a page with no order and no tag; the order still
             # exists, the platform told the shop server-to-server
-            return self._page(visit, "confirmation.html", order=order, shown=None, pending=owned is not None)
+            return self._page(
+                visit,
+                "confirmation.html",
+                order=order,
+                shown=None,
+                pending=owned is not None,
+                confirmation=True,
+            )
         faults = owned.switches.faults
         product_url = self.url("/product/")
         tag = purchase_tag(owned, product_url)
-        hidden = bool(faults & {"tag-absent", "sendevents"}) or owned.flaky_missing
+        hidden = bool(faults & {"tag-absent", "sendevents", "api-sync"}) or owned.flaky_missing
         copies = 0 if hidden else 2 if "tag-twice" in faults else 1
         late = not hidden and bool(faults & {"tag-late", "tag-late-resend"})
         return self._page(
@@ -266,6 +286,7 @@ class Shop:
             order=owned,
             shown=owned,
             pending=False,
+            confirmation=True,
             tag=tag,
             tag_copies=0 if late else copies,
             late_tag_html=render_text("cn_purchase.html", tag=tag) if late else None,
@@ -275,6 +296,18 @@ class Shop:
             if faults & {"sendevents", "tag-and-sendevents"}
             else None,
             page_error="page-error" in faults,
+        )
+
+    def _server_sync(self, order: Order) -> None:
+        """api-sync, api-sync-total: the shop's server sends the paid order to Connectif's API."""
+        faults = order.switches.faults
+        if not faults & {"api-sync", "api-sync-total"}:
+            return
+        purchase = purchase_event(order, self.url("/product/"))
+        if "api-sync-total" in faults:
+            purchase["totalPrice"] = float(order.total + SHIPPING)
+        self.lab.purchases_api.create(
+            purchase, delay_ms=order.switches.api_delay_ms, contact_email=order.email
         )
 
     def _failed(self, visit: Visit, ref: str) -> Response:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from auditor.lab.switches import Switches
 
@@ -116,6 +118,7 @@ class Order:
     status: str = "pending"  # pending | paid | declined | canceled | expired
     payment_id: str = ""
     flaky_missing: bool = False  # flaky-tag: this order is the key's first, so no tag
+    host: str = ""  # the shop host it was placed on (the platforms send the customer back there)
 
     @property
     def total(self) -> Decimal:
@@ -143,6 +146,7 @@ class Order:
             "payment_id": self.payment_id,
             "created": self.created.isoformat(),
             "flaky_missing": self.flaky_missing,
+            "host": self.host,
             "items": [
                 {
                     "product_id": line.product.slug,
@@ -180,10 +184,21 @@ class Payment:
         return self.switches.has(fault)
 
 
+def rehost(url: str, host: str) -> str:
+    """`url` on `host` when it points at the shop's main host (an order placed on www.shop.test)."""
+    parts = urlsplit(url)
+    if not host or parts.hostname != "shop.test" or host == "shop.test":
+        return url
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 class Store:
     """Thread-safe home of every session, order and payment."""
 
     def __init__(self) -> None:
+        # Called with each order the moment its payment is confirmed (the shop's server hears it).
+        self.on_paid: list[Callable[[Order], None]] = []
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}  # cookie value -> session (old values kept)
         self._orders: dict[str, Order] = {}
@@ -267,8 +282,8 @@ class Store:
             order_ref=order.ref,
             amount=order.total,
             email=order.email,
-            success_url=success_url,
-            failure_url=failure_url,
+            success_url=rehost(success_url, order.host),
+            failure_url=rehost(failure_url, order.host),
             switches=order.switches,
         )
         with self._lock:
@@ -284,8 +299,12 @@ class Store:
     def settle(self, payment: Payment, status: str) -> Payment:
         """Record the platform's verdict; the shop learns it server-to-server, as in production."""
         with self._lock:
+            newly_paid = status == "paid" and payment.status != "paid"
             payment.status = status
             order = self._orders.get(payment.order_ref)
             if order is not None:
                 order.status = status
-            return payment
+        if newly_paid and order is not None:
+            for listener in self.on_paid:
+                listener(order)
+        return payment

@@ -33,6 +33,15 @@ FAULTS: dict[str, str] = {
     "pay-500": "the payment platform answers 500",
     "live-key": "the checkout page carries a Stripe live key (pk_live_...)",
     "live-host": "Redsys payments go to the production host sis.redsys.es",
+    "unauthorised-domain": "the shop moves to www.shop.test, a domain the Connectif account does not "
+    "authorise: purchases sent from it are accepted, never stored",
+    "other-store-script": "the confirmation page loads another store's Connectif script: the purchase "
+    "goes to that store's account",
+    "api-sync": "no tag, no browser event: the shop's server sends the purchase to Connectif's API once "
+    "the payment is confirmed",
+    "api-sync-total": "the tag, and a server sync whose totalPrice adds shipping (4.95): Connectif keeps "
+    "the first, the server's",
+    "api-429": "Connectif's API answers the first lookup of this order's purchase with 429, Retry-After: 2",
 }
 
 # SameSite attribute of the shop's session cookie; "unset" sends no attribute (Chromium: Lax by
@@ -41,6 +50,8 @@ SAMESITE = ("unset", "lax", "strict")
 
 MAX_RETURN_DELAY_MS = 30_000
 MAX_LATENCY_MS = 10_000
+DEFAULT_API_DELAY_MS = 1000  # Connectif stores purchases asynchronously: 404 first, then 200
+MAX_API_DELAY_MS = 30_000
 
 
 class SwitchError(ValueError):
@@ -57,6 +68,7 @@ class Switches:
     return_delay_ms: int = 0
     latency_ms: int = 0  # every shop page and form answer is held back this long (a slow staging server)
     key: str = "default"
+    api_delay_ms: int = DEFAULT_API_DELAY_MS  # how long Connectif's API stand-in takes to store a purchase
 
     def has(self, fault: str) -> bool:
         """True when the fault is switched on."""
@@ -96,6 +108,11 @@ class Switches:
             new = replace(new, latency_ms=int(raw))
         if "key" in query:
             new = replace(new, key=query["key"][-1][:200])
+        if "api_delay_ms" in query:
+            raw = query["api_delay_ms"][-1].strip()
+            if not raw.isdigit() or int(raw) > MAX_API_DELAY_MS:
+                raise SwitchError(f"api_delay_ms={raw!r}; expected 0..{MAX_API_DELAY_MS}")
+            new = replace(new, api_delay_ms=int(raw))
         return new
 
     def as_dict(self) -> dict[str, object]:
@@ -107,7 +124,8 @@ class Switches:
             "return_delay_ms": self.return_delay_ms,
             "latency_ms": self.latency_ms,
             "key": self.key,
+            "api_delay_ms": self.api_delay_ms,
         }
 
 
-SWITCH_PARAMS = ("platform", "fault", "samesite", "return_delay_ms", "latency_ms", "key")
+SWITCH_PARAMS = ("platform", "fault", "samesite", "return_delay_ms", "latency_ms", "key", "api_delay_ms")

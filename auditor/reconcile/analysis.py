@@ -11,7 +11,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
-from auditor.errors import InputError, Problem
+from auditor.errors import AuditorError, InputError, Problem
+from auditor.reconcile.api import ApiLookups, ApiSource, Progress, look_up
 from auditor.reconcile.breakdown import Tallies, choose_columns, iso_day_key
 from auditor.reconcile.explain import explain
 from auditor.reconcile.model import (
@@ -139,17 +140,46 @@ class _Purchases:
 
 
 def reconcile(
-    orders_path: Path, purchases_path: Path, options: Options | None = None, sink: LostSink | None = None
+    orders_path: Path,
+    purchases_path: Path | None,
+    options: Options | None = None,
+    sink: LostSink | None = None,
+    *,
+    api: ApiSource | None = None,
+    progress: Progress | None = None,
 ) -> Reconciliation:
-    """Read both exports, match them, count the losses and explain them."""
+    """Read the orders, match them with Connectif's purchases (an export, its API, or both), count the
+    losses and explain them."""
     options = options or Options()
+    if purchases_path is None and api is None:
+        raise AuditorError(
+            "nothing to compare the orders with", tip="give --purchases, --connectif-api, or both"
+        )
     orders = open_table(orders_path)
-    purchases = open_table(purchases_path)
     order_id = find_id_column(orders, "order", options.order_id_column)
-    purchase_id = find_id_column(purchases, "purchase", options.purchase_id_column)
     status = _status_column(orders, options.status_column, order_id)
-
-    connectif = _read_purchases(purchases, purchase_id, options.normalisation, options.skip_bad_rows)
+    if purchases_path is not None:
+        purchases = open_table(purchases_path)
+        purchase_id = find_id_column(purchases, "purchase", options.purchase_id_column)
+        connectif = _read_purchases(purchases, purchase_id, options.normalisation, options.skip_bad_rows)
+        summary = _summary(purchases, purchase_id, connectif.rows, connectif.blank, connectif.bad)
+    else:
+        connectif = _Purchases(
+            keys=set(),
+            raw_of={},
+            duplicates=Counter(),
+            rows=0,
+            blank=0,
+            bad=_BadRows(table=orders, skip=True, width=0),
+        )
+        summary = None
+    lookups: ApiLookups | None = None
+    if api is not None:
+        asked = _order_ids(orders, order_id, options)
+        found, lookups = look_up(list(asked), api, progress=progress)
+        connectif = _add_found(connectif, [asked[i] for i in found], options.normalisation)
+        summary = _api_summary(summary, lookups)
+    assert summary is not None
     if sink is not None:
         sink.start(orders.header, orders.fmt.delimiter)
     result = _match_orders(
@@ -159,9 +189,71 @@ def reconcile(
         connectif,
         options=options,
         sink=sink,
-        purchases=_summary(purchases, purchase_id, connectif.rows, connectif.blank, connectif.bad),
+        purchases=summary,
     )
-    return replace(result, explanations=explain(result))
+    return replace(result, explanations=explain(result), connectif_api=lookups)
+
+
+def _order_ids(table: Table, id_index: int, options: Options) -> dict[str, str]:
+    """Each distinct order's id as written (trimmed) → its first raw cell, in file order: what to ask.
+
+    The same reading as the matching pass, ragged rows checked first, so a bad export stops before any
+    lookup is spent on it.
+    """
+    normalise = make_normaliser(options.normalisation)
+    bad = _BadRows(table=table, skip=options.skip_bad_rows, width=len(table.header))
+    seen: set[str] = set()
+    ids: dict[str, str] = {}
+    with table.rows() as reader:
+        try:
+            for row in reader:
+                if len(row) != bad.width:
+                    fixed = bad.fix(row, reader.line_num)
+                    if fixed is None:
+                        continue
+                    row = fixed
+                raw = row[id_index]
+                key = normalise(raw)
+                if key and key not in seen:
+                    seen.add(key)
+                    ids.setdefault(raw.strip(), raw)
+        except csv.Error as exc:
+            raise _csv_error(table, reader, exc) from None
+    bad.check()
+    return ids
+
+
+def _add_found(connectif: _Purchases, found: list[str], normalisation: Normalisation) -> _Purchases:
+    """The purchases with the orders Connectif's API has, by their ids as the export wrote them."""
+    normalise = make_normaliser(normalisation)
+    keys = set(connectif.keys)
+    raw_of = dict(connectif.raw_of)
+    for raw in found:
+        key = normalise(raw)
+        if key and key not in keys:
+            keys.add(key)
+            if key != raw:
+                raw_of[key] = raw
+    return replace(connectif, keys=keys, raw_of=raw_of)
+
+
+def _api_summary(exported: FileSummary | None, lookups: ApiLookups) -> FileSummary:
+    """How the purchases were read: the API alone, or the export and the API."""
+    where = f"Connectif's API ({lookups.url})"
+    if exported is not None:
+        return replace(exported, path=f"{exported.path} and {where}")
+    return FileSummary(
+        path=where,
+        encoding="—",
+        delimiter="—",
+        columns=("purchaseId",),
+        id_column="purchaseId",
+        header_line=0,
+        rows=lookups.found,
+        blank_ids=0,
+        bad_rows=0,
+        bad_lines=(),
+    )
 
 
 def _status_column(table: Table, asked: str | None, order_id: int) -> int | None:

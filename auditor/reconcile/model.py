@@ -8,10 +8,11 @@ from typing import Literal
 
 from pydantic import computed_field
 
+from auditor.reconcile.api import ApiLookups
 from auditor.reconcile.normalise import NearMisses, Normalisation
 
-# The text encodings an export is read in, as the outputs name them.
-EncodingLabel = Literal["UTF-8", "UTF-8 with BOM", "UTF-16 LE", "UTF-16 BE", "Windows-1252"]
+# The text encodings an export is read in, as the outputs name them ("—": no file, Connectif's API).
+EncodingLabel = Literal["UTF-8", "UTF-8 with BOM", "UTF-16 LE", "UTF-16 BE", "Windows-1252", "—"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,6 +161,7 @@ class Reconciliation:
     lost_examples: tuple[LostOrder, ...]
     near_misses: NearMisses
     explanations: tuple[Explanation, ...] = ()
+    connectif_api: ApiLookups | None = None  # how the orders were looked up in Connectif's API, if they were
 
     # A computed field: reconcile.json (written through pydantic) carries it beside the counts.
     @computed_field  # type: ignore[prop-decorator]

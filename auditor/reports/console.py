@@ -148,6 +148,36 @@ class RunProgress:
         if result.attempts > 1:
             line += Text(f"  (attempt {result.attempts})", style="dim")
         out_console.print(line, soft_wrap=True)
+        connectif = _connectif_api_words(result)
+        if connectif is not None:
+            out_console.print(Text("      ") + connectif, soft_wrap=True)
+
+
+def _connectif_api_words(result: ScenarioResult) -> Text | None:
+    """One short line on what Connectif's API said; None when it was not asked."""
+    api = result.connectif_api
+    if api is None:
+        return None
+    asked = len(api.lookups)
+    lookups = f"{asked} lookup{'s' if asked != 1 else ''}"
+    label = Text("Connectif API: ", style="dim")
+    if api.error:
+        status = next((x.status for x in reversed(api.lookups) if x.status is not None), None)
+        if status in (401, 403):
+            return label + Text(f"the key was refused (HTTP {status})", style="magenta")
+        why = f" (last answer HTTP {status})" if status is not None else ""
+        return label + Text(f"no usable answer{why}", style="magenta")
+    if api.purchase is not None:
+        found = (api.found_ms or 0) / 1000
+        return (
+            label + Text(f"{api.purchase_id} stored", style="green") + Text(f" (at {found:.1f}s, {lookups})")
+        )
+    last = (api.lookups[-1].at_ms if api.lookups else 0) / 1000
+    return (
+        label
+        + Text(f"{api.purchase_id} not stored", style="yellow")
+        + Text(f" ({lookups}, last at {last:.1f}s)")
+    )
 
 
 def _return_words(result: ScenarioResult) -> str:

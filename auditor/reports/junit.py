@@ -99,6 +99,9 @@ def _system_out(scenario: ScenarioResult) -> str:
     if scenario.payment is not None:
         not_judged = view.return_not_judged(scenario)
         lines.append(f"payment: {view.return_sentence(scenario.payment, not_judged=not_judged)}")
+    connectif = view.connectif_api_sentence(scenario)
+    if connectif is not None:
+        lines.append(f"connectif api: {connectif}")
     return "\n".join(lines)
 
 

@@ -172,6 +172,23 @@ def return_sentence(payment: PaymentResult | None, *, not_judged: bool = False) 
     return f"The customer reached {platform}{stay} and never came back to the shop."
 
 
+def connectif_api_sentence(scenario: ScenarioResult) -> str | None:
+    """What Connectif's API said about the purchase, in one line; None when it was not asked."""
+    api = scenario.connectif_api
+    if api is None:
+        return None
+    asked = len(api.lookups)
+    lookups = f"{asked} lookup{'s' if asked != 1 else ''}"
+    if api.error:
+        return (
+            f"Connectif's API was not able to say whether it stored purchase {api.purchase_id}: {api.error}"
+        )
+    if api.purchase is not None:
+        return f"Connectif stored purchase {api.purchase_id} (found at {fmt_ms(api.found_ms)}, {lookups})."
+    last = api.lookups[-1].at_ms if api.lookups else None
+    return f"Connectif had not stored purchase {api.purchase_id} ({lookups}, the last at {fmt_ms(last)})."
+
+
 # ---------------------------------------------------------------- timeline lane
 
 ZONE_NAMES = {
@@ -505,11 +522,14 @@ class ApiRecord:
     purchase_id: str | None
     lookups: list[ApiLookup]
     purchase: dict[str, Any] | None
+    error: str | None = None  # why the API gave no usable answer
 
     @property
     def sentence(self) -> str:
         """The lookups in words."""
         which = f"purchase {self.purchase_id}" if self.purchase_id else "this purchase"
+        if self.error:
+            return f"Connectif's API could not say whether it has {which}: {self.error}"
         if not self.lookups:
             return f"Connectif's API was not asked about {which}."
         last = self.lookups[-1]
@@ -522,21 +542,15 @@ class ApiRecord:
 
 
 def connectif_api(scenario: ScenarioResult) -> ApiRecord | None:
-    """results.json's `connectif_api`, read defensively (older and newer files may lack or extend it)."""
-    raw = (scenario.model_extra or {}).get("connectif_api")
-    if not isinstance(raw, dict):
+    """results.json's `connectif_api` for the report; None when Connectif's API was not asked."""
+    api = scenario.connectif_api
+    if api is None:
         return None
-    lookups = [
-        ApiLookup(status=_int_or_none(item.get("status")), at_ms=_int_or_none(item.get("at_ms")))
-        for item in raw.get("lookups") or []
-        if isinstance(item, dict)
-    ]
-    purchase = raw.get("purchase")
-    pid = raw.get("purchase_id")
     return ApiRecord(
-        purchase_id=str(pid) if pid not in (None, "") else None,
-        lookups=lookups,
-        purchase=purchase if isinstance(purchase, dict) else None,
+        purchase_id=api.purchase_id or None,
+        lookups=[ApiLookup(status=lookup.status, at_ms=lookup.at_ms) for lookup in api.lookups],
+        purchase=api.purchase,
+        error=api.error,
     )
 
 

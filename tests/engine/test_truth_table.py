@@ -42,7 +42,12 @@ def audited(
     out = tmp_path_factory.mktemp("truth") / "out"
     OUT["dir"] = out
     with Lab() as lab:
-        env = {**os.environ, "SHOP_URL": lab.url("shop.test").rstrip("/")}
+        env = {
+            **os.environ,
+            "SHOP_URL": lab.url("shop.test").rstrip("/"),
+            "CONNECTIF_API_URL": lab.api_url,
+            "CONNECTIF_API_KEY": lab.api_key,
+        }
         proc = subprocess.run(
             [
                 sys.executable,
@@ -57,7 +62,7 @@ def audited(
             ],
             capture_output=True,
             text=True,
-            timeout=420,
+            timeout=900,  # a guard against a hang: 33 scenarios on a loaded 2-core machine take minutes
             env=env,
             check=False,
         )
@@ -88,6 +93,7 @@ def test_outcome_matches_the_truth_table(audited: tuple[dict[str, Any], Any, str
         assert got["payment"]["return"] == want["payment"]["return"]
         assert got["payment"]["mechanism"] == want["payment"]["mechanism"]
     assert got["status"] == want["status"], got["error"]
+    assert got.get("error_kind") == want.get("error_kind"), got["error"]
 
 
 def _purchase_ids(events: list[dict[str, Any]]) -> Counter[str]:

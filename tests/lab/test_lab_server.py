@@ -25,6 +25,7 @@ from .labkit import http
 
 EXPECTED_HOSTS = {
     "shop.test",
+    "www.shop.test",
     "cdn.connectif.cloud",
     "eu8-api.connectif.cloud",
     "sis-t.redsys.test",

@@ -72,7 +72,16 @@ def test_switches_are_kept_in_the_session_and_shown(shopper: Shopper) -> None:
 
 
 def test_the_order_records_every_switch(shopper: Shopper) -> None:
-    ref = buy(shopper, "laptop", 1, fault="tag-comma", samesite="lax", return_delay_ms=50, key="k1")
+    ref = buy(
+        shopper,
+        "laptop",
+        1,
+        fault="tag-comma",
+        samesite="lax",
+        return_delay_ms=50,
+        key="k1",
+        api_delay_ms=2500,
+    )
     order = shopper.order(ref)
     assert order["email"] == "buyer@example.com"
     assert order["status"] == "paid"
@@ -93,6 +102,7 @@ def test_the_order_records_every_switch(shopper: Shopper) -> None:
         "return_delay_ms": 50,
         "latency_ms": 0,
         "key": "k1",
+        "api_delay_ms": 2500,
     }
     assert order["payment_id"].startswith("cs_test_")
 

@@ -421,20 +421,17 @@ def test_a_record_alone_shows_no_false_differences() -> None:
     assert comparison.differences == 0 and not comparison.tag_read and comparison.events_sent == 0
 
 
-@pytest.mark.parametrize(
-    "raw",
-    [None, "nonsense", 3, {"lookups": "x", "purchase": "y"}, {"lookups": [1, {"status": "200"}]}],
-)
-def test_connectif_api_is_read_defensively(raw: object) -> None:
-    result = scenario("x", "pass", connectif_api=raw)
-    api = view.connectif_api(result)
-    if not isinstance(raw, dict):
-        assert api is None
-        return
-    assert api is not None and api.purchase is None
-    assert all(lookup.status is None or isinstance(lookup.status, int) for lookup in api.lookups)
-    assert view.purchase_comparison(result) is None
-    assert api.sentence.startswith("Connectif's API")
+def test_no_lookups_no_record() -> None:
+    result = scenario("x", "pass")
+    assert view.connectif_api(result) is None
+    assert view.purchase_comparison(result) is None or not view.purchase_comparison(result).stored
+
+
+def test_an_api_that_gave_no_answer_is_said_so() -> None:
+    api = {"purchase_id": "A1", "lookups": [{"status": None, "at_ms": 900}], "error": "HTTP 401 (the key)"}
+    record = view.connectif_api(scenario("x", "error", connectif_api=api))
+    assert record is not None and record.purchase is None
+    assert record.sentence == "Connectif's API could not say whether it has purchase A1: HTTP 401 (the key)"
 
 
 def test_the_lookups_in_words() -> None:
