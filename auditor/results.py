@@ -134,12 +134,17 @@ class RunResult(Model):
         return counts
 
     def exit_status(self, *, fail_on_warn: bool = False) -> int:
-        """0 when every scenario passed; 2 when the auditor had no browser for some (a tool error); else 1.
+        """0 when every scenario passed; 2 when the auditor had no browser for some (a tool error), or when no
+        scenario could be audited (each stopped by its own mistake or an unreachable host); else 1.
 
         With fail_on_warn, a check that warned counts as a failure (exit 1).
         """
         if any(s.error_kind is not None and s.error_kind.tool_failure for s in self.scenarios):
             return 2
+        if self.scenarios and all(
+            s.error_kind is not None and s.error_kind.not_the_shop for s in self.scenarios
+        ):
+            return 2  # nothing was audited: every scenario was stopped by its own mistake or the network
         if not all(s.status is ScenarioStatus.PASS for s in self.scenarios):
             return 1
         if fail_on_warn and any(c.status is Status.WARN for s in self.scenarios for c in s.checks):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.connectif.tag import first
@@ -34,6 +34,9 @@ class Expectations:
     script: str = "required"  # required | optional | absent
     purchase_sent: str = "required"  # required | optional | absent
     has_payment: bool = True  # the scenario has a pay step
+    # Expected purchase field → where its value came from, when a `capture` gave it: "{{order_id}},
+    # captured by steps[9] from '.order-number', read 'ORD-1001'". Tells a stale capture from a wrong tag.
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def expected_values(self) -> Mapping[str, str | int | float]:
