@@ -465,12 +465,18 @@ class Recorder:
         except PlaywrightError:
             return None  # still streaming, or the body was evicted: the caller reads the live page
 
-    def unreachable_since(self, at_ms: int, hosts: tuple[str, ...] | None = None) -> FailedDocument | None:
+    def unreachable_since(
+        self, at_ms: int, hosts: tuple[str, ...] | None = None, role: str | None = None
+    ) -> FailedDocument | None:
         """The first page request since `at_ms` that could not reach its host (to one of `hosts`, or any
-        page's own document when `hosts` is None): a name that does not resolve, a refused connection…"""
+        page's own document when `hosts` is None; of the `role` page only, when given): a name that does
+        not resolve, a refused connection…"""
         with self.lock:
             failed = [f for f in self.failed_documents if f.at_ms >= at_ms and unreachable(f.error)]
             errors = [n for n in self.navigations if n.at_ms >= at_ms and unreachable(n.error)]
+        if role is not None:
+            failed = [f for f in failed if f.page == role]
+            errors = [n for n in errors if n.page == role]
         for record in failed:
             if hosts is None and record.top_level:
                 return record

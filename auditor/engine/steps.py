@@ -124,22 +124,21 @@ class StepContext:
     def check_reached(self, page: Page, since_ms: int) -> None:
         """Raise HostUnreachable when a page request since `since_ms` could not reach its host."""
         rec = self.recorder
-        failed = rec.unreachable_since(since_ms)
-        if failed is None and any(n.at_ms >= since_ms and n.error for n in rec.navigations):
+        role = rec.pages.get(id(page))  # the page the step acted on: another window's troubles are not its
+        failed = rec.unreachable_since(since_ms, role=role)
+        shown = [n.url for n in rec.navigations if n.at_ms >= since_ms and n.error and n.page == role]
+        if failed is None and shown:
             # Chromium's error page committed; Playwright's report of the failed request, which holds
-            # the error, is on its way: wait for it a little, woken by the event itself.
+            # the error, may still be on its way: wait for it a little, woken by the event itself.
+            def reported() -> bool:
+                return any(f.url in shown for f in list(rec.failed_documents))
+
             deadline = min(2_000, max(1, int((self.deadline - time.monotonic()) * 1000)))
             try:
-                wait_until(
-                    page,
-                    lambda: rec.unreachable_since(since_ms) is not None,
-                    deadline,
-                    self.stop,
-                    "requestfailed",
-                )
-            except (PlaywrightError, StepFailed):
+                wait_until(page, reported, deadline, self.stop, "requestfailed")
+            except PlaywrightError:
                 pass
-            failed = rec.unreachable_since(since_ms)
+            failed = rec.unreachable_since(since_ms, role=role)
         if failed is not None:
             raise self.unreachable(failed)
 
