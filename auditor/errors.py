@@ -20,6 +20,7 @@ class ErrorKind(StrEnum):
     BROWSER_UNAVAILABLE = "browser-unavailable"  # no browser could be started (binary, display)
     REMOTE_UNREACHABLE = "remote-unreachable"  # --connect / --cdp / --grid did not answer or refused
     SCENARIO_INVALID = "scenario-invalid"  # the scenario is wrong in a way only the run shows
+    HOST_UNREACHABLE = "host-unreachable"  # a host the browser could not resolve or connect to
     LIVE_PAYMENT = "live-payment"  # stopped before a real payment
     AUDITOR_CRASHED = "auditor-crashed"  # a defect of the auditor itself
     CONNECTIF_API_REFUSED = "connectif-api-refused"  # connectif.api.key refused (401, 403)
@@ -30,6 +31,11 @@ class ErrorKind(StrEnum):
     def tool_failure(self) -> bool:
         """The auditor could not do its job at all (no browser to audit with): exit status 2."""
         return self in (ErrorKind.BROWSER_UNAVAILABLE, ErrorKind.REMOTE_UNREACHABLE)
+
+    @property
+    def not_the_shop(self) -> bool:
+        """Nothing was learnt about the shop: the tool, the scenario or the network stood in the way."""
+        return self.tool_failure or self in (ErrorKind.SCENARIO_INVALID, ErrorKind.HOST_UNREACHABLE)
 
 
 def first_line(error: BaseException | str, limit: int = 300) -> str:

@@ -46,6 +46,20 @@ class Navigation(Plain):
     cookies_sent: list[str] = Field(default_factory=list)  # cookie names on the document request
     cookies_blocked: dict[str, list[str]] = Field(default_factory=dict)  # name → Chromium's reasons
     user_initiated: bool = False  # a real click/keypress by the auditor led to it
+    # Chromium's network error (net::ERR_NAME_NOT_RESOLVED…) when the page could not be loaded: `url` is
+    # then the address that failed, not the chrome-error:// page Chromium shows instead.
+    error: str | None = None
+
+
+class FailedDocument(Plain):
+    """A page (or frame) request that got no HTTP answer: Chromium's network error, as it reported it."""
+
+    at_ms: int
+    url: str
+    host: str
+    error: str  # e.g. "net::ERR_NAME_NOT_RESOLVED", "net::ERR_CONNECTION_REFUSED"
+    page: str = "main"  # "main" or "popup"
+    top_level: bool = True  # the page's own document, not an iframe's
 
 
 class FrameSeen(Plain):
@@ -115,7 +129,9 @@ class ConsoleError(Plain):
 class StepRecord(Plain):
     """One step as it ran."""
 
-    index: str  # "3" or "6.pay.1" for a step inside pay
+    index: str  # "3", or "6.1" / "6.submit" / "6.return" inside the pay step 6
+    place: str = ""  # where the scenario file has it, as load errors say: "steps[6].pay.steps[1]"
+    line: int | None = None  # its line in the scenario file
     action: str
     target: str = ""  # selector or URL after substitution (secrets masked later)
     status: str = "ok"  # "ok", "skipped" (optional, element never appeared), "failed", "not-run"
@@ -124,6 +140,19 @@ class StepRecord(Plain):
     message: str | None = None
     matches: int | None = None  # visible elements matching the selector, when more than one
     screenshot: str | None = None  # file name under the scenario's artefact folder
+
+
+def step_place(index: str) -> str:
+    """A StepRecord's index as the scenario file's key path: "6.1" → "steps[6].pay.steps[1]"."""
+    head, _, rest = index.partition(".")
+    place = f"steps[{head}]"
+    if not rest:
+        return place
+    if rest == "submit":
+        return f"{place}.pay.submit"
+    if rest == "return":
+        return f"{place}.pay.return.click"
+    return f"{place}.pay.steps[{rest}]"
 
 
 class PaymentObservation(Plain):
@@ -141,6 +170,11 @@ class PaymentObservation(Plain):
     mechanism: str | None = None  # http-redirect, form-post, form-get, script, meta-refresh, opener, click
     return_waited_ms: int | None = None  # how long the auditor waited before clicking return.click
     return_click_found: bool | None = None
+    return_click: str | None = None  # the return.click selector, as the auditor used it
+    # With no return.click and no return: links and buttons of the platform's last page that lead back to
+    # the shop, as ready selectors ("#continue"), each with what it is ("button 'Continuar'").
+    return_candidates: list[dict[str, str]] = Field(default_factory=list)
+    left_for: str | None = None  # a host that is neither the shop's nor in `hosts` where the submit led
     first_shop_url: str | None = None  # first shop page after the payment, after its redirects
     return_request_method: str | None = None
     return_cookies_sent: list[str] = Field(default_factory=list)
@@ -194,6 +228,7 @@ class Observation(Plain):
     tags_final: PageSnapshot | None = None
     shop_cookies: list[CookieRecord] = Field(default_factory=list)
     connectif_requests: list[ConnectifRequestRecord] = Field(default_factory=list)
+    failed_documents: list[FailedDocument] = Field(default_factory=list)
     console_errors: list[ConsoleError] = Field(default_factory=list)
     captures: dict[str, str] = Field(default_factory=dict)
     undeclared_hosts: list[str] = Field(default_factory=list)

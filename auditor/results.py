@@ -191,12 +191,17 @@ class RunResult(Model):
         return counts
 
     def exit_status(self, *, fail_on_warn: bool = False) -> int:
-        """0 when every scenario passed; 2 when the auditor had no browser for some (a tool error); else 1.
+        """0 when every scenario passed; 2 when the auditor had no browser for some (a tool error), or when no
+        scenario could be audited (each stopped by its own mistake or an unreachable host); else 1.
 
         With fail_on_warn, a check that warned counts as a failure (exit 1).
         """
         if any(s.error_kind is not None and s.error_kind.tool_failure for s in self.scenarios):
             return 2
+        if self.scenarios and all(
+            s.error_kind is not None and s.error_kind.not_the_shop for s in self.scenarios
+        ):
+            return 2  # nothing was audited: every scenario was stopped by its own mistake or the network
         if not all(s.status is ScenarioStatus.PASS for s in self.scenarios):
             return 1
         if fail_on_warn and any(c.status is Status.WARN for s in self.scenarios for c in s.checks):
@@ -209,11 +214,30 @@ def to_json(run: RunResult) -> str:
     return run.model_dump_json(by_alias=True, indent=2) + "\n"
 
 
+def new_file_mode() -> int:
+    """The mode a new file gets here (0o666 less the umask), the umask read without changing it on Linux."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # os has no getter: set one and put the old one back at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a file so that readers see the old or the new content, never half of it."""
+    """Write a file so that readers see the old or the new content, never half of it.
+
+    The file gets the mode any new file gets (0644 under the usual umask), not mkstemp's private 0600:
+    reports are published from CI by other users and web servers.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, new_file_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()

@@ -19,6 +19,7 @@ from auditor.checks.facts import (
 from auditor.connectif.tag import read_tag
 from auditor.connectif.tracking import SentPurchase, compare_purchase, sent_purchases, with_id
 from auditor.errors import first_line
+from auditor.hosts import host_of, unreachable
 from auditor.observation import ConnectifRequestRecord, Observation
 from auditor.results import CheckResult, Status
 
@@ -67,6 +68,13 @@ def script(obs: Observation, exp: Expectations) -> CheckResult:
     optional = " (optional in this scenario)" if exp.script == "optional" else ""
     if requests:
         last = requests[-1]
+        if unreachable(last.failure):  # the name did not resolve, nothing answered: not the shop's doing
+            return result(
+                check,
+                Status.SKIP,
+                f"Not judged: the browser could not reach {host_of(last.url)} ({last.failure}).",
+                evidence,
+            )
         how = f"failed ({last.failure})" if last.failure else f"answered HTTP {last.status}"
         if last.status is None and not last.failure:
             how = "got no answer"
@@ -122,6 +130,14 @@ def purchase_sent(obs: Observation, exp: Expectations) -> CheckResult:
     accepted = [p for p in mine if p.accepted]
     if not accepted:
         last = mine[-1]
+        if unreachable(last.failure):  # the name did not resolve, nothing answered: not the shop's doing
+            return result(
+                check,
+                Status.SKIP,
+                f"Not judged: the tracking request carrying {which} could not reach its host "
+                f"({last.failure}).",
+                evidence,
+            )
         answer = last.failure or (f"HTTP {last.status}" if last.status else "no answer")
         return result(
             check,

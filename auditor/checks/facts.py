@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.connectif.tag import first
@@ -39,6 +39,9 @@ class Expectations:
     intercept: bool = False  # connectif.mode: intercept
     # What connectif.purchase_recorded judges (required | optional | absent); None: not judged.
     purchase_recorded: str | None = None
+    # Expected purchase field → where its value came from, when a `capture` gave it: "{{order_id}},
+    # captured by steps[9] from '.order-number', read 'ORD-1001'". Tells a stale capture from a wrong tag.
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def expected_values(self) -> Mapping[str, str | int | float]:

@@ -23,8 +23,33 @@ from auditor.results import (
     Screenshot,
 )
 from auditor.scenario.load import LoadedScenario
-from auditor.scenario.model import Scenario
-from auditor.scenario.refs import fill
+from auditor.scenario.model import CaptureArgs, PayStep, Scenario
+from auditor.scenario.refs import REF, fill
+
+
+def capture_places(scenario: Scenario) -> dict[str, tuple[str, str]]:
+    """Each captured name → (the place of the last step that captures it, its selector)."""
+    found: dict[str, tuple[str, str]] = {}
+    for i, step in enumerate(scenario.steps):
+        inner = [(f"steps[{i}]", step)]
+        if isinstance(step, PayStep):
+            inner = [(f"steps[{i}].pay.steps[{j}]", s) for j, s in enumerate(step.args.steps)]
+        for place, candidate in inner:
+            if isinstance(candidate.args, CaptureArgs):
+                found[candidate.args.name] = (place, candidate.args.selector)
+    return found
+
+
+def _source(template: str, known: Mapping[str, str], captures: Mapping[str, tuple[str, str]]) -> str | None:
+    """Where an expected value's captured parts came from, in words; None when no capture is in it."""
+    parts = []
+    for name in dict.fromkeys(n.strip() for n in REF.findall(template)):
+        if name in captures and name in known:
+            place, selector = captures[name]
+            parts.append(
+                f"{{{{{name}}}}} was captured by {place} from {selector!r}, which read {known[name]!r}"
+            )
+    return "; ".join(parts) or None
 
 
 def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expectations:
@@ -35,7 +60,9 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
     """
     exp = scenario.expect
     cn: str | dict[str, str] = exp.cn_purchase if isinstance(exp.cn_purchase, str) else {}
+    sources: dict[str, str] = {}
     if isinstance(exp.cn_purchase, dict):
+        captures = capture_places(scenario)
         resolved: dict[str, str] = {}
         for key, value in exp.cn_purchase.items():
             if isinstance(value, tuple):
@@ -43,6 +70,9 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
             filled = fill(value, known) if isinstance(value, str) else str(value)
             if filled is not None:
                 resolved[key] = filled
+                source = _source(value, known, captures) if isinstance(value, str) else None
+                if source is not None:
+                    sources[key] = source
         cn = resolved
     confirmation = exp.confirmation_url
     if confirmation is not None:
@@ -58,6 +88,7 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
         api=scenario.connectif.api is not None,
         intercept=scenario.connectif.mode == "intercept",
         purchase_recorded=scenario.purchase_recorded_policy(),
+        sources=sources,
     )
 
 

@@ -77,6 +77,8 @@ def _return_evidence(payment: PaymentObservation) -> dict[str, Any]:
         "return_ms": return_ms(payment),
         "return_waited_ms": payment.return_waited_ms,
         "return_click_found": payment.return_click_found,
+        "return_click": payment.return_click,
+        "ways_back": payment.return_candidates,
         "return_cookies_sent": payment.return_cookies_sent,
         "note": payment.note,
     }
@@ -118,21 +120,34 @@ def payment_return(obs: Observation, exp: Expectations) -> CheckResult:
         waited = (
             f" after waiting {payment.return_waited_ms} ms" if payment.return_waited_ms is not None else ""
         )
-        message = f"The customer came back only by clicking `return.click`{waited}."
+        click = f"`{payment.return_click}`" if payment.return_click else "`return.click`"
+        message = f"The customer came back only by clicking {click}{waited}."
         status = Status.WARN if exp.return_policy == "manual-allowed" else Status.FAIL
         closes = "A customer who closes the window instead of clicking is never recorded."
         remedy = f"{AUTO_RETURN} {closes} {API_SYNC}"
         return result(check, status, message, evidence, remedy)
     if obs.error and payment.return_waited_ms is None and payment.last_step_ended_ms is None:
         return stopped(check, obs, "the return from the platform")
-    clicked = " (and `return.click` was not found)" if payment.return_click_found is False else ""
-    return result(
-        check,
-        Status.FAIL,
-        f"The customer never came back to the shop{clicked}.",
-        evidence,
-        f"{AUTO_RETURN} {API_SYNC}",
-    )
+    clicked = ""
+    if payment.return_click_found is False:
+        click = f"`{payment.return_click}`" if payment.return_click else "`return.click`"
+        clicked = f" (and {click} was not found on the platform's page)"
+    message = f"The customer never came back to the shop{clicked}."
+    ways = payment.return_candidates
+    if ways:
+        listed = "; ".join(f"`{w['selector']}` ({w['what']})" for w in ways)
+        message += (
+            f" The platform's last page has a way back: {listed}. If the customer is meant to click it, "
+            f"add `return: {{click: {_yaml_scalar(ways[0]['selector'])}}}` to the pay step."
+        )
+    elif payment.return_click is None:
+        message += " The platform's last page has no link or button back to the shop."
+    return result(check, Status.FAIL, message, evidence, f"{AUTO_RETURN} {API_SYNC}")
+
+
+def _yaml_scalar(text: str) -> str:
+    """A selector written so that YAML reads it back as the same string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def confirmation_reached(obs: Observation, exp: Expectations) -> CheckResult:

@@ -263,7 +263,11 @@ def consistent(obs: Observation, exp: Expectations) -> CheckResult:
     wrong = [r for r in rows if not r["ok"]]
     for row in wrong:
         got = row.get("connectif_reads", row.get("tag"))
-        failures.append(f"{row['field']} is {got!r} in the tag, expected {row['expected']!r}")
+        source = exp.sources.get(row["field"])
+        came = f" ({source})" if source else ""
+        if source:
+            row["expected_from"] = source
+        failures.append(f"{row['field']} is {got!r} in the tag, expected {row['expected']!r}{came}")
     if wrong:
         remedies.append(
             "Make the tag carry the order's own values (the order number, the amount charged, the "

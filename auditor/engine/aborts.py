@@ -47,3 +47,9 @@ class ScenarioInvalid(ScenarioAbort):
     """The scenario itself is wrong in a way only the run can show (a value never captured, …)."""
 
     kind = ErrorKind.SCENARIO_INVALID
+
+
+class HostUnreachable(ScenarioAbort):
+    """The browser could not resolve or connect to a host (no `hosts:` entry, a typo, DNS, a server down)."""
+
+    kind = ErrorKind.HOST_UNREACHABLE

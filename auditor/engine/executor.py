@@ -10,6 +10,7 @@ import concurrent.futures
 import dataclasses
 import json
 import queue
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,6 +26,7 @@ from auditor.engine.browser import launch_args
 from auditor.engine.events import Listener, RunInterrupted, ScenarioFinished, ScenarioStarted, ignore
 from auditor.engine.run import Attempt, RunOptions, ScenarioRun
 from auditor.errors import ErrorKind, first_line
+from auditor.hosts import host_matches
 from auditor.observation import ConnectifApiRecord
 from auditor.results import ScenarioResult, ScenarioStatus
 from auditor.scenario.load import LoadedScenario
@@ -122,16 +124,30 @@ class ScenarioExecutor:
         self.shared_hosts = shared_hosts  # one mapping for every scenario, when they agree
         self.listener = listener
         self.browsers: dict[tuple[tuple[str, str], ...], Browser] = {}
+        self.alone: set[str] = set()  # scenarios that need a browser of their own mapping
 
     def remote(self) -> bool:
         """Is the browser started by someone else (a browser server, a Chromium with remote debugging)?"""
         return bool(self.options.cdp or self.options.connect)
 
+    def browser_for(self, hosts: Mapping[str, str]) -> tuple[Browser, tuple[str, ...]]:
+        """The browser a scenario with this host mapping runs in, and the names it maps that the
+        scenario does not (which the scenario's context must fail as unresolvable).
+
+        The worker's shared browser when that is the same as a browser of the scenario's own (see
+        `blocked_names`), else one of its own mapping: a scenario's verdict never depends on the others.
+        """
+        if self.shared_hosts is not None and not self.options.cdp:
+            blocked = blocked_names(hosts, self.shared_hosts)
+            if blocked is not None:
+                return self.browser(self.shared_hosts), blocked
+        return self.browser(hosts), ()
+
     def browser(self, hosts: Mapping[str, str]) -> Browser:
         """The browser for a host mapping: started, or connected to, on first use."""
-        hosts = self.shared_hosts if self.shared_hosts is not None else hosts
-        # A remote browser is started by someone else: one per worker, whatever the host mapping.
-        key = () if self.remote() else tuple(sorted(hosts.items()))
+        # A Chromium with remote debugging was started by someone else: one per worker, whatever the
+        # mapping (its host rules are its own).
+        key = () if self.options.cdp else tuple(sorted(hosts.items()))
         browser = self.browsers.get(key)
         if browser is not None and browser.is_connected():
             return browser
@@ -209,10 +225,10 @@ class ScenarioExecutor:
                 )
             )
             try:
-                browser = self.browser(loaded.scenario.hosts)
+                recorded = self._attempt(loaded, attempt)
             except PlaywrightError as exc:
                 return self.unavailable(loaded, exc)  # retrying cannot bring a browser back
-            done = ScenarioRun(loaded, browser, self.playwright, self.options, self.stop, attempt).run()
+            done = recorded
             if later is not None and self.options.retries == 0 and lookup_plan(done) is not None:
                 later(done)
                 return None
@@ -224,6 +240,24 @@ class ScenarioExecutor:
         if failed_first and result.status is ScenarioStatus.PASS:
             result = result.model_copy(update={"flaky": True})
         return result
+
+    def _attempt(self, loaded: LoadedScenario, attempt: int) -> Attempt:
+        """One attempt, in the shared browser when that gives the same result as one of its own."""
+        hosts = loaded.scenario.hosts
+        browser, blocked = (self.browser(hosts), ()) if loaded.id in self.alone else self.browser_for(hosts)
+        run = ScenarioRun(
+            loaded, browser, self.playwright, self.options, self.stop, attempt, blocked_hosts=blocked
+        )
+        recorded = run.run()
+        if not leaked(recorded, blocked) or self.stop.is_set():
+            return recorded
+        # A redirect took it to a name that only the shared browser maps (routes never see redirects):
+        # it runs again in a browser of its own mapping, as it would alone.
+        self.alone.add(loaded.id)
+        shutil.rmtree(recorded.artefacts.out_dir / recorded.artefacts.folder, ignore_errors=True)
+        return ScenarioRun(
+            loaded, self.browser(hosts), self.playwright, self.options, self.stop, attempt
+        ).run()
 
     def close(self) -> None:
         """Close (or disconnect from) every browser."""
@@ -243,7 +277,8 @@ def merged_hosts(scenarios: Sequence[LoadedScenario]) -> dict[str, str] | None:
     """Every scenario's host mapping in one, or None when two scenarios map a host differently.
 
     Host rules are fixed when Chromium starts; one mapping for all lets a worker keep a single browser
-    instead of one per distinct `hosts:` block.
+    instead of one per distinct `hosts:` block. Each scenario's context then fails the names it does
+    not map itself (`blocked_names`), so that it resolves nothing it would not resolve alone.
     """
     merged: dict[str, str] = {}
     for loaded in scenarios:
@@ -251,6 +286,30 @@ def merged_hosts(scenarios: Sequence[LoadedScenario]) -> dict[str, str] | None:
             if merged.setdefault(host, ip) != ip:
                 return None
     return merged
+
+
+# Names that no DNS resolves (RFC 6761): unmapped, they fail alone exactly as a blocked request fails.
+NEVER_RESOLVED = (".test", ".example", ".invalid")
+
+
+def blocked_names(own: Mapping[str, str], shared: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The names `shared` maps beyond `own`, when a browser with `shared` and those names blocked
+    resolves every name as a browser with `own` alone would; None when it cannot (a name DNS might
+    resolve, or patterns that overlap): the scenario then gets a browser of its own mapping."""
+    if any(shared.get(name) != ip for name, ip in own.items()):
+        return None
+    extra = tuple(name for name in shared if name not in own)
+    for name in extra:
+        if not name.lower().rstrip(".").endswith(NEVER_RESOLVED):
+            return None  # unmapped, DNS might resolve it: blocking it would change the verdict
+        if host_matches(name, own) or any(host_matches(mine, [name]) for mine in own):
+            return None  # `*.bank.test` and `acs.bank.test`: Chromium's rule order would decide
+    return extra
+
+
+def leaked(attempt: Attempt, blocked: tuple[str, ...]) -> bool:
+    """Did the attempt resolve a name its scenario does not map (one the shared browser maps)?"""
+    return bool(blocked) and any(host_matches(host, blocked) for host in attempt.resolved_hosts)
 
 
 _Job = tuple[LoadedScenario, "concurrent.futures.Future[ScenarioResult]"]
@@ -488,6 +547,7 @@ __all__ = [
     "ScenarioExecutor",
     "WorkerPool",
     "ask_connectif",
+    "blocked_names",
     "close_browsers",
     "judge_attempt",
     "lookup_plan",

@@ -9,6 +9,7 @@ into the plain records of observation.py as it happens; no Playwright object lea
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,10 +20,11 @@ from playwright.sync_api import Error as PlaywrightError
 
 from auditor.connectif.patterns import classify
 from auditor.connectif.tracking import decode_body
-from auditor.hosts import host_matches, host_of
+from auditor.hosts import host_matches, host_of, unreachable
 from auditor.observation import (
     ConnectifRequestRecord,
     ConsoleError,
+    FailedDocument,
     FrameSeen,
     Navigation,
     NavigationCause,
@@ -115,6 +117,18 @@ class _DocRequest:
     cookies_blocked: dict[str, list[str]] = field(default_factory=dict)
     status: int | None = None
     failure: str | None = None  # Chromium's error text when the request failed (refused, reset…)
+    response: Response | None = None  # Playwright's response, when Network events were off
+
+
+def network_error(text: str) -> str | None:
+    """The `net::ERR_…` code in an error message (Playwright's goto says "net::ERR_… at URL")."""
+    found = re.search(r"net::ERR_[A-Z0-9_]+", text)
+    return found.group(0) if found else None
+
+
+# Before the payment DevTools' Network events are off, and early ones may come out of order: at most
+# this many requests' extra info is kept until the request itself is reported.
+_EARLY_EXTRA_MAX = 500
 
 
 class Recorder:
@@ -132,7 +146,14 @@ class Recorder:
         self._connectif_index: dict[int, int] = {}
         self.console_errors: list[ConsoleError] = []
         self.responses_by_host: dict[str, int] = {}  # host → first response time
+        # Hosts whose name resolved: they answered, or failed for another reason than their name.
+        self.resolved_hosts: set[str] = set()
         self.documents: dict[str, _DocRequest] = {}  # DevTools request id → chain
+        # requestWillBeSentExtraInfo that came before its requestWillBeSent (Chromium sends them from
+        # two processes, in either order): request id → the events, applied when the request arrives.
+        self.early_extra: dict[str, list[dict[str, Any]]] = {}
+        self.failed_documents: list[FailedDocument] = []
+        self._nav_sources: list[tuple[int, _DocRequest]] = []  # navigation index → what it was made of
         self.main_responses: dict[int, Response] = {}  # id(page) → last main-frame document response
         self.pending_reason: dict[str, NavigationCause] = {}  # frame id → reason of requested navigation
         self.pages: dict[int, str] = {}  # id(page) → "main" | "popup"
@@ -190,41 +211,6 @@ class Recorder:
                 event.get("reason", ""), NavigationCause.OTHER
             )
 
-        def will_be_sent(event: dict[str, Any]) -> None:
-            if event.get("type") != "Document":
-                return
-            request_id = event["requestId"]
-            url = event["request"]["url"]
-            if event.get("redirectResponse") and request_id in self.documents:
-                chain = self.documents[request_id]
-                chain.urls.append(url)
-                chain.method = event["request"].get("method", "GET")
-                self._note_response(event["redirectResponse"].get("url", ""))
-                return
-            frame_id = event.get("frameId", "")
-            cause = self.pending_reason.pop(frame_id, None)
-            if cause is None:
-                cause = NavigationCause.LINK if self.user_action else NavigationCause.TYPED
-            self.documents[request_id] = _DocRequest(
-                request_id=request_id,
-                started_ms=self.now(),
-                cause=cause,
-                method=event["request"].get("method", "GET"),
-                urls=[url],
-            )
-
-        def extra_info(event: dict[str, Any]) -> None:
-            chain = self.documents.get(event.get("requestId", ""))
-            if chain is None:
-                return
-            for item in event.get("associatedCookies", []):
-                name = item.get("cookie", {}).get("name", "")
-                reasons = item.get("blockedReasons") or []
-                if reasons:
-                    chain.cookies_blocked[name] = list(reasons)
-                elif name not in chain.cookies_sent:
-                    chain.cookies_sent.append(name)
-
         def response(event: dict[str, Any]) -> None:
             chain = self.documents.get(event.get("requestId", ""))
             if chain is not None:
@@ -241,12 +227,17 @@ class Recorder:
                 return
             main_frame_id["id"] = frame.get("id", "")
             url = frame.get("url", "")
+            failed_url = frame.get("unreachableUrl")  # Chromium shows its error page for this address
             chain = self.documents.get(frame.get("loaderId", ""))
             if chain is None:  # Network events were off: the cause from Page events, the rest from Playwright
-                chain = self._document_from_response(page, url, frame.get("id", ""))
-            if frame.get("urlFragment"):
+                chain = self._document_from_response(page, failed_url or url, frame.get("id", ""))
+            if failed_url:
+                url = failed_url
+            elif frame.get("urlFragment"):
                 url += frame["urlFragment"]
+            error = (chain.failure or self._failure_of(url) or "net::ERR_FAILED") if failed_url else None
             with self.lock:
+                self._nav_sources.append((len(self.navigations), chain))
                 self.navigations.append(
                     Navigation(
                         at_ms=self.now(),
@@ -260,12 +251,13 @@ class Recorder:
                         cookies_sent=chain.cookies_sent,
                         cookies_blocked=chain.cookies_blocked,
                         user_initiated=self.user_action,
+                        error=error,
                     )
                 )
 
         session.on("Page.frameRequestedNavigation", requested)
-        session.on("Network.requestWillBeSent", will_be_sent)
-        session.on("Network.requestWillBeSentExtraInfo", extra_info)
+        session.on("Network.requestWillBeSent", self.document_requested)
+        session.on("Network.requestWillBeSentExtraInfo", self.request_extra_info)
         session.on("Network.responseReceived", response)
         session.on("Network.loadingFailed", failed)
         session.on("Page.frameNavigated", navigated)
@@ -275,6 +267,47 @@ class Recorder:
                 session.send("Network.enable")
         except Exception:  # the page went away while we attached: nothing more to learn from it
             return
+
+    def document_requested(self, event: dict[str, Any]) -> None:
+        """DevTools' Network.requestWillBeSent: a page or frame request starts (or is redirected)."""
+        request_id = event["requestId"]
+        early = self.early_extra.pop(request_id, [])
+        if event.get("type") != "Document":
+            return
+        url = event["request"]["url"]
+        if event.get("redirectResponse") and request_id in self.documents:
+            chain = self.documents[request_id]
+            chain.urls.append(url)
+            chain.method = event["request"].get("method", "GET")
+            self._note_response(event["redirectResponse"].get("url", ""))
+            for extra in early:
+                _add_cookies(chain, extra)
+            return
+        frame_id = event.get("frameId", "")
+        cause = self.pending_reason.pop(frame_id, None)
+        if cause is None:
+            cause = NavigationCause.LINK if self.user_action else NavigationCause.TYPED
+        self.documents[request_id] = _DocRequest(
+            request_id=request_id,
+            started_ms=self.now(),
+            cause=cause,
+            method=event["request"].get("method", "GET"),
+            urls=[url],
+        )
+        for extra in early:
+            _add_cookies(self.documents[request_id], extra)
+
+    def request_extra_info(self, event: dict[str, Any]) -> None:
+        """Network.requestWillBeSentExtraInfo: the cookies a request carried, or had blocked and why; it may
+        come before its requestWillBeSent (the two are sent from different processes)."""
+        request_id = event.get("requestId", "")
+        chain = self.documents.get(request_id)
+        if chain is None:  # its requestWillBeSent has not come yet: keep it until it does
+            if len(self.early_extra) >= _EARLY_EXTRA_MAX:
+                self.early_extra.pop(next(iter(self.early_extra)))
+            self.early_extra.setdefault(request_id, []).append(event)
+            return
+        _add_cookies(chain, event)
 
     def watch_network(self) -> None:
         """Turn DevTools' Network events on for every page, now and later (call before the payment)."""
@@ -297,7 +330,7 @@ class Recorder:
         if response is None or response.url != url:
             return chain
         request = response.request
-        chain.method, chain.status = request.method, response.status
+        chain.method, chain.status, chain.response = request.method, response.status, response
         earlier = request.redirected_from
         while earlier is not None:
             chain.urls.insert(0, earlier.url)
@@ -322,6 +355,7 @@ class Recorder:
 
     def _note_response(self, url: str) -> None:
         host = host_of(url)
+        self.resolved_hosts.add(host)
         if host and host not in self.responses_by_host:
             self.responses_by_host[host] = self.now()
 
@@ -362,11 +396,40 @@ class Recorder:
         self._note_response(response.url)
         request = response.request
         self._update_connectif(request, status=response.status)
-        if request.resource_type == "document" and request.frame.parent_frame is None:
-            self.main_responses[id(request.frame.page)] = response
+        if request.resource_type != "document":
+            return
+        frame = _frame_of(request)
+        if frame is not None and frame.parent_frame is None:
+            self.main_responses[id(frame.page)] = response
 
     def _on_request_failed(self, request: Request) -> None:
-        self._update_connectif(request, failure=request.failure or "failed")
+        error = request.failure or "failed"
+        self._update_connectif(request, failure=error)
+        if not re.search(r"ERR_(NAME_NOT_RESOLVED|NAME_RESOLUTION_FAILED|ABORTED)\b", error):
+            self.resolved_hosts.add(host_of(request.url))
+        if request.resource_type != "document":
+            return
+        frame = _frame_of(request)
+        # No frame yet: a popup's first request, sent before Playwright created its page.
+        role = self.pages.get(id(frame.page), "popup") if frame is not None else "popup"
+        record = FailedDocument(
+            at_ms=self.now(),
+            url=request.url,
+            host=host_of(request.url),
+            error=error,
+            page=role,
+            top_level=frame is None or frame.parent_frame is None,
+        )
+        with self.lock:
+            self.failed_documents.append(record)
+
+    def _failure_of(self, url: str) -> str | None:
+        """Chromium's error for the last failed page request to `url`, if Playwright has reported it."""
+        with self.lock:
+            for failed in reversed(self.failed_documents):
+                if failed.url == url and unreachable(failed.error):
+                    return failed.error
+        return None
 
     def _answer_tracking(self, route: Route) -> None:
         route.fulfill(
@@ -402,6 +465,63 @@ class Recorder:
         except PlaywrightError:
             return None  # still streaming, or the body was evicted: the caller reads the live page
 
+    def unreachable_since(
+        self, at_ms: int, hosts: tuple[str, ...] | None = None, role: str | None = None
+    ) -> FailedDocument | None:
+        """The first page request since `at_ms` that could not reach its host (to one of `hosts`, or any
+        page's own document when `hosts` is None; of the `role` page only, when given): a name that does
+        not resolve, a refused connection…"""
+        with self.lock:
+            failed = [f for f in self.failed_documents if f.at_ms >= at_ms and unreachable(f.error)]
+            errors = [n for n in self.navigations if n.at_ms >= at_ms and unreachable(n.error)]
+        if role is not None:
+            failed = [f for f in failed if f.page == role]
+            errors = [n for n in errors if n.page == role]
+        for record in failed:
+            if hosts is None and record.top_level:
+                return record
+            if hosts is not None and host_matches(record.host, hosts):
+                return record
+        for nav in errors:  # the error page committed before Playwright reported the failed request
+            if hosts is None or host_matches(nav.host, hosts):
+                return FailedDocument(
+                    at_ms=nav.at_ms, url=nav.url, host=nav.host, error=nav.error or "", page=nav.page
+                )
+        return None
+
+    def pending_documents_since(self, at_ms: int) -> bool:
+        """Is a page or frame request sent since `at_ms` still without an answer (DevTools' Network on)?"""
+        return any(
+            c.status is None and c.failure is None and c.started_ms >= at_ms
+            for c in list(self.documents.values())
+        )
+
+    def finish(self) -> None:
+        """Complete the navigations before the context closes: cookies that arrived after the commit, and
+        (before the payment, with Network events off) the cookies Playwright saw on the document request."""
+        for index, chain in self._nav_sources:
+            nav = self.navigations[index]
+            update: dict[str, Any] = {}
+            if chain.response is not None:
+                try:
+                    header = chain.response.request.header_value("cookie")
+                except Exception:  # the request is gone with its page: its cookies are not known
+                    header = None
+                names = _cookie_names(header)
+                if names and names != nav.cookies_sent:
+                    update["cookies_sent"] = names
+            elif chain.request_id:
+                if chain.cookies_sent != nav.cookies_sent:
+                    update["cookies_sent"] = list(chain.cookies_sent)
+                if chain.cookies_blocked != nav.cookies_blocked:
+                    update["cookies_blocked"] = dict(chain.cookies_blocked)
+            if nav.error == "net::ERR_FAILED":
+                known = chain.failure or self._failure_of(nav.url)
+                if known:
+                    update["error"] = known
+            if update:
+                self.navigations[index] = nav.model_copy(update=update)
+
     def navigations_of(self, role: str) -> list[Navigation]:
         """Committed top-level navigations of the main page or of popups, in order."""
         with self.lock:
@@ -419,6 +539,35 @@ class Recorder:
         """When the first response from one of these hosts arrived."""
         times = [t for h, t in self.responses_by_host.items() if host_matches(h, hosts)]
         return min(times) if times else None
+
+
+def _add_cookies(chain: _DocRequest, event: dict[str, Any]) -> None:
+    """The cookies a requestWillBeSentExtraInfo says the request carried, or had blocked and why."""
+    for item in event.get("associatedCookies", []):
+        name = item.get("cookie", {}).get("name", "")
+        reasons = item.get("blockedReasons") or []
+        if reasons:
+            chain.cookies_blocked[name] = list(reasons)
+        elif name not in chain.cookies_sent:
+            chain.cookies_sent.append(name)
+
+
+def _cookie_names(header: str | None) -> list[str]:
+    """The names in a Cookie request header, in order."""
+    names: list[str] = []
+    for part in (header or "").split(";"):
+        name = part.split("=", 1)[0].strip()
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def _frame_of(request: Request) -> Frame | None:
+    """The request's frame; None for a popup's first request, which Playwright has no frame for yet."""
+    try:
+        return request.frame
+    except Exception:  # "Frame for this navigation request is not available"
+        return None
 
 
 def _safe_url(page: Page) -> str:

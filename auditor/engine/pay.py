@@ -4,36 +4,71 @@ Four phases, each returning what it found: leave (the click on the shop), reach 
 navigation, a popup or an iframe), act (the steps on the platform) and come back (on its own, by
 `return.click`, or never). Their findings are frozen once into a PaymentObservation; the timings that
 follow from them (time on the platform, how long the return took) are computed by the checks.
+
+While it waits, it tells the scenario's own mistakes from the shop's: a submit that leads to a host
+neither the shop's nor in `hosts`, and a host the browser cannot reach, end the scenario in error at
+once (naming the host and the fix) instead of failing the shop after the navigation timeout.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Frame, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from auditor.engine.aborts import BrowserGone, Interrupted, StepFailed
-from auditor.engine.steps import StepContext, find, not_found, run_step, wait_visible
+from auditor.engine.aborts import (
+    BrowserGone,
+    Interrupted,
+    ScenarioAbort,
+    ScenarioInvalid,
+    ScenarioTimeout,
+    StepFailed,
+)
+from auditor.engine.observe import page_eval
+from auditor.engine.steps import (
+    StepContext,
+    closest_match,
+    find,
+    missing,
+    not_found,
+    run_step,
+    wait_until,
+    wait_visible,
+)
 from auditor.hosts import host_matches, host_of
-from auditor.observation import Navigation, NavigationCause, PaymentObservation, StepRecord
+from auditor.observation import Navigation, NavigationCause, PaymentObservation, StepRecord, step_place
 from auditor.scenario.model import PayArgs
 
-# The longest a condition goes unchecked while we wait for events of other pages (a popup closing).
-_RECHECK_MS = 100
+# An iframe this large (width, height), appearing after the submit, is a payment form, not a tracking
+# pixel; without a submit, the form already in the page may be a single line of card fields.
+_PAYMENT_FRAME = (200, 150)
+_CARD_FIELDS_FRAME = (100, 20)
 
 
-class PayStepFailed(StepFailed):
-    """A step on the payment platform failed; what was seen of the payment so far is kept."""
+class PayStepFailed(ScenarioAbort):
+    """The pay step stopped at one of its parts (`cause` says why); what was seen so far is kept."""
 
-    def __init__(self, message: str, observation: PaymentObservation, steps: list[StepRecord]):
-        super().__init__(message)
+    def __init__(
+        self,
+        cause: ScenarioAbort,
+        observation: PaymentObservation,
+        steps: list[StepRecord],
+        *,
+        index: str,
+        action: str,
+        target: str = "",
+        key: str | None = None,
+    ):
+        super().__init__(str(cause))
+        self.key = key  # the part of the step at fault, e.g. "pay.hosts"
+        self.cause = cause
         self.observation = observation
         self.steps = steps
+        self.index = index  # "6", "6.submit", "6.1": the part that stopped
+        self.action = action
+        self.target = target
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,34 +92,8 @@ class _Return:
     navigation: Navigation | None  # the first shop page after the payment
     waited_ms: int | None = None  # how long the auditor waited before clicking return.click
     click_found: bool | None = None
-
-
-def wait_until(
-    page: Page,
-    condition: Callable[[], bool],
-    timeout_ms: int,
-    stop: threading.Event | None = None,
-    event: str = "framenavigated",
-) -> bool:
-    """Wait for a condition, waking on every `event` of the page; False when the deadline passes."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while not condition():
-        if stop is not None and stop.is_set():
-            raise Interrupted()
-        remaining = int((deadline - time.monotonic()) * 1000)
-        if remaining <= 0:
-            return False
-        try:
-            page.wait_for_event(event, timeout=max(1, min(remaining, _RECHECK_MS)))
-        except PlaywrightTimeout:
-            continue
-        except PlaywrightError:  # the page closed: the condition decides what that means
-            if condition():
-                return True
-            if page.is_closed():
-                raise BrowserGone("the browser window closed (did the browser crash?)") from None
-            return False
-    return True
+    candidates: list[dict[str, str]] = field(default_factory=list)
+    note: str | None = None
 
 
 def _is_shop(host: str, shop_hosts: set[str], pay_hosts: tuple[str, ...]) -> bool:
@@ -107,10 +116,58 @@ def _mechanism(nav: Navigation, shop_hosts: set[str], pay_hosts: tuple[str, ...]
     }.get(nav.cause, "script")
 
 
+# The links and buttons of a page that lead back to `shopHosts`, or whose text says so, with a selector
+# for each that matches it alone: what a `return.click` could be.
+_WAYS_BACK_JS = r"""
+(_root, shopHosts) => {
+  const back = new RegExp('\\b(volver|regresar|continuar|continue|return|back|zur(ü|ue)ck|retour|'
+    + 'revenir|tornare|torna|voltar|terminar|finalizar|finish|done|shop|tienda|comercio|boutique)\\b', 'i');
+  const hostOf = (url) => {
+    try { return new URL(url, location.href).hostname.toLowerCase(); } catch (e) { return ''; }
+  };
+  const toShop = (url) => shopHosts.includes(hostOf(url));
+  const visible = (el) => { const b = el.getBoundingClientRect(); return b.width > 0 && b.height > 0; };
+  const textOf = (el) => ((el.innerText || el.value || '') + '').replace(/\s+/g, ' ').trim();
+  const unique = (sel) => {
+    try { return document.querySelectorAll(sel).length === 1; } catch (e) { return false; }
+  };
+  const found = [];
+  const clickable = 'a[href], button, input[type=submit], input[type=button], [role=button], [role=link]';
+  for (const el of document.querySelectorAll(clickable)) {
+    if (!visible(el) || found.length >= 5) continue;
+    const text = textOf(el);
+    const form = el.form || null;
+    const href = el.tagName === 'A' ? el.getAttribute('href') : null;
+    const submits = form && (el.type || 'submit') === 'submit';
+    const leads = (href && toShop(href)) || (submits && toShop(form.action));
+    if (!leads && !(text && back.test(text))) continue;
+    const byHref = href ? 'a[href=' + JSON.stringify(href) + ']' : null;
+    let selector = null;
+    if (el.id && unique('#' + CSS.escape(el.id))) selector = '#' + CSS.escape(el.id);
+    else if (text && text.length <= 40) selector = 'text=' + JSON.stringify(text);
+    else if (byHref && unique(byHref)) selector = byHref;
+    if (!selector) continue;
+    const kind = el.tagName === 'A' ? 'link' : 'button';
+    const where = leads ? ' to ' + hostOf(href || form.action) : '';
+    found.push({selector: selector, what: kind + (text ? ' ' + JSON.stringify(text) : '') + where});
+  }
+  return found;
+}
+"""
+
+
 class _PayRun:
     """One pay step in progress."""
 
-    def __init__(self, page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts: set[str]):
+    def __init__(
+        self,
+        page: Page,
+        args: PayArgs,
+        index: str,
+        ctx: StepContext,
+        shop_hosts: set[str],
+        declared: tuple[str, ...] = (),
+    ):
         self.page = page
         self.args = args
         self.index = index
@@ -118,8 +175,12 @@ class _PayRun:
         self.rec = ctx.recorder
         self.hosts = args.hosts
         self.shop_hosts = shop_hosts
+        self.declared = declared  # hosts the scenario names elsewhere (allow_hosts, Connectif): not foreign
         self.steps: list[StepRecord] = []
         self.popup: Page | None = None
+        self.frames_before: set[int] = set()
+        self.left_at = 0  # when the submit was clicked, in ms since the scenario started
+        self.left_for: str | None = None
 
     def freeze(
         self,
@@ -136,6 +197,7 @@ class _PayRun:
             popup = self.popup is not None
             manual = back.returned == "manual"
             mechanism = "click" if manual else _mechanism(nav, self.shop_hosts, self.hosts, popup)
+        click = self.args.return_.click
         return PaymentObservation(
             provider=self.args.provider,
             hosts=list(self.hosts),
@@ -147,32 +209,61 @@ class _PayRun:
             returned=back.returned if back else "none",
             return_waited_ms=back.waited_ms if back else None,
             return_click_found=back.click_found if back else None,
+            return_click=self._substituted(click.selector) if click is not None else None,
+            return_candidates=list(back.candidates) if back else [],
+            left_for=self.left_for,
             mechanism=mechanism,
             back_on_shop_ms=nav.at_ms if nav else None,
             first_shop_url=nav.url if nav else None,
             return_request_method=nav.method if nav else None,
             return_cookies_sent=list(nav.cookies_sent) if nav else [],
             return_cookies_blocked=dict(nav.cookies_blocked) if nav else {},
-            note=note,
+            note=note if note is not None else (back.note if back else None),
+        )
+
+    def _substituted(self, text: str) -> str:
+        try:
+            return self.ctx.values.substitute(text)
+        except ScenarioAbort:
+            return text
+
+    def stopped(
+        self,
+        cause: ScenarioAbort,
+        reached: _Reached | None,
+        index: str,
+        action: str,
+        target: str = "",
+        key: str | None = None,
+    ) -> PayStepFailed:
+        """The pay step ends here, in error: keep what was seen and where it stopped."""
+        observation = self.freeze(reached, note=str(cause))
+        return PayStepFailed(
+            cause, observation, self.steps, index=index, action=action, target=target, key=key
         )
 
     # ------------------------------------------------------------ 1. leave the shop
 
     def leave(self) -> None:
         args, ctx, rec = self.args, self.ctx, self.rec
+        self.frames_before = {id(f) for f in self.page.frames}
+        self.left_at = rec.now()
         if args.submit is None:
             if args.popup:
                 others = [p for p in self.page.context.pages if p is not self.page and not p.is_closed()]
                 self.popup = others[-1] if others else None
                 if self.popup is None:
-                    raise StepFailed("pay has popup: true but no submit, and no popup window is open")
+                    raise ScenarioInvalid("pay has popup: true but no submit, and no popup window is open")
             return
         submit = args.submit
-        started = rec.now()
+        index = f"{self.index}.submit"
         selector = ctx.values.substitute(submit.selector)
+        waited = submit.timeout or ctx.step_timeout
         element = find(self.page, submit, selector, ctx)
         if element is None:
-            raise StepFailed(f"the payment button {selector!r} never appeared")
+            absent = missing(submit, selector, waited, self.page)
+            cause = StepFailed(f"the payment button {selector!r} never appeared: {absent}")
+            raise self.stopped(cause, None, index, "click", selector)
         rec.user_action = True
         try:
             if args.popup:
@@ -182,20 +273,26 @@ class _PayRun:
             else:
                 element.click(timeout=ctx.timeout(submit.timeout))
         except PlaywrightTimeout as exc:
-            if not_found(exc, submit, selector, submit.timeout or ctx.step_timeout) is not None:
-                raise StepFailed(f"the payment button {selector!r} never appeared") from None
+            gone = not_found(exc, submit, selector, waited, self.page)
+            if gone is not None:
+                cause = StepFailed(f"the payment button {selector!r} never appeared: {gone}")
+                raise self.stopped(cause, None, index, "click", selector) from None
             if args.popup:
-                raise StepFailed(f"clicking {selector!r} opened no payment window") from None
+                window = StepFailed(f"clicking {selector!r} opened no payment window")
+                raise self.stopped(window, None, index, "click", selector) from None
             # The click may be waiting on a platform that does not answer: whether the platform
             # was reached is decided below, from what the browser did.
         finally:
             rec.user_action = False
+        place = step_place(index)
         self.steps.append(
             StepRecord(
-                index=f"{self.index}.submit",
+                index=index,
+                place=place,
+                line=ctx.lines.get(place),
                 action="click",
                 target=selector,
-                started_ms=started,
+                started_ms=self.left_at,
                 ended_ms=rec.now(),
             )
         )
@@ -215,22 +312,90 @@ class _PayRun:
                 return _Reached(via="iframe", url=frame.url)
         return None
 
-    def reach(self) -> _Reached | None:
-        ctx, hosts = self.ctx, self.hosts
-        if self.popup is not None:
-            try:
-                self.popup.wait_for_url(
-                    lambda url: host_matches(host_of(url), hosts),
-                    wait_until="commit",
-                    timeout=ctx.timeout(ctx.navigation_timeout),
-                )
+    def _foreign_host(self, host: str) -> bool:
+        """A host that is neither the shop's, nor the platform's, nor named anywhere in the scenario."""
+        return bool(host) and not host_matches(host, self.hosts) and host not in self.shop_hosts
+
+    def _elsewhere(self) -> tuple[str, str] | None:
+        """(via, url) when the submit led the customer to a host that pay.hosts does not list: a
+        top-level page (or popup) that has loaded there and goes no further, or a payment-sized iframe."""
+        target = self.popup if self.popup is not None else self.page
+        if target.is_closed():
+            return None
+        url = target.url
+        if self._foreign_host(host_of(url)) and not host_matches(host_of(url), self.declared):
+            commits = [n for n in self.rec.navigations if n.url == url and n.at_ms >= self.left_at]
+            since = commits[-1].at_ms if commits else self.left_at
+            if self.rec.pending_documents_since(since):
+                return None  # it is moving on (an auto-submitted form, a redirect): wait for where to
+            try:  # the page has loaded, and is not on its way elsewhere: that is where the submit led
+                target.wait_for_load_state("load", timeout=self.ctx.timeout(self.ctx.navigation_timeout))
             except PlaywrightTimeout:
-                pass
-        else:
-            wait_until(
-                self.page, lambda: self._where() is not None, ctx.timeout(ctx.navigation_timeout), ctx.stop
-            )
+                return None
+            if self.rec.pending_documents_since(since) or target.url != url:
+                return None
+            return ("popup" if self.popup is not None else "navigation"), url
+        if self.popup is None:
+            # Without a submit the payment is a form already in the page: its iframe counts too.
+            before = self.frames_before if self.args.submit is not None else set()
+            for frame in self.page.frames[1:]:
+                if id(frame) in before or not self._payment_frame(frame):
+                    continue
+                return "iframe", frame.url
+        return None
+
+    def _payment_frame(self, frame: Frame) -> bool:
+        host = host_of(frame.url)
+        if not self._foreign_host(host) or host_matches(host, self.declared):
+            return False
+        try:
+            box = frame.frame_element().bounding_box()
+        except PlaywrightError:
+            return False
+        width, height = _PAYMENT_FRAME if self.args.submit is not None else _CARD_FIELDS_FRAME
+        return box is not None and box["width"] >= width and box["height"] >= height
+
+    def _trouble(self) -> ScenarioAbort | None:
+        """The scenario's mistake that stops the wait for the platform, if one has shown."""
+        # Page requests since the submit, and any request to the platform (an iframe in the checkout page).
+        failed = self.rec.unreachable_since(self.left_at) or self.rec.unreachable_since(0, self.hosts)
+        if failed is not None:
+            return self.ctx.unreachable(failed)
+        elsewhere = self._elsewhere()
+        if elsewhere is None:
+            return None
+        via, url = elsewhere
+        host = host_of(url)
+        self.left_for = host
+        listed = ", ".join(self.hosts)
+        went = {
+            "navigation": "the submit left the shop for",
+            "popup": "the submit opened a window on",
+            "iframe": "the submit showed an iframe from" if self.args.submit else "the payment iframe is on",
+        }
+        return ScenarioInvalid(
+            f"{went[via]} {host} ({url}), which pay.hosts ({listed}) does not list: did you mean "
+            f"`hosts: [{host}]`?"
+        )
+
+    def reach(self) -> _Reached | None:
+        ctx = self.ctx
+        target = self.popup or self.page
+        trouble: list[ScenarioAbort] = []
+
+        def there() -> bool:
+            if self._where() is not None or (self.popup is not None and self.popup.is_closed()):
+                return True
+            found = self._trouble()
+            if found is not None:
+                trouble.append(found)
+            return found is not None
+
+        wait_until(target, there, ctx.timeout(ctx.navigation_timeout), ctx.stop)
         reached = self._where()
+        if reached is None and trouble:
+            key = "pay.hosts" if self.left_for else None
+            raise self.stopped(trouble[0], None, self.index, "pay", key=key)
         if reached is not None and reached.via == "navigation":
             try:
                 self.page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
@@ -249,36 +414,80 @@ class _PayRun:
         """Run the platform steps; returns when the last one ended."""
         target = self.popup or self.page
         for i, step in enumerate(self.args.steps):
+            index = f"{self.index}.{i}"
             try:
-                self.steps.append(run_step(target, step, f"{self.index}.{i}", self.ctx))
-            except StepFailed as exc:
+                self.steps.append(run_step(target, step, index, self.ctx))
+            except (ScenarioTimeout, Interrupted, BrowserGone):
+                raise
+            except ScenarioAbort as exc:
                 if self.popup is not None and self.popup.is_closed():
                     break  # approving in a popup closes it: that is how such platforms finish
-                raise PayStepFailed(str(exc), self.freeze(reached), self.steps) from None
+                target_text = getattr(step.args, "selector", None) or getattr(step.args, "url", None) or ""
+                raise self.stopped(
+                    exc, reached, index, step.action, self._substituted(str(target_text))
+                ) from None
         return self.rec.now()
 
     # ------------------------------------------------------------ 4. come back
 
     def _back(self, since: int) -> Navigation | None:
         for nav in self.rec.navigations_of("main")[since:]:
-            if _is_shop(nav.host, self.shop_hosts, self.hosts):
+            if nav.error is None and _is_shop(nav.host, self.shop_hosts, self.hosts):
                 return nav
         return None
 
-    def come_back(self, since: int, last_step_ended: int) -> _Return:
+    def _ways_back(self) -> list[dict[str, str]]:
+        """The links and buttons on the platform's last page that lead back to the shop."""
+        page = self.popup if self.popup is not None and not self.popup.is_closed() else self.page
+        try:
+            found = page_eval(page, _WAYS_BACK_JS, sorted(h for h in self.shop_hosts if h), timeout_ms=3_000)
+        except PlaywrightError:
+            return []
+        return [{"selector": str(f["selector"]), "what": str(f["what"])} for f in found]
+
+    def come_back(self, reached: _Reached, since: int, last_step_ended: int) -> _Return:
         """Wait for the return: automatic within return.timeout, else by return.click, else none."""
         ctx, rec, ret = self.ctx, self.rec, self.args.return_
-        if wait_until(self.page, lambda: self._back(since) is not None, ctx.timeout(ret.timeout), ctx.stop):
+        failed_since = last_step_ended
+        trouble: list[ScenarioAbort] = []
+
+        def back() -> bool:
+            if self._back(since) is not None:
+                return True
+            failed = rec.unreachable_since(failed_since)
+            if failed is not None:
+                trouble.append(ctx.unreachable(failed))
+            return failed is not None
+
+        def wait(timeout: int) -> bool:
+            came = wait_until(self.page, back, timeout, ctx.stop)
+            if trouble and self._back(since) is None:
+                raise self.stopped(trouble[0], reached, self.index, "pay")
+            return came
+
+        if wait(ctx.timeout(ret.timeout)):
             return _Return(returned="automatic", navigation=self._back(since))
         if ret.click is None:
-            return _Return(returned="none", navigation=None)
+            return _Return(returned="none", navigation=None, candidates=self._ways_back())
         waited = rec.now() - last_step_ended
         click_page = self.popup if self.popup is not None and not self.popup.is_closed() else self.page
         selector = ctx.values.substitute(ret.click.selector)
         button = wait_visible(click_page, ret.click, selector, ctx)
         if button is None:
-            return _Return(returned="none", navigation=None, waited_ms=waited, click_found=False)
+            close = closest_match(click_page, ret.click, selector)
+            note = f"return.click {selector!r} never appeared on {click_page.url}"
+            if close is not None:
+                note += f"; the closest on the page is {close[0]!r} (by {close[1]})"
+            return _Return(
+                returned="none",
+                navigation=None,
+                waited_ms=waited,
+                click_found=False,
+                candidates=self._ways_back(),
+                note=note,
+            )
         clicked_at = rec.now()
+        failed_since = clicked_at
         rec.user_action = True
         try:
             button.click(timeout=ctx.timeout(ret.click.timeout))
@@ -286,17 +495,20 @@ class _PayRun:
             pass  # a click that closes its window or navigates away is judged by the return itself
         finally:
             rec.user_action = False
+        index = f"{self.index}.return"
+        place = step_place(index)
         self.steps.append(
             StepRecord(
-                index=f"{self.index}.return",
+                index=index,
+                place=place,
+                line=ctx.lines.get(place),
                 action="click",
                 target=selector,
                 started_ms=clicked_at,
                 ended_ms=rec.now(),
             )
         )
-        timeout = ctx.timeout(ctx.navigation_timeout)
-        came = wait_until(self.page, lambda: self._back(since) is not None, timeout, ctx.stop)
+        came = wait(ctx.timeout(ctx.navigation_timeout))
         return _Return(
             returned="manual" if came else "none",
             navigation=self._back(since),
@@ -305,9 +517,16 @@ class _PayRun:
         )
 
 
-def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts: set[str]) -> PayOutcome:
+def run_pay(
+    page: Page,
+    args: PayArgs,
+    index: str,
+    ctx: StepContext,
+    shop_hosts: set[str],
+    declared: tuple[str, ...] = (),
+) -> PayOutcome:
     """Go through the payment platform and come back; records everything as plain data."""
-    run = _PayRun(page, args, index, ctx, shop_hosts)
+    run = _PayRun(page, args, index, ctx, shop_hosts, declared)
     run.leave()
     reached = run.reach()
     if reached is None:
@@ -317,14 +536,14 @@ def run_pay(page: Page, args: PayArgs, index: str, ctx: StepContext, shop_hosts:
         )
     since = len(ctx.recorder.navigations_of("main"))
     last_step_ended = run.act(reached)
-    back = run.come_back(since, last_step_ended)
+    back = run.come_back(reached, since, last_step_ended)
     if back.navigation is None:
         ctx.check_deadline()
         observation = run.freeze(
             reached,
             last_step_ended=last_step_ended,
             back=back,
-            note="the customer was never sent back to the shop",
+            note=back.note or "the customer was never sent back to the shop",
         )
         return PayOutcome(observation=observation, steps=run.steps, returned_page=None)
     note = None

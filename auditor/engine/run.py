@@ -6,6 +6,7 @@ The run owns deadlines and hands facts to the Recorder; the verdict comes afterw
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
 from playwright.sync_api import Error as PlaywrightError
 
 from auditor.connectif.tag import read_tag
@@ -27,10 +28,18 @@ from auditor.engine.observe import Recorder, page_tags, read_tags
 from auditor.engine.pay import PayStepFailed, run_pay, wait_until
 from auditor.engine.steps import StepContext, Values, run_step
 from auditor.errors import ErrorKind, first_line
-from auditor.hosts import host_matches, host_of
-from auditor.observation import CookieRecord, Observation, PageSnapshot, PaymentObservation, StepRecord
+from auditor.hosts import host_matches, host_of, unreachable
+from auditor.observation import (
+    CookieRecord,
+    FailedDocument,
+    Observation,
+    PageSnapshot,
+    PaymentObservation,
+    StepRecord,
+    step_place,
+)
 from auditor.scenario.load import LoadedScenario
-from auditor.scenario.model import PayStep, Scenario
+from auditor.scenario.model import PayStep, Scenario, Step
 from auditor.scenario.refs import fill
 
 BUILTINS = ("run_id", "scenario_id", "timestamp", "random")
@@ -82,6 +91,28 @@ def context_options(scenario: Scenario, playwright: Playwright) -> dict[str, Any
     return opts
 
 
+def blocked_url_pattern(hosts: tuple[str, ...]) -> re.Pattern[str]:
+    """A URL regex for these host names (`*.` patterns as in host_matches), in the syntax Playwright's
+    driver matches itself: requests to other hosts never reach Python."""
+    names = []
+    for host in hosts:
+        if host.startswith("*."):
+            names.append(r"(?:[^/?#:@]+\.)?" + re.escape(host[2:]))
+        else:
+            names.append(re.escape(host))
+    return re.compile(
+        r"^[a-zA-Z][a-zA-Z0-9+.\-]*://(?:[^/?#@]*@)?(?:" + "|".join(names) + r")(?::\d+)?(?:[/?#]|$)"
+    )
+
+
+def _not_resolved(route: Route) -> None:
+    """Fail a request as Chromium fails one to a name that does not resolve."""
+    try:
+        route.abort("namenotresolved")
+    except PlaywrightError:  # the page went away meanwhile
+        pass
+
+
 def _tagged_purchase_id(tags: list[Any]) -> str | None:
     """The purchase id the first tag that has one carries."""
     for snapshot in tags:
@@ -103,6 +134,7 @@ class Attempt:
     secret_values: frozenset[str]
     artefacts: ArtefactRecorder  # decides what to keep once the verdict is known
     started: float = 0.0  # time.monotonic() when the attempt started: the observation's 0 ms
+    resolved_hosts: frozenset[str] = frozenset()  # every host name the browser resolved for it
 
 
 @dataclass(kw_only=True)
@@ -128,8 +160,12 @@ class ScenarioRun:
         options: RunOptions,
         stop: threading.Event,
         attempt: int = 1,
+        blocked_hosts: tuple[str, ...] = (),
     ):
         self.loaded = loaded
+        # Names the shared browser maps for other scenarios but this one does not: they must not
+        # resolve here either, as they would not if this scenario ran alone.
+        self.blocked_hosts = blocked_hosts
         self.scenario = loaded.scenario
         self.browser = browser
         self.playwright = playwright
@@ -180,6 +216,9 @@ class ScenarioRun:
             base_url=self.scenario.base_url or "",
             artefacts=self.artefacts,
             stop=self.stop,
+            mapped_hosts=dict(self.scenario.hosts),
+            lines=self.loaded.lines,
+            file=str(self.loaded.file),
         )
 
     def _fail(self, kind: ErrorKind, message: str, step: str | None = None) -> None:
@@ -201,6 +240,8 @@ class ScenarioRun:
             context.set_default_timeout(self.scenario.timeouts.step)
             context.set_default_navigation_timeout(self.scenario.timeouts.navigation)
             self.artefacts.context_created(context)
+            if self.blocked_hosts:
+                context.route(blocked_url_pattern(self.blocked_hosts), _not_resolved)
             self.guard.attach(context)
             self.recorder.attach_context(context)
             page = context.new_page()
@@ -212,6 +253,7 @@ class ScenarioRun:
                 self._snapshot_confirmation(page)
             if self.confirmation is not None and self.error is None:
                 self._watch_tracking(page, ctx)
+            self._connectif_reached(ctx)
         except ScenarioTimeout:
             self._fail(ErrorKind.TIMEOUT, self._timeout_message())
         except Interrupted:
@@ -236,9 +278,25 @@ class ScenarioRun:
                     interrupted=self.error_kind is ErrorKind.INTERRUPTED,
                 )
             cookies = self._cookies(context)
+            self.recorder.finish()
             if context is not None:
                 self.artefacts.close_context(context, page)
         return self._attempt(cookies)
+
+    def _connectif_reached(self, ctx: StepContext) -> None:
+        """A Connectif host the browser could not resolve or reach is the scenario's (or the network's)
+        trouble, never the shop's: the scenario ends in error, naming the host and the fix."""
+        for request in self.recorder.connectif:
+            if unreachable(request.failure):
+                failed = FailedDocument(
+                    at_ms=request.at_ms,
+                    url=request.url,
+                    host=host_of(request.url),
+                    error=request.failure or "",
+                )
+                what = "Connectif's script" if request.kind == "script" else "Connectif's tracking endpoint"
+                self._fail(ErrorKind.HOST_UNREACHABLE, f"{what}: {ctx.unreachable(failed)}")
+                return
 
     def _page_trouble(self) -> str:
         """Why the current page may lack what a step looked for: it answered with an HTTP error."""
@@ -264,22 +322,32 @@ class ScenarioRun:
                         self.guard.before_gesture(page)
                     self.steps.append(run_step(page, step, index, ctx))
                     self.guard.check_blocked()
-            except ScenarioAbort as exc:
-                if isinstance(exc, PayStepFailed):
-                    self.payment = exc.observation
-                    self.steps.extend(exc.steps)
-                self._abort_step(exc, index, step.action)
+            except PayStepFailed as exc:  # a part of the pay step: keep what was seen of the payment
+                self.payment = exc.observation
+                self.steps.extend(exc.steps)
+                self._abort_step(exc.cause, exc.index, exc.action, exc.target, exc.key)
                 return
+            except ScenarioAbort as exc:
+                self._abort_step(exc, index, step.action, self._target_of(step))
+                return
+
+    def _target_of(self, step: Step) -> str:
+        """What a step acts on (its selector or URL, filled in), for the record of a failed step."""
+        text = getattr(step.args, "selector", None) or getattr(step.args, "url", None) or ""
+        try:
+            return self.values.substitute(str(text))
+        except ScenarioAbort:
+            return str(text)
 
     def _pay(self, page: Page, step: PayStep, index: str, ctx: StepContext) -> bool:
         """Run a pay step; True when the customer came back to the shop."""
         if host_of(page.url):
-            self.shop_hosts.update(n.host for n in self.recorder.navigations_of("main"))
+            self.shop_hosts.update(n.host for n in self.recorder.navigations_of("main") if n.error is None)
         self.guard.before_gesture(page)
         # From here on: the cookies the return carries and why some were blocked. Left on after the
         # payment (a DevTools command can wait on a navigation that never ends).
         self.recorder.watch_network()
-        outcome = run_pay(page, step.args, index, ctx, self.shop_hosts)
+        outcome = run_pay(page, step.args, index, ctx, self.shop_hosts, self._named_hosts())
         self.steps.extend(outcome.steps)
         self.payment = outcome.observation
         self.guard.check_blocked()
@@ -290,9 +358,17 @@ class ScenarioRun:
         self._snapshot_confirmation(outcome.returned_page)
         return True
 
-    def _abort_step(self, exc: ScenarioAbort, index: str, action: str) -> None:
-        """Record why step `index` ended the scenario, telling a deadline, a crash and Ctrl-C apart."""
-        where = f"step {index} ({action})"
+    def _abort_step(
+        self, exc: ScenarioAbort, index: str, action: str, target: str = "", key: str | None = None
+    ) -> None:
+        """Record why step `index` ended the scenario, telling a deadline, a crash and Ctrl-C apart.
+
+        `key` names the part of the step at fault ("pay.hosts"), when it is not the step as a whole.
+        """
+        place = step_place(index)
+        line = self.loaded.lines.get(place)
+        cited = f"{place}.{key}" if key and f"{place}.{key}" in self.loaded.lines else place
+        where = f"{cited} ({action}, {self.loaded.where(cited)})"
         if isinstance(exc, ScenarioTimeout) or time.monotonic() >= self.deadline - 0.05:
             self._fail(ErrorKind.TIMEOUT, self._timeout_message(f" during {where}"), index)
         elif isinstance(exc, Interrupted) or self.stop.is_set():
@@ -311,7 +387,15 @@ class ScenarioRun:
         now = self.recorder.now()
         self.steps.append(
             StepRecord(
-                index=index, action=action, status="failed", started_ms=now, ended_ms=now, message=str(exc)
+                index=index,
+                place=place,
+                line=line,
+                action=action,
+                target=target,
+                status="failed",
+                started_ms=now,
+                ended_ms=now,
+                message=str(exc),
             )
         )
 
@@ -422,6 +506,7 @@ class ScenarioRun:
             tags_final=conf.final if conf else None,
             shop_cookies=cookies,
             connectif_requests=list(rec.connectif),
+            failed_documents=list(rec.failed_documents),
             console_errors=list(rec.console_errors),
             captures={
                 k: v
@@ -432,19 +517,18 @@ class ScenarioRun:
             undeclared_hosts=self._undeclared_hosts(),
         )
 
+    def _named_hosts(self) -> tuple[str, ...]:
+        """Hosts the scenario names outside its pay steps, which a submit may load frames from."""
+        named = [*self.scenario.allow_hosts, "cdn.connectif.cloud", "*.connectif.cloud"]
+        for pattern in self.scenario.connectif.hosts:
+            named.append(pattern.split(":", 1)[-1].split("/", 1)[0])
+        return tuple(named)
+
     def _undeclared_hosts(self) -> list[str]:
         """Hosts the browser went to (pages, popups, iframes) that the scenario never named."""
-        declared = [
-            host_of(self.scenario.base_url or ""),
-            *self.scenario.hosts,
-            *self.scenario.allow_hosts,
-            "cdn.connectif.cloud",
-            "*.connectif.cloud",
-        ]
+        declared = [host_of(self.scenario.base_url or ""), *self.scenario.hosts, *self._named_hosts()]
         for pay in self.scenario.pay_steps():
             declared.extend(pay.hosts)
-        for pattern in self.scenario.connectif.hosts:
-            declared.append(pattern.split(":", 1)[-1].split("/", 1)[0])
         seen = [n.host for n in self.recorder.navigations] + [f.host for f in self.recorder.frames]
         return sorted({h for h in seen if h and not host_matches(h, declared)})
 
@@ -458,7 +542,8 @@ class ScenarioRun:
             secret_values=frozenset(self.values.secret_values),
             artefacts=self.artefacts,
             started=self.started,
+            resolved_hosts=frozenset(h for h in self.recorder.resolved_hosts if h),
         )
 
 
-__all__ = ["Attempt", "RunOptions", "ScenarioRun", "context_options"]
+__all__ = ["Attempt", "RunOptions", "ScenarioRun", "blocked_url_pattern", "context_options"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import secrets as random_source
 import threading
@@ -9,16 +10,25 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import FrameLocator, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from auditor.engine.aborts import Interrupted, ScenarioInvalid, ScenarioTimeout, StepFailed
+from auditor.engine.aborts import (
+    BrowserGone,
+    HostUnreachable,
+    Interrupted,
+    ScenarioInvalid,
+    ScenarioTimeout,
+    StepFailed,
+)
 from auditor.engine.artefacts import SHOT_MS, ArtefactRecorder
-from auditor.engine.observe import Recorder, page_eval
+from auditor.engine.observe import Recorder, network_error, page_eval
 from auditor.errors import first_line
-from auditor.observation import StepRecord
+from auditor.hosts import closest_mapped, host_of, unreachable, unreachable_fix
+from auditor.observation import FailedDocument, StepRecord, step_place
 from auditor.scenario.model import (
     CaptureArgs,
     ElementArgs,
@@ -95,6 +105,42 @@ class StepContext:
     base_url: str
     artefacts: ArtefactRecorder
     stop: threading.Event = field(default_factory=threading.Event)
+    mapped_hosts: Mapping[str, str] = field(default_factory=dict)  # the scenario's own `hosts:`
+    lines: Mapping[str, int] = field(default_factory=dict)  # a step's place → its line in the file
+    file: str = ""  # the scenario file, for messages
+
+    def unreachable(self, failed: FailedDocument) -> HostUnreachable:
+        """The error for a page request that could not reach its host: the host, the error, the fix."""
+        port = _port_of(failed.url)
+        fix = unreachable_fix(failed.host, failed.error, self.mapped_hosts, port)
+        close = closest_mapped(failed.host, self.mapped_hosts)
+        line = self.lines.get(f"hosts.{close}") if close else None
+        if line is not None:
+            fix += f" (`hosts: {close}` is at {self.file}:{line})"
+        return HostUnreachable(
+            f"the browser could not reach {failed.host} ({failed.error} at {failed.url}): {fix}"
+        )
+
+    def check_reached(self, page: Page, since_ms: int) -> None:
+        """Raise HostUnreachable when a page request since `since_ms` could not reach its host."""
+        rec = self.recorder
+        role = rec.pages.get(id(page))  # the page the step acted on: another window's troubles are not its
+        failed = rec.unreachable_since(since_ms, role=role)
+        shown = [n.url for n in rec.navigations if n.at_ms >= since_ms and n.error and n.page == role]
+        if failed is None and shown:
+            # Chromium's error page committed; Playwright's report of the failed request, which holds
+            # the error, may still be on its way: wait for it a little, woken by the event itself.
+            def reported() -> bool:
+                return any(f.url in shown for f in list(rec.failed_documents))
+
+            deadline = min(2_000, max(1, int((self.deadline - time.monotonic()) * 1000)))
+            try:
+                wait_until(page, reported, deadline, self.stop, "requestfailed")
+            except PlaywrightError:
+                pass
+            failed = rec.unreachable_since(since_ms, role=role)
+        if failed is not None:
+            raise self.unreachable(failed)
 
     def check_deadline(self) -> None:
         """Raise when the run was stopped or the scenario's deadline has passed."""
@@ -111,6 +157,38 @@ class StepContext:
         if remaining <= 0:
             raise ScenarioTimeout()
         return max(1, min(own or default or self.step_timeout, remaining))
+
+
+# The longest a condition goes unchecked while we wait for events of other pages (a popup closing).
+_RECHECK_MS = 100
+
+
+def wait_until(
+    page: Page,
+    condition: Callable[[], bool],
+    timeout_ms: int,
+    stop: threading.Event | None = None,
+    event: str = "framenavigated",
+) -> bool:
+    """Wait for a condition, waking on every `event` of the page; False when the deadline passes."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not condition():
+        if stop is not None and stop.is_set():
+            raise Interrupted()
+        remaining = int((deadline - time.monotonic()) * 1000)
+        if remaining <= 0:
+            return False
+        try:
+            page.wait_for_event(event, timeout=max(1, min(remaining, _RECHECK_MS)))
+        except PlaywrightTimeout:
+            continue
+        except PlaywrightError:  # the page closed: the condition decides what that means
+            if condition():
+                return True
+            if page.is_closed():
+                raise BrowserGone("the browser window closed (did the browser crash?)") from None
+            return False
+    return True
 
 
 def scope(page: Page, frames: tuple[str, ...] | None) -> Page | FrameLocator:
@@ -150,18 +228,94 @@ def find(page: Page, args: ElementArgs | WaitForArgs, selector: str, ctx: StepCo
 
 
 def not_found(
-    exc: PlaywrightTimeout, args: ElementArgs | WaitForArgs, selector: str, waited_ms: int
+    exc: PlaywrightTimeout,
+    args: ElementArgs | WaitForArgs,
+    selector: str,
+    waited_ms: int,
+    page: Page | None = None,
 ) -> StepFailed | None:
     """Why an action on the first visible match timed out, if no element ever matched; else None.
 
     Playwright's call log says whether the locator resolved. Asking the page instead could wait as
-    long as a navigation the action started, if that navigation never ends.
+    long as a navigation the action started, if that navigation never ends. With `page`, the message
+    names the closest element on the page (one short evaluation, after the wait).
     """
     log = str(exc)
     if "waiting for locator" not in log or "resolved to" in log:
         return None  # the element was there (or the wait was for something else)
+    return missing(args, selector, waited_ms, page)
+
+
+def missing(args: ElementArgs | WaitForArgs, selector: str, waited_ms: int, page: Page | None) -> StepFailed:
+    """No visible element matched `selector` within `waited_ms`: say so, with the closest match if any."""
     where = f" in frame {' > '.join(args.frame)}" if args.frame else ""
-    return StepFailed(f"no visible element matches {selector!r}{where} within {waited_ms / 1000:g}s")
+    message = f"no visible element matches {selector!r}{where} within {waited_ms / 1000:g}s"
+    close = closest_match(page, args, selector) if page is not None else None
+    if close is not None:
+        message += f"; the closest on the page is {close[0]!r} (by {close[1]})"
+    return StepFailed(message)
+
+
+# Every visible element's id, name, test id, classes and (for what a customer clicks) short text, in one
+# evaluation: what a selector that matched nothing is compared with.
+_CANDIDATES_JS = r"""
+() => {
+  const out = {id: [], name: [], testid: [], class: [], text: []};
+  const clickable = 'a,button,label,summary,option,[role=button],[role=link],[role=tab],'
+    + 'input[type=submit],input[type=button],h1,h2,h3';
+  let seen = 0;
+  for (const el of document.querySelectorAll('body *')) {
+    if (++seen > 5000) break;
+    const box = el.getBoundingClientRect();
+    if (box.width <= 0 || box.height <= 0 || getComputedStyle(el).visibility === 'hidden') continue;
+    if (el.id) out.id.push(el.id);
+    const name = el.getAttribute('name');
+    if (name) out.name.push(name);
+    const testid = el.getAttribute('data-testid');
+    if (testid) out.testid.push(testid);
+    for (const cls of el.classList) out.class.push(cls);
+    if (el.matches(clickable)) {
+      const text = ((el.innerText || el.value || '') + '').replace(/\s+/g, ' ').trim();
+      if (text && text.length <= 80) out.text.push(text);
+    }
+  }
+  return out;
+}
+"""
+# The part of a selector that names something, and which list of the page's names it is compared with.
+_SELECTOR_WORDS = (
+    ("id", re.compile(r"#((?:[\w-]|\\.)+)")),
+    ("name", re.compile(r"\[name\s*=\s*[\"']?([^\"'\]]+)[\"']?\s*\]")),
+    ("test id", re.compile(r"\[data-testid\s*=\s*[\"']?([^\"'\]]+)[\"']?\s*\]")),
+    ("text", re.compile(r"^text\s*=\s*[\"']?(.+?)[\"']?$")),
+    ("class", re.compile(r"\.((?:[A-Za-z_-])[\w-]*)")),
+)
+_TEXT_SELECTOR = re.compile(r"^text\s*=")
+_LIST = {"id": "id", "name": "name", "test id": "testid", "text": "text", "class": "class"}
+
+
+def closest_match(page: Page, args: ElementArgs | WaitForArgs, selector: str) -> tuple[str, str] | None:
+    """The selector of the page's element closest to one that matched nothing, and by what (id, name,
+    text…); None when nothing is close or the page cannot be read."""
+    try:
+        root = scope(page, args.frame).locator(":root")
+        found = root.evaluate(_CANDIDATES_JS, timeout=2_000)
+    except PlaywrightError:
+        return None
+    kinds = [k for k in _SELECTOR_WORDS if (k[0] == "text") == bool(_TEXT_SELECTOR.match(selector))]
+    for kind, pattern in kinds:
+        for match in pattern.finditer(selector):
+            group = next(g for g in range(1, (match.lastindex or 1) + 1) if match.group(g))
+            word = match.group(group)
+            names = list(dict.fromkeys(str(n) for n in found.get(_LIST[kind], [])))
+            if word in names:
+                continue  # there is such an element: the selector's trouble is elsewhere
+            fold = {n.lower(): n for n in names}
+            close = difflib.get_close_matches(word.lower(), list(fold), n=1, cutoff=0.7)
+            if close:
+                start, end = match.span(group)
+                return selector[:start] + fold[close[0]] + selector[end:], kind
+    return None
 
 
 def html_ready(page: Page) -> bool:
@@ -205,12 +359,30 @@ def settle(page: Page, ctx: StepContext, before: int, record: dict[str, Any]) ->
 def run_step(page: Page, step: Step, index: str, ctx: StepContext) -> StepRecord:
     """Run one (non-pay) step and return what happened; raises StepFailed on failure."""
     started = ctx.recorder.now()
-    record: dict[str, Any] = {"index": index, "action": step.action, "started_ms": started}
+    place = step_place(index)
+    record: dict[str, Any] = {
+        "index": index,
+        "place": place,
+        "line": ctx.lines.get(place),
+        "action": step.action,
+        "started_ms": started,
+    }
     args = step.args
     try:
         status = _act(page, step.action, args, ctx, record)
     except PlaywrightError as exc:
+        error = network_error(str(exc))
+        if isinstance(args, GotoArgs) and unreachable(error):  # "net::ERR_… at URL": the URL did not load
+            at = re.search(r" at (\S+)", str(exc))  # Playwright names the absolute URL
+            url = at.group(1) if at else urljoin(ctx.base_url, str(record.get("target") or ""))
+            failed = FailedDocument(at_ms=ctx.recorder.now(), url=url, host=host_of(url), error=error or "")
+            raise ctx.unreachable(failed) from None
+        ctx.check_reached(page, started)
         raise StepFailed(first_line(exc, 500)) from None
+    except StepFailed:
+        ctx.check_reached(page, started)  # an element that never came, on Chromium's error page
+        raise
+    ctx.check_reached(page, started)
     record.update(status=status, ended_ms=ctx.recorder.now())
     return StepRecord(**record)
 
@@ -256,10 +428,10 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
     try:
         _act_on(element, action, args, ctx, record, timeout)
     except PlaywrightTimeout as exc:
-        missing = not_found(exc, args, selector, timeout)
-        if missing is None:
+        absent = not_found(exc, args, selector, timeout, page)
+        if absent is None:
             raise  # the element is there but the action could not be done: Playwright says why
-        raise missing from None
+        raise absent from None
     settle(page, ctx, before, record)
     return "ok"
 
@@ -335,7 +507,7 @@ def _wait_for(page: Page, args: WaitForArgs, ctx: StepContext, record: dict[str,
                 if args.optional:
                     record["message"] = "optional: never appeared, step skipped"
                     return "skipped"
-                raise StepFailed(f"waited {timeout / 1000:g}s for {selector} in vain")
+                raise missing(args, selector, timeout, page)
     except PlaywrightTimeout:
         if args.optional:
             record["message"] = "optional: never appeared, step skipped"
@@ -361,6 +533,13 @@ def _capture(
         text = match.group(0)
     ctx.values.known[args.name] = text
     record["message"] = f"{args.name} = {text[:200]!r}"
+
+
+def _port_of(url: str) -> int | None:
+    try:
+        return urlsplit(url).port
+    except ValueError:
+        return None
 
 
 def _collapse(text: str) -> str:

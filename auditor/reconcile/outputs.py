@@ -21,6 +21,7 @@ from auditor import __version__
 from auditor.errors import AuditorError, InputError, Problem
 from auditor.reconcile.explain import pct
 from auditor.reconcile.model import Reconciliation
+from auditor.results import new_file_mode
 
 JSON_NAME = "reconcile.json"
 CSV_NAME = "missing.csv"
@@ -58,6 +59,7 @@ class AtomicFile:
         self.path = path
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         self.tmp = Path(tmp)
+        os.chmod(tmp, new_file_mode())  # mkstemp's 0600 would keep the output from whoever publishes it
         self.fh: IO[str] = os.fdopen(fd, "w", encoding=encoding, newline=newline)
 
     def __enter__(self) -> IO[str]:

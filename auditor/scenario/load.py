@@ -72,6 +72,14 @@ class LoadedScenario:
     id: str  # a slug of the file name (and of the combination's labels), unique within a run
     matrix: dict[str, str] = field(default_factory=dict)  # matrix name → label; empty without a matrix
     warnings: tuple[Problem, ...] = ()  # what validate points out without refusing the file
+    # Each step's place ("steps[4]", "steps[4].pay.steps[1]", "steps[4].pay.submit", "steps[4].pay.hosts",
+    # "steps[4].pay.return.click") and each `hosts.<name>` → its line, for failures at run time to cite.
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+    def where(self, place: str) -> str:
+        """`file:line` of a step's place (the file alone when the line is not known)."""
+        line = self.lines.get(place)
+        return f"{self.file}:{line}" if line is not None else str(self.file)
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,7 @@ class _Loader:
         self.problems: list[Problem] = []
         self.env_failed: set[PathKey] = set()  # values whose ${VAR} is unset: one problem each, no more
         self.matrix_names: list[str] = []
+        self.lines: dict[str, int] = {}
 
     def problem(self, path: PathKey, message: str, tip: str | None = None) -> None:
         if self.enough():
@@ -603,6 +612,32 @@ class _Loader:
 
     # ------------------------------------------------------------ all together
 
+    def step_lines(self) -> dict[str, int]:
+        """Each step's place → its line, from the positions of the file as written."""
+        lines: dict[str, int] = {}
+
+        def note(path: PathKey) -> None:
+            if path in self.located.positions:
+                lines[format_path(path)] = self.located.positions[path][0]
+
+        raw = self.located.value if isinstance(self.located.value, dict) else {}
+        mapped = raw.get("hosts")
+        for name in mapped if isinstance(mapped, dict) else ():
+            note(("hosts", name))
+        steps = raw.get("steps")
+        for i, step in enumerate(steps if isinstance(steps, list) else []):
+            note(("steps", i))
+            pay = step.get("pay") if isinstance(step, dict) else None
+            if not isinstance(pay, dict):
+                continue
+            note(("steps", i, "pay", "submit"))
+            note(("steps", i, "pay", "hosts"))
+            note(("steps", i, "pay", "return", "click"))
+            inner = pay.get("steps")
+            for j in range(len(inner) if isinstance(inner, list) else 0):
+                note(("steps", i, "pay", "steps", j))
+        return lines
+
     def load(self, base_url: str | None) -> list[_Loaded]:
         try:
             self.located = load_yaml(self.path)
@@ -622,6 +657,7 @@ class _Loader:
         raw = self.substitute_env(raw, ())
         self.located.value = raw
         before = len(self.problems)  # an unset ${VAR}: reported with everything else found below
+        self.lines = self.step_lines()
         combinations = self.expand_matrix(raw)
         if len(self.problems) > before or not combinations:
             raise self.error()
@@ -718,7 +754,8 @@ def load_scenarios(
     file_id: str | None = None,
 ) -> list[LoadedScenario]:
     """Load one scenario file: one LoadedScenario, or one per combination of its matrix."""
-    loaded = _Loader(path, os.environ if env is None else env).load(base_url)
+    loader = _Loader(path, os.environ if env is None else env)
+    loaded = loader.load(base_url)
     base = file_id or slug(path.stem)
     scenarios: list[LoadedScenario] = []
     ids: dict[str, int] = {}
@@ -736,6 +773,7 @@ def load_scenarios(
                 id=sid,
                 matrix=dict(item.labels),
                 warnings=tuple(item.warnings),
+                lines=dict(loader.lines),
             )
         )
     return scenarios

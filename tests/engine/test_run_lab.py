@@ -8,11 +8,14 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PIL import Image
+from playwright.sync_api import Playwright
 
 from auditor.audit import audit, merge, shard
-from auditor.engine.browser import find_browser
+from auditor.engine.browser import find_browser, launch_args
 from auditor.engine.run import RunOptions
 from auditor.lab import Lab
 from auditor.results import RunResult, ScenarioResult
@@ -72,8 +75,10 @@ def test_live_stripe_key_stops_the_scenario_unless_allowed(tmp_path: Path, lab: 
     assert allowed.error is None or "live key" not in allowed.error
 
 
-@pytest.mark.parametrize("fault", ["pay-refused", "pay-hang"])
-def test_an_unreachable_payment_platform_fails_left_shop(tmp_path: Path, lab: Lab, fault: str) -> None:
+# A platform that refuses connections is an error that names the server (test_scenario_mistakes.py): the
+# browser could not reach it. One that accepts the connection and never answers is the platform's silence.
+def test_a_payment_platform_that_never_answers_fails_left_shop(tmp_path: Path, lab: Lab) -> None:
+    fault = "pay-hang"
     path = stripe_scenario(tmp_path, lab, fault, fault=fault, step="3s", navigation="4s", scenario="30s")
     result = run([path], tmp_path / "out").scenarios[0]
     assert result.status.value == "fail"
@@ -93,7 +98,7 @@ def test_a_payment_platform_answering_500_is_an_error_that_says_so(tmp_path: Pat
     assert any(s.at_failure for s in result.screenshots)
 
 
-def test_secrets_never_reach_any_output_file(tmp_path: Path, lab: Lab) -> None:
+def test_secrets_never_reach_any_output_file(tmp_path: Path, lab: Lab, shared_playwright: Playwright) -> None:
     out = tmp_path / "out"
     run([stripe_scenario(tmp_path, lab, "secret")], out, trace="off")
     files = [p for p in out.rglob("*") if p.is_file()]
@@ -102,6 +107,43 @@ def test_secrets_never_reach_any_output_file(tmp_path: Path, lab: Lab) -> None:
         data = path.read_bytes()
         for form in (CARD, CARD.replace(" ", "")):
             assert form.encode() not in data, path
+    # A picture holds no text to search: read the pixels where the card input is on the platform's page.
+    shot = next(p for p in files if p.name == "card-typed.jpg")
+    boxes = stripe_field_boxes(shared_playwright, lab, ("#cardNumber", "#billingName"))
+    with Image.open(shot) as image:
+        pixels = image.convert("RGB")
+        card, name = (masked_share(pixels, boxes[s]) for s in ("#cardNumber", "#billingName"))
+    assert card > 0.9, f"only {card:.0%} of the card number's box is masked"
+    assert name < 0.1  # the name typed beside it is no secret: the picture shows it
+
+
+def stripe_field_boxes(playwright: Playwright, lab: Lab, selectors: tuple[str, ...]) -> dict[str, Any]:
+    """Where these inputs are on the Stripe-like page, in a context like the scenario's (1280×720)."""
+    browser = playwright.chromium.launch(
+        executable_path=find_browser().executable, args=launch_args(lab.hosts)
+    )
+    try:
+        page = browser.new_page()
+        shop = lab.url("shop.test").rstrip("/")
+        page.goto(f"{shop}/?platform=stripe&fault=none&samesite=unset")
+        page.goto(f"{shop}/product/keyboard")
+        page.click("#add-to-cart")
+        page.goto(f"{shop}/checkout")
+        page.fill("#email", "buyer@example.com")
+        page.click("#pay")
+        page.wait_for_url("**checkout.stripe.test**")
+        return {s: page.locator(s).bounding_box() for s in selectors}
+    finally:
+        browser.close()
+
+
+def masked_share(image: Image.Image, box: Any) -> float:
+    """The share of a box's pixels (inset from its border) painted in Playwright's mask colour, #FF00FF."""
+    left, top = int(box["x"]) + 4, int(box["y"]) + 4
+    right, bottom = int(box["x"] + box["width"]) - 4, int(box["y"] + box["height"]) - 4
+    inside = [image.getpixel((x, y)) for x in range(left, right, 2) for y in range(top, bottom, 2)]
+    magenta = [p for p in inside if isinstance(p, tuple) and p[0] > 180 and p[1] < 100 and p[2] > 180]
+    return len(magenta) / max(1, len(inside))
 
 
 def test_two_shards_merged_equal_one_unsharded_run(tmp_path: Path, lab: Lab) -> None:
@@ -243,7 +285,9 @@ def test_a_production_payment_host_is_never_contacted(tmp_path: Path, lab: Lab) 
         and "sis.redsys.es" in result.error
         and "--allow-live-payments" in result.error
     )
-    assert not any(n.host == "sis.redsys.es" for n in result.timeline)  # blocked before it left the browser
+    # Blocked before it left the browser: the timeline shows the address, with the block as its error.
+    live = [n for n in result.timeline if n.host == "sis.redsys.es"]
+    assert all(n.error == "net::ERR_BLOCKED_BY_CLIENT" for n in live)
     assert len([e for e in lab.orders() if "live-host" in e["faults"]]) == len(before) + 1
 
 

@@ -146,7 +146,9 @@ def test_an_element_that_never_appears_fails_its_step_and_says_so(tmp_path: Path
         [steps_scenario(tmp_path, base, "absent", '  - click: "#absent"')], tmp_path / "out"
     ).scenarios[0]
     assert result.status.value == "error"
-    assert result.error is not None and "step 3 (click) failed" in result.error
+    assert (
+        result.error is not None and f"steps[3] (click, {tmp_path / 'absent.yaml'}:9) failed" in result.error
+    )
     assert "no visible element matches '#absent' within 1.5s" in result.error
     by_index = {s.index: s for s in result.steps}
     assert by_index["1"].status == "skipped" and "optional" in (by_index["1"].message or "")
@@ -163,7 +165,7 @@ def test_an_element_that_is_there_but_cannot_be_clicked_is_not_called_missing(
     last = '  - goto: /steps\n  - click: "#disabled"'
     result = run([steps_scenario(tmp_path, base, "disabled", last)], tmp_path / "out").scenarios[0]
     assert result.status.value == "error" and result.error is not None
-    assert "step 4 (click) failed" in result.error and "no visible element" not in result.error
+    assert "steps[4] (click, " in result.error and "no visible element" not in result.error
     assert "Timeout 1500ms" in result.error
 
 

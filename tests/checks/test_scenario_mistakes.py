@@ -1,0 +1,124 @@
+"""The checks never blame the shop for the scenario's mistakes, and say what the scenario itself used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from auditor.checks.judge import resolve_expectations
+from auditor.observation import Observation
+from auditor.results import Status
+from auditor.scenario.load import load_scenario
+from tests.checks.test_checks import check, never_back, paid, script_request, tag, tracking, with_tag
+
+
+def gone(**payment: Any) -> Observation:
+    """Never brought back, with some payment facts replaced."""
+    obs = never_back()
+    assert obs.payment is not None
+    return obs.model_copy(update={"payment": obs.payment.model_copy(update=payment)})
+
+
+def test_a_manual_return_quotes_the_selector_that_was_clicked() -> None:
+    result = check(
+        "payment.return",
+        paid(returned="manual", mechanism="click", return_waited_ms=2000, return_click="text=Continuar"),
+    )
+    assert "clicking `text=Continuar`" in result.message and "return.click" not in result.message
+
+
+def test_a_return_click_that_never_appeared_is_named() -> None:
+    result = check("payment.return", gone(return_click="#volver", return_click_found=False))
+    assert result.status is Status.FAIL
+    assert "`#volver` was not found on the platform's page" in result.message
+
+
+def test_no_return_and_no_return_click_lists_the_ways_back_as_a_ready_return_click() -> None:
+    ways = [
+        {"selector": "#continue", "what": 'button "Continuar" to shop.test'},
+        {"selector": 'text="Volver a la tienda"', "what": 'link "Volver a la tienda"'},
+    ]
+    result = check("payment.return", gone(return_candidates=ways))
+    assert result.status is Status.FAIL
+    assert '`#continue` (button "Continuar" to shop.test)' in result.message
+    assert '`text="Volver a la tienda"`' in result.message
+    assert 'add `return: {click: "#continue"}` to the pay step' in result.message
+    assert result.evidence["ways_back"] == ways
+
+
+def test_no_return_and_no_way_back_says_there_is_none() -> None:
+    result = check("payment.return", never_back())
+    assert "has no link or button back to the shop" in result.message
+
+
+def test_a_connectif_host_that_could_not_be_reached_is_not_judged_as_the_shops_fault() -> None:
+    refused = script_request(status=None, failure="net::ERR_NAME_NOT_RESOLVED")
+    obs = with_tag(tag()).model_copy(
+        update={"connectif_requests": [refused], "error": "Connectif's script: the browser could not reach"}
+    )
+    result = check("connectif.script", obs)
+    assert result.status is Status.SKIP and "could not reach cdn.connectif.cloud" in result.message
+    sent = check("connectif.purchase_sent", obs)
+    assert sent.status is Status.SKIP
+    # A script that the shop's page asks for wrongly (HTTP 404) is still the shop's.
+    missing = with_tag(tag()).model_copy(update={"connectif_requests": [script_request(status=404)]})
+    assert check("connectif.script", missing).status is Status.FAIL
+
+
+def test_a_tracking_request_that_could_not_reach_connectif_is_not_a_failure() -> None:
+    read = tracking(
+        {"purchaseId": "ORDER-42", "totalPrice": 180.75}, status=None, failure="net::ERR_CONNECTION_REFUSED"
+    )
+    obs = with_tag(tag()).model_copy(update={"connectif_requests": [script_request(), read]})
+    result = check("connectif.purchase_sent", obs)
+    assert result.status is Status.SKIP and "ERR_CONNECTION_REFUSED" in result.message
+
+
+SCENARIO = """\
+name: capture provenance
+base_url: http://shop.test:8000
+steps:
+  - goto: /cart
+  - capture: {name: cart_total, selector: "#cart-total"}
+  - pay:
+      submit: "#pay"
+      hosts: [pay.test]
+      steps:
+        - capture: {name: ref, selector: ".reference"}
+        - click: "#ok"
+  - capture: {name: order_id, selector: ".order-number"}
+expect:
+  cn_purchase:
+    purchase_id: "{{order_id}}"
+    total_price: "{{cart_total}}"
+    payment_method: "Card {{ref}}"
+    total_quantity: 3
+"""
+
+
+def test_an_expected_value_from_a_capture_says_which_capture_where_and_what_it_read(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    known = {"order_id": "ORDER-41", "cart_total": "170.75", "ref": "R-9"}
+    exp = resolve_expectations(load_scenario(path), known)
+    assert (
+        exp.sources["purchase_id"]
+        == "{{order_id}} was captured by steps[3] from '.order-number', which read 'ORDER-41'"
+    )
+    assert "steps[1]" in exp.sources["total_price"]
+    assert "steps[2].pay.steps[0]" in exp.sources["payment_method"]
+    assert "total_quantity" not in exp.sources  # written in the scenario, not captured
+    result = check(
+        "cn_purchase.consistent",
+        with_tag(tag()),
+        cn_purchase=exp.cn_purchase,
+        sources=exp.sources,
+    )
+    assert result.status is Status.FAIL
+    assert (
+        "purchase_id is 'ORDER-42' in the tag, expected 'ORDER-41' ({{order_id}} was captured by steps[3] "
+        "from '.order-number', which read 'ORDER-41')" in result.message
+    )
+    assert "{{cart_total}} was captured by steps[1] from '#cart-total', which read '170.75'" in result.message
+    rows = {r["field"]: r for r in result.evidence["expected"]}
+    assert "expected_from" in rows["purchase_id"] and "expected_from" not in rows["total_quantity"]
