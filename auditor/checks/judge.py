@@ -45,6 +45,7 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
     confirmation = exp.confirmation_url
     if confirmation is not None:
         confirmation = fill(confirmation, known) or confirmation
+    items = exp.expected_items()
     return Expectations(
         confirmation_url=confirmation,
         return_policy=exp.return_,
@@ -52,7 +53,21 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
         script=exp.connectif.script,
         purchase_sent=exp.connectif.purchase_sent,
         has_payment=bool(scenario.pay_steps()),
+        duplicates=exp.connectif.duplicates,
+        items=None if items is None else tuple(_filled(item, known) for item in items),
     )
+
+
+def _filled(
+    values: Mapping[str, str | int | float], known: Mapping[str, str]
+) -> dict[str, str | int | float]:
+    """Expected values with `{{name}}` filled; one whose name never got a value is left out."""
+    resolved: dict[str, str | int | float] = {}
+    for key, value in values.items():
+        filled = fill(value, known) if isinstance(value, str) else value
+        if filled is not None:
+            resolved[key] = filled
+    return resolved
 
 
 def judge(obs: Observation, expectations: Expectations) -> tuple[list[CheckResult], ScenarioStatus]:
