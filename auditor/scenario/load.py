@@ -626,7 +626,7 @@ class _Loader:
         if len(self.problems) > before or not combinations:
             raise self.error()
         found: dict[Problem, list[str]] = {}
-        loaded: list[_Loaded] = []
+        valid: list[tuple[Scenario, dict[str, Any], dict[str, str]]] = []
         outer = self.problems
         for combination in combinations:
             self.problems = []
@@ -639,9 +639,19 @@ class _Loader:
             for problem in self.problems:
                 found.setdefault(problem, []).append(combination.title())
             if scenario is not None and not self.problems:
-                warnings = advice.warnings(scenario, doc, self.located, self.file)
-                loaded.append(_Loaded(scenario=scenario, labels=combination.labels, warnings=warnings))
+                valid.append((scenario, doc, combination.labels))
         self.problems = outer
+        every = [scenario for scenario, _, _ in valid]
+        loaded = [
+            _Loaded(
+                scenario=scenario,
+                labels=labels,
+                warnings=advice.warnings(
+                    scenario, doc, self.located, self.file, [s for s in every if s is not scenario]
+                ),
+            )
+            for scenario, doc, labels in valid
+        ]
         for problem, titles in found.items():
             if len(titles) < len(combinations):
                 shown = ", ".join(titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
