@@ -117,6 +117,7 @@ def build_result(
         ],
         id=loaded.id,
         matrix=dict(loaded.matrix),
+        combination=loaded.combination,
         description=loaded.scenario.description,
         tags=list(loaded.scenario.tags),
         started=obs.started_at,
@@ -145,6 +146,7 @@ def error_result(loaded: LoadedScenario, message: str, kind: ErrorKind) -> Scena
         duration_ms=0,
         id=loaded.id,
         matrix=dict(loaded.matrix),
+        combination=loaded.combination,
         tags=list(loaded.scenario.tags),
         description=loaded.scenario.description,
     )

@@ -72,6 +72,7 @@ class LoadedScenario:
     id: str  # a slug of the file name (and of the combination's labels), unique within a run
     matrix: dict[str, str] = field(default_factory=dict)  # matrix name → label; empty without a matrix
     warnings: tuple[Problem, ...] = ()  # what validate points out without refusing the file
+    combination: int | None = None  # its place among its file's combinations (from 0); None: no matrix
 
 
 @dataclass(frozen=True)
@@ -732,7 +733,7 @@ def load_scenarios(
     base = file_id or slug(path.stem)
     scenarios: list[LoadedScenario] = []
     ids: dict[str, int] = {}
-    for item in loaded:
+    for position, item in enumerate(loaded):
         sid = base
         if item.labels:
             sid = f"{base}--{slug('-'.join(item.labels.values()))}"
@@ -746,6 +747,7 @@ def load_scenarios(
                 id=sid,
                 matrix=dict(item.labels),
                 warnings=tuple(item.warnings),
+                combination=position if item.labels else None,
             )
         )
     return scenarios
