@@ -142,7 +142,10 @@ def merge(dirs: Sequence[Path], out_dir: Path) -> AuditOutcome:
         artefacts = folder / "artefacts"
         if artefacts.is_dir() and folder.resolve() != out_dir.resolve():
             shutil.copytree(artefacts, out_dir / "artefacts", dirs_exist_ok=True)
-    scenarios.sort(key=lambda s: (Path(s.file).as_posix(), s.id))
+    # As one run orders them: by file, a matrix's combinations in the order its file expands them.
+    scenarios.sort(
+        key=lambda s: (Path(s.file).as_posix(), -1 if s.combination is None else s.combination, s.id)
+    )
     merged = RunResult(
         started=min(r.started for _, r in runs),
         finished=max(r.finished for _, r in runs),

@@ -121,6 +121,7 @@ class ScenarioResult(Model):
 
     id: str = ""  # stable slug of the file (and matrix combination), for links and artefact folders
     matrix: dict[str, str] = Field(default_factory=dict)  # matrix name → label, for a matrix combination
+    combination: int | None = None  # its place among its file's combinations, so merged shards keep the order
     description: str | None = None
     tags: list[str] = Field(default_factory=list)
     started: str | None = None

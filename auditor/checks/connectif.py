@@ -7,6 +7,7 @@ from typing import Any
 from auditor.checks.facts import (
     API_SYNC,
     Expectations,
+    after_payment_ms,
     confirmation_url,
     on_confirmation_page,
     request_evidence,
@@ -149,6 +150,9 @@ def purchase_sent(obs: Observation, exp: Expectations) -> CheckResult:
         )
     sent = accepted[0]
     evidence["sent"] = sent.purchase
+    repeated = duplicates(obs, mine)
+    if repeated:
+        evidence["duplicates"] = repeated
     tags = tags_seen(obs).tags
     tag_purchase = read_tag(tags[0]).purchase if tags else None
     differences = compare_purchase(sent.purchase, tag_purchase) if tag_purchase else []
@@ -163,12 +167,24 @@ def purchase_sent(obs: Observation, exp: Expectations) -> CheckResult:
             "Send one purchase only, from the tag (or from a sendEvents call that uses the same values): a "
             "script that sends its own purchase event must carry the order's real values.",
         )
-    if len(mine) > 1:
-        requests = sorted({p.request_index for p in mine})
+    if repeated:
+        events = sum(r["purchase_events"] for r in repeated)
+        where = "; ".join(f"{r['page_url'] or r['url']} at {r['at_ms']} ms" for r in repeated[:5])
+        if len(repeated) > 5:
+            where += f"; and {len(repeated) - 5} more"
+        reloads = [s for s in obs.steps if s.action == "reload" and s.started_ms >= after_payment_ms(obs)]
+        after_reload = (
+            f" The scenario reloaded the page {len(reloads)} time(s): a confirmation page that renders the "
+            "tag on every view sends the purchase again each time."
+            if reloads
+            else ""
+        )
+        policy = " (expect.connectif.duplicates: fail)" if exp.duplicates == "fail" else ""
         return result(
             check,
-            Status.WARN,
-            f"Connectif was sent {which} {len(mine)} times (in {len(requests)} request(s)): a duplicate.",
+            Status.FAIL if exp.duplicates == "fail" else Status.WARN,
+            f"Connectif was sent {which} {events} times (in {len(repeated)} request(s): {where}): a "
+            f"duplicate{policy}.{after_reload}",
             evidence,
             "Send the purchase once: render the tag only on the first view of the confirmation (not on "
             "reloads) and do not also call sendEvents with a purchase event for the same order.",
@@ -176,6 +192,30 @@ def purchase_sent(obs: Observation, exp: Expectations) -> CheckResult:
     return result(
         check, Status.PASS, f"Connectif was sent {which} at {sent.at_ms} ms (HTTP {sent.status}).", evidence
     )
+
+
+def duplicates(obs: Observation, mine: list[SentPurchase]) -> list[dict[str, Any]]:
+    """The tracking requests after the payment (reloads included) that carried this purchase, if twice+."""
+    after = after_payment_ms(obs)
+    counted = [p for p in mine if p.at_ms >= after]
+    if len(counted) < 2:
+        return []
+    rows: dict[int, dict[str, Any]] = {}
+    for purchase in counted:
+        request = obs.connectif_requests[purchase.request_index]
+        row = rows.setdefault(
+            purchase.request_index,
+            {
+                "request": purchase.request_index,
+                "url": request.url,
+                "page_url": request.page_url,
+                "at_ms": request.at_ms,
+                "status": request.status,
+                "purchase_events": 0,
+            },
+        )
+        row["purchase_events"] += 1
+    return list(rows.values())
 
 
 def _not_sent(

@@ -42,6 +42,10 @@ class Expectations:
     # Expected purchase field → where its value came from, when a `capture` gave it: "{{order_id}},
     # captured by steps[9] from '.order-number', read 'ORD-1001'". Tells a stale capture from a wrong tag.
     sources: Mapping[str, str] = field(default_factory=dict)
+    duplicates: str = "warn"  # warn | fail: more than one purchase event with this id after the payment
+    # `cn_purchase.items`: one {item field → expected value} per expected basket item, in the tag's
+    # order; None when not given (an empty tuple expects no items).
+    items: tuple[Mapping[str, str | int | float], ...] | None = None
 
     @property
     def expected_values(self) -> Mapping[str, str | int | float]:
@@ -147,6 +151,17 @@ def requests_on_confirmation(obs: Observation, kind: str) -> list[ConnectifReque
     return [
         r for r in obs.connectif_requests if r.kind == kind and on_confirmation_page(obs, r.page_url, r.at_ms)
     ]
+
+
+def after_payment_ms(obs: Observation) -> int:
+    """From when requests count as "after the payment": the customer back on the shop (0 without pay)."""
+    payment = obs.payment
+    if payment is None:
+        return 0
+    if payment.back_on_shop_ms is not None:
+        return payment.back_on_shop_ms
+    # never back: anything sent from the end of the payment steps on (a popup that stayed open)
+    return payment.last_step_ended_ms or 0
 
 
 def request_evidence(request: ConnectifRequestRecord) -> dict[str, Any]:

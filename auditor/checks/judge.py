@@ -77,6 +77,7 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
     confirmation = exp.confirmation_url
     if confirmation is not None:
         confirmation = fill(confirmation, known) or confirmation
+    items = exp.expected_items()
     return Expectations(
         confirmation_url=confirmation,
         return_policy=exp.return_,
@@ -89,6 +90,8 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
         intercept=scenario.connectif.mode == "intercept",
         purchase_recorded=scenario.purchase_recorded_policy(),
         sources=sources,
+        duplicates=exp.connectif.duplicates,
+        items=None if items is None else tuple(_filled(item, known) for item in items),
     )
 
 
@@ -109,6 +112,18 @@ def run_error(obs: Observation, kind: ErrorKind | None) -> tuple[str | None, Err
         refused = ErrorKind.CONNECTIF_API_REFUSED
         return api.error, refused if api.refused else ErrorKind.CONNECTIF_API_UNREACHABLE
     return None, None
+
+
+def _filled(
+    values: Mapping[str, str | int | float], known: Mapping[str, str]
+) -> dict[str, str | int | float]:
+    """Expected values with `{{name}}` filled; one whose name never got a value is left out."""
+    resolved: dict[str, str | int | float] = {}
+    for key, value in values.items():
+        filled = fill(value, known) if isinstance(value, str) else value
+        if filled is not None:
+            resolved[key] = filled
+    return resolved
 
 
 def judge(obs: Observation, expectations: Expectations) -> tuple[list[CheckResult], ScenarioStatus]:
@@ -182,6 +197,7 @@ def build_result(
         connectif_api=connectif_api_result(obs),
         id=loaded.id,
         matrix=dict(loaded.matrix),
+        combination=loaded.combination,
         description=loaded.scenario.description,
         tags=list(loaded.scenario.tags),
         started=obs.started_at,
@@ -210,6 +226,7 @@ def error_result(loaded: LoadedScenario, message: str, kind: ErrorKind) -> Scena
         duration_ms=0,
         id=loaded.id,
         matrix=dict(loaded.matrix),
+        combination=loaded.combination,
         tags=list(loaded.scenario.tags),
         description=loaded.scenario.description,
     )

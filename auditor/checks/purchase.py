@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +22,7 @@ from auditor.checks.facts import (
 )
 from auditor.connectif.amounts import amounts_equal, format_amount, parse_amount
 from auditor.connectif.jsnum import parse_float, parse_int, to_json_number
-from auditor.connectif.tag import first, read_tag, validate_tag
+from auditor.connectif.tag import ITEM_PROPERTIES, first, read_tag, validate_tag
 from auditor.observation import Observation, TagSnapshot
 from auditor.results import CheckResult, Status
 
@@ -178,13 +180,21 @@ def _compare(name: str, expected: str | int | float, snapshot: TagSnapshot) -> d
         count = len(snapshot.items)
         row.update(tag=count, ok=str(expected).strip() == str(count))
         return row
-    raw = first(snapshot.fields, name)
-    row["tag"] = raw
+    kind = "float" if name in _AMOUNT_FIELDS else "int" if name in _INTEGER_FIELDS else "text"
+    return _compare_value(row, expected, snapshot.fields.get(name) or [], kind, "not in the tag")
+
+
+def _compare_value(
+    row: dict[str, Any], expected: str | int | float, texts: list[str], kind: str, missing: str
+) -> dict[str, Any]:
+    """An expected value (amounts read leniently) against a tag's texts (read as Connectif's script does)."""
+    raw = texts[0] if texts else None
+    row["tag"] = list(texts) if kind == "list" else raw
     if raw is None:
-        row.update(ok=False, why="not in the tag")
+        row.update(ok=False, why=missing)
         return row
-    if name in _AMOUNT_FIELDS or name in _INTEGER_FIELDS:
-        reads = parse_float(raw) if name in _AMOUNT_FIELDS else parse_int(raw)
+    if kind in ("int", "float"):
+        reads = parse_float(raw) if kind == "float" else parse_int(raw)
         want = _expected_amount(expected)
         row["connectif_reads"] = to_json_number(reads)
         if want is None:
@@ -194,8 +204,66 @@ def _compare(name: str, expected: str | int | float, snapshot: TagSnapshot) -> d
         else:
             row.update(ok=amounts_equal(want, reads), expected_amount=format_amount(want))
         return row
+    if kind == "list":  # category, tag…: one of the item's values
+        row["ok"] = _collapse(str(expected)) in [_collapse(t) for t in texts]
+        return row
     row["ok"] = _collapse(str(expected)) == _collapse(raw)
     return row
+
+
+_ITEM_KINDS = {name: kind for name, _, kind in ITEM_PROPERTIES}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemComparison:
+    """`expect.cn_purchase.items` against the tag's basket items, position by position."""
+
+    rows: list[dict[str, Any]]  # one per position: state, product_id, and the fields compared
+    failures: list[str]  # one sentence per missing, extra or different item field
+
+
+def compare_items(
+    expected: tuple[Mapping[str, str | int | float], ...], items: list[dict[str, list[str]]]
+) -> ItemComparison:
+    """Each expected item against the tag's item at the same position, every field named."""
+    rows: list[dict[str, Any]] = []
+    failures: list[str] = []
+    for index in range(max(len(expected), len(items))):
+        position = index + 1
+        want = expected[index] if index < len(expected) else None
+        have = items[index] if index < len(items) else None
+        product_id = str(want["product_id"]) if want and "product_id" in want else None
+        if product_id is None and have is not None:
+            product_id = first(have, "product_id")
+        named = f"item {position}" + (f" (product_id {product_id})" if product_id else "")
+        row: dict[str, Any] = {"position": position, "product_id": product_id}
+        if have is None:
+            row["state"] = "missing"
+            failures.append(
+                f"{named} is missing from the tag ({len(items)} item(s) there, {len(expected)} expected)"
+            )
+        elif want is None:
+            row["state"] = "extra"
+            failures.append(f"the tag has an extra {named} ({len(expected)} item(s) expected)")
+        else:
+            fields = [
+                _compare_value(
+                    {"field": name, "expected": value},
+                    value,
+                    have.get(name) or [],
+                    _ITEM_KINDS[name],
+                    "not in the item",
+                )
+                for name, value in want.items()
+            ]
+            wrong = [f for f in fields if not f["ok"]]
+            row.update(state="differs" if wrong else "same", fields=fields)
+            for field in wrong:
+                got = field.get("connectif_reads", field.get("tag"))
+                shown = "missing" if field["tag"] is None else f"{got!r} in the tag"
+                failures.append(f"{named}: {field['field']} is {shown}, expected {field['expected']!r}")
+        rows.append(row)
+    return ItemComparison(rows=rows, failures=failures)
 
 
 def _collapse(text: str) -> str:
@@ -273,9 +341,20 @@ def consistent(obs: Observation, exp: Expectations) -> CheckResult:
             "Make the tag carry the order's own values (the order number, the amount charged, the "
             "products bought)."
         )
+    items = compare_items(exp.items, snapshot.items) if exp.items is not None else None
+    if items is not None:
+        evidence["items"] = items.rows
+        failures.extend(items.failures)
+        if items.failures:
+            remedies.append(
+                "Render one product_basket_item per order line, in the order's order, each with the "
+                "line's own product_id, name, quantity and prices."
+            )
     if failures:
         return result(check, Status.FAIL, "; ".join(failures + warnings) + ".", evidence, " ".join(remedies))
     if warnings:
         return result(check, Status.WARN, "; ".join(warnings) + ".", evidence, " ".join(remedies))
     checked = f", {len(rows)} expected value(s) match" if rows else ""
+    if items is not None:
+        checked += f", its {len(items.rows)} item(s) as expected"
     return result(check, Status.PASS, f"One tag; its totals add up{checked}.", evidence)

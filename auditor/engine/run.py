@@ -202,6 +202,7 @@ class ScenarioRun:
         self.error_kind: ErrorKind | None = None
         self.error_step: str | None = None
         self.confirmation: _Confirmation | None = None
+        self.tracking_watched = False  # the confirmation page's own watch has run (before a reload)
         self.shop_hosts = {host_of(self.scenario.base_url or "")}
 
     def context(self) -> StepContext:
@@ -251,7 +252,7 @@ class ScenarioRun:
             if self.payment is None and self.error is None:
                 # no pay step: the page the scenario ends on is the one whose tag is judged
                 self._snapshot_confirmation(page)
-            if self.confirmation is not None and self.error is None:
+            if self.confirmation is not None and self.error is None and not self.tracking_watched:
                 self._watch_tracking(page, ctx)
             self._connectif_reached(ctx)
         except ScenarioTimeout:
@@ -317,6 +318,8 @@ class ScenarioRun:
                 if isinstance(step, PayStep):
                     if not self._pay(page, step, index, ctx):
                         return  # the customer never came back: the rest of the scenario cannot happen
+                elif step.action == "reload":
+                    self._reload(page, step, index, ctx)
                 else:
                     if step.action in GESTURES:
                         self.guard.before_gesture(page)
@@ -428,11 +431,54 @@ class ScenarioRun:
         named = self.scenario.expect.purchase_id  # an API-synced or declined checkout: no tag names it
         return fill(named, self.values.known) if named is not None else None
 
+    def _reload(self, page: Page, step: Step, index: str, ctx: StepContext) -> None:
+        """A `reload` step: the page's tracking watched before it (a customer refreshes a page they have
+        seen, and a reload would cut a request in flight short) and after it, like the confirmation's."""
+        if self.confirmation is not None and not self.tracking_watched:
+            self._watch_tracking(page, ctx)
+        since = len(self.recorder.connectif)
+        record = run_step(page, step, index, ctx)
+        self.steps.append(self._watch_reloaded(page, ctx, since, record))
+
+    def _watch_reloaded(self, page: Page, ctx: StepContext, since: int, record: StepRecord) -> StepRecord:
+        """Watch the reloaded page until a request carries this purchase or timeouts.tracking has passed."""
+        tags: list[Any] = self.confirmation.at_load.tags if self.confirmation is not None else []
+        if _tagged_purchase_id(tags) is None:
+            try:  # no tag seen before the reload (or no payment yet): the reloaded page may name it
+                tags = read_tags(page)
+            except PlaywrightError:
+                tags = []
+        pid = self._purchase_id(tags)
+
+        def new_tracking() -> list[Any]:
+            return [r for r in self.recorder.connectif[since:] if r.kind == "tracking"]
+
+        def done() -> bool:
+            carrying = with_id(sent_purchases(self.recorder.connectif[since:]), pid)
+            return bool(carrying) and all(r.status is not None or r.failure for r in new_tracking())
+
+        remaining = self.scenario.timeouts.tracking - (self.recorder.now() - record.ended_ms)
+        if remaining > 0:
+            budget = min(remaining, ctx.timeout(None))  # past the scenario's deadline: a timeout
+            try:
+                wait_until(page, done, budget, ctx.stop, event="requestfinished")
+            except BrowserGone:
+                pass  # the window went away: what was seen until then stands
+        carried = len(with_id(sent_purchases(self.recorder.connectif[since:]), pid))
+        which = f"purchase {pid}" if pid else "a purchase"
+        seen = (
+            f"after the reload: {len(new_tracking())} tracking request(s), {carried} purchase event(s) "
+            f"carrying {which}"
+        )
+        message = f"{record.message}; {seen}" if record.message else seen
+        return record.model_copy(update={"message": message, "ended_ms": self.recorder.now()})
+
     def _watch_tracking(self, page: Page, ctx: StepContext) -> None:
         """Keep watching for a late tag and the tracking request carrying this purchase, with a deadline."""
         confirmation = self.confirmation
         if confirmation is None or page.is_closed():
             return
+        self.tracking_watched = True
         deadline_ms = confirmation.loaded_ms + self.scenario.timeouts.tracking
         tags = confirmation.at_load.tags
 

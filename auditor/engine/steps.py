@@ -36,6 +36,7 @@ from auditor.scenario.model import (
     FillArgs,
     GotoArgs,
     PressArgs,
+    ReloadArgs,
     ScreenshotArgs,
     SelectArgs,
     Step,
@@ -405,6 +406,8 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
         if response is not None and response.status >= 400:
             record["message"] = f"HTTP {response.status}"
         return "ok"
+    if isinstance(args, ReloadArgs):
+        return _reload(page, args, ctx, record)
     if isinstance(args, ScreenshotArgs):
         record["target"] = args.name
         record["screenshot"] = ctx.artefacts.screenshot(
@@ -433,6 +436,25 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
             raise  # the element is there but the action could not be done: Playwright says why
         raise absent from None
     settle(page, ctx, before, record)
+    return "ok"
+
+
+def _reload(page: Page, args: ReloadArgs, ctx: StepContext, record: dict[str, Any]) -> str:
+    """Reload the current page, as a customer who refreshes it does; a page that never loads is noted."""
+    url = page.url
+    record["target"] = url
+    timeout = ctx.timeout(args.timeout, ctx.navigation_timeout)
+    before = len(ctx.recorder.navigations_of("main"))
+    try:
+        response = page.reload(wait_until=args.wait_until, timeout=timeout)
+    except PlaywrightTimeout:
+        committed = len(ctx.recorder.navigations_of("main")) > before
+        if committed and args.wait_until in ("load", "networkidle") and html_ready(page):
+            record["message"] = load_blocked_note(page, ctx)
+            return "ok"
+        raise StepFailed(f"the reload of {url} did not load within {timeout / 1000:g}s") from None
+    if response is not None and response.status >= 400:
+        record["message"] = f"HTTP {response.status}"
     return "ok"
 
 

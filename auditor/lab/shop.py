@@ -199,9 +199,15 @@ class Shop:
         return redirect("/cart")
 
     def _cart(self, visit: Visit) -> Response:
+        cancelled = None
+        ref = visit.req.query.get("cancelled", [""])[-1]
+        if ref and visit.session is not None:  # back from a payment the customer cancelled
+            order = self._owned(visit, ref)
+            if order is not None and self.lab.store.cancel(order, visit.session):
+                cancelled = order
         lines = visit.session.lines() if visit.session else []
         total = sum((line.price for line in lines), start=0)
-        return self._page(visit, "cart.html", lines=lines, total=total)
+        return self._page(visit, "cart.html", lines=lines, total=total, cancelled=cancelled)
 
     # checkout ----------------------------------------------------------------------------
     def _checkout_page(self, visit: Visit) -> Response:
@@ -277,7 +283,10 @@ class Shop:
         faults = owned.switches.faults
         product_url = self.url("/product/")
         tag = purchase_tag(owned, product_url)
+        views = self.lab.store.viewed(owned)
         hidden = bool(faults & {"tag-absent", "sendevents", "api-sync"}) or owned.flaky_missing
+        if "tag-once" in faults and views > 1:
+            hidden = True  # as shops that remember having shown it: a reload shows the order, no tag
         copies = 0 if hidden else 2 if "tag-twice" in faults else 1
         late = not hidden and bool(faults & {"tag-late", "tag-late-resend"})
         return self._page(
@@ -293,7 +302,7 @@ class Shop:
             late_ms=LATE_TAG_MS,
             late_resend="tag-late-resend" in faults,
             send_event=purchase_event(owned, product_url)
-            if faults & {"sendevents", "tag-and-sendevents"}
+            if faults & {"sendevents", "tag-and-sendevents"} and not ("tag-once" in faults and views > 1)
             else None,
             page_error="page-error" in faults,
         )

@@ -119,6 +119,8 @@ class Order:
     payment_id: str = ""
     flaky_missing: bool = False  # flaky-tag: this order is the key's first, so no tag
     host: str = ""  # the shop host it was placed on (the platforms send the customer back there)
+    confirmation_views: int = 0  # how often its session was shown the confirmation (tag-once)
+    restored: bool = False  # cancelled on the platform: its lines went back into the cart
 
     @property
     def total(self) -> Decimal:
@@ -147,6 +149,7 @@ class Order:
             "created": self.created.isoformat(),
             "flaky_missing": self.flaky_missing,
             "host": self.host,
+            "confirmation_views": self.confirmation_views,
             "items": [
                 {
                     "product_id": line.product.slug,
@@ -295,6 +298,29 @@ class Store:
         """A payment by id."""
         with self._lock:
             return self._payments.get(payment_id)
+
+    def viewed(self, order: Order) -> int:
+        """Count one view of the order's confirmation; returns how many there have been."""
+        with self._lock:
+            order.confirmation_views += 1
+            return order.confirmation_views
+
+    def cancel(self, order: Order, session: Session) -> bool:
+        """The customer cancelled the payment: the order is cancelled and its lines go back into the
+        cart (once). False when the order was paid already or was restored before."""
+        with self._lock:
+            if order.status == "paid" or order.restored:
+                return False
+            order.status = "canceled"
+            order.restored = True
+            payment = self._payments.get(order.payment_id)
+            if payment is not None and payment.status == "open":
+                payment.status = "canceled"  # the platform's session can no longer be paid
+            for line in order.lines:
+                session.cart[line.product.slug] = min(
+                    99, session.cart.get(line.product.slug, 0) + line.quantity
+                )
+            return True
 
     def settle(self, payment: Payment, status: str) -> Payment:
         """Record the platform's verdict; the shop learns it server-to-server, as in production."""

@@ -18,6 +18,7 @@ FAULTS: dict[str, str] = {
     "tag-late": "the tag is injected by a timer after load; Connectif's script has already read",
     "tag-late-resend": "injected late, then the shop calls connectif.managed.sendEvents([])",
     "tag-twice": "the tag is rendered twice",
+    "tag-once": "the tag is rendered on the first view of the confirmation only, not on reloads",
     "tag-wrong-id": "purchase_id is the internal order number, not the reference shown",
     "flaky-tag": "the tag is absent on the first order of a key (see key=), present afterwards",
     "sendevents": "no tag: the purchase is sent with connectif.managed.sendEvents",

@@ -242,6 +242,27 @@ def print_note(message: str) -> None:
     out_console.print(Text(message), soft_wrap=True)
 
 
+def print_matrices(run: RunResult) -> None:
+    """One line per matrix of the run: its name and its combinations' verdicts, the failing ones named."""
+    from auditor.reports.matrix import matrix_groups
+
+    for group in matrix_groups(run):
+        line = Text("matrix ", style="bold") + Text(f"{group.name}: ")
+        words = {"pass": "passed", "fail": "failed", "error": "errored"}
+        for i, (status, count) in enumerate(group.tally):
+            line += Text(", " if i else "") + Text(f"{count} {words[status]}", style=STATUS_STYLE[status])
+        bad = [
+            cell.name.removeprefix(group.name).strip()
+            for row in group.rows
+            for cells in row.cells
+            for cell in cells
+            if cell.status != "pass"
+        ]
+        if bad:
+            line += Text(" (" + "; ".join(bad) + ")")
+        out_console.print(line, soft_wrap=True)
+
+
 def print_summary(run: RunResult, paths: OutputPaths) -> None:
     """What changed (with a baseline), the table at the end of a run, and where the outputs are."""
     if run.baseline is not None:
@@ -272,6 +293,7 @@ def print_summary(run: RunResult, paths: OutputPaths) -> None:
             Text(f"{result.duration_ms / 1000:.1f}s"),
         )
     out_console.print(table)
+    print_matrices(run)
     counts = run.counts()
     flaky = sum(1 for s in run.scenarios if s.flaky)
     if flaky:

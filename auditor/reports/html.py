@@ -18,6 +18,7 @@ from auditor.observation import StepRecord
 from auditor.reports import view
 from auditor.reports.changes import changes_view
 from auditor.reports.images import DEFAULT_BUDGET_BYTES, InlineImage, inline_screenshots
+from auditor.reports.matrix import matrix_groups
 from auditor.results import CheckResult, RunResult, ScenarioResult, Status, write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -159,13 +160,19 @@ def render_html(
     images = inline_screenshots(run, assets_dir or out_dir, image_budget_bytes)
     script, script_hash = inline_script("report.js")
     changes = changes_view(run)  # the "changed since" panel, first when the run has a baseline
-    panels = [*([("_changes.html.j2", {})] if changes else []), *panels]
+    matrices = matrix_groups(run)  # then each matrix's grid of verdicts, when the run has one
+    panels = [
+        *([("_changes.html.j2", {})] if changes else []),
+        *([("_matrix.html.j2", {})] if matrices else []),
+        *panels,
+    ]
     context: dict[str, Any] = {
         "run": run,
         "counts": view.summary_counts(run),
         "run_ms": view.run_duration_ms(run),
         "scenarios": scenario_views(run, images),
         "changes": changes,
+        "matrices": matrices,
         "skipped_images": sum(1 for shots in images for i in shots if i.data_uri is None),
         "script": script,
         "csp": csp(script_hash),

@@ -34,11 +34,26 @@ def _evidence_text(evidence: dict[str, Any]) -> str:
     return json.dumps(evidence, indent=2, ensure_ascii=False, default=str) if evidence else ""
 
 
-def _testcase(scenario: ScenarioResult) -> ET.Element:
+def case_names(scenarios: list[ScenarioResult]) -> list[str]:
+    """Each scenario's test case name, unique within its class: a repeated one gets ` (2)`, ` (3)`…
+
+    CI viewers key test cases by class and name, so two cases that share both (a matrix whose
+    `include` repeats a combination, two files with the same stem and name) would show as one.
+    """
+    names: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
+    for scenario in scenarios:
+        key = (_classname(scenario), clean(scenario.name))
+        seen[key] = seen.get(key, 0) + 1
+        names.append(key[1] if seen[key] == 1 else f"{key[1]} ({seen[key]})")
+    return names
+
+
+def _testcase(scenario: ScenarioResult, name: str) -> ET.Element:
     case = ET.Element(
         "testcase",
         classname=_classname(scenario),
-        name=clean(scenario.name),
+        name=name,
         time=_seconds(scenario.duration_ms),
         file=clean(scenario.file),
     )
@@ -49,6 +64,8 @@ def _testcase(scenario: ScenarioResult) -> ET.Element:
         if scenario.payment
         else None,
         "tags": ", ".join(scenario.tags) or None,
+        # a matrix combination's values, one property each (`matrix.device` = `iPhone 13`)
+        **{f"matrix.{key}": label for key, label in scenario.matrix.items()},
     }
     if any(properties.values()):
         props = ET.SubElement(case, "properties")
@@ -107,7 +124,7 @@ def _system_out(scenario: ScenarioResult) -> str:
 
 def build_junit(run: RunResult) -> ET.Element:
     """The <testsuites> element with the run's one <testsuite>."""
-    cases = [_testcase(s) for s in run.scenarios]
+    cases = [_testcase(s, name) for s, name in zip(run.scenarios, case_names(run.scenarios), strict=True)]
     counts = {
         "tests": str(len(run.scenarios)),
         "failures": str(sum(1 for s in run.scenarios if s.status is ScenarioStatus.FAIL)),

@@ -7,7 +7,7 @@ uses (often a typo of the one that is used), and a `.test` name with no mapping 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -78,8 +78,17 @@ def _connectif_uses(mapped: str, extra: Iterable[str]) -> bool:
     return any(covers(mapped, sample) for sample in samples)
 
 
-def warnings(scenario: Scenario, raw: dict[str, Any], located: Located, file: str) -> list[Problem]:
-    """Every warning for one loaded scenario, located in its file."""
+def warnings(
+    scenario: Scenario,
+    raw: dict[str, Any],
+    located: Located,
+    file: str,
+    siblings: Sequence[Scenario] = (),
+) -> list[Problem]:
+    """Every warning for one loaded scenario, located in its file.
+
+    siblings: the other combinations of its file's matrix; a mapped host one of them uses is used.
+    """
     found: list[Problem] = []
 
     def warn(path: PathKey, message: str, tip: str | None) -> None:
@@ -103,6 +112,8 @@ def warnings(scenario: Scenario, raw: dict[str, Any], located: Located, file: st
                     else f"add `{host}: <IP>` under hosts: if it has no public DNS (a lab or a staging host)",
                 )
         used = [h for _, h in visited] + [h for _, h in pay] + list(scenario.allow_hosts)
+        for other in siblings:  # `hosts:` is shared by every combination of a matrix
+            used += [h for _, h in [*_visited(other), *_pay_hosts(other)]] + list(other.allow_hosts)
         for name in mapped:
             if any(covers(name, h) or covers(h, name) for h in used):
                 continue

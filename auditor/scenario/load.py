@@ -81,6 +81,8 @@ class LoadedScenario:
         line = self.lines.get(place)
         return f"{self.file}:{line}" if line is not None else str(self.file)
 
+    combination: int | None = None  # its place among its file's combinations (from 0); None: no matrix
+
 
 @dataclass(frozen=True)
 class _Combination:
@@ -662,7 +664,7 @@ class _Loader:
         if len(self.problems) > before or not combinations:
             raise self.error()
         found: dict[Problem, list[str]] = {}
-        loaded: list[_Loaded] = []
+        valid: list[tuple[Scenario, dict[str, Any], dict[str, str]]] = []
         outer = self.problems
         for combination in combinations:
             self.problems = []
@@ -675,9 +677,19 @@ class _Loader:
             for problem in self.problems:
                 found.setdefault(problem, []).append(combination.title())
             if scenario is not None and not self.problems:
-                warnings = advice.warnings(scenario, doc, self.located, self.file)
-                loaded.append(_Loaded(scenario=scenario, labels=combination.labels, warnings=warnings))
+                valid.append((scenario, doc, combination.labels))
         self.problems = outer
+        every = [scenario for scenario, _, _ in valid]
+        loaded = [
+            _Loaded(
+                scenario=scenario,
+                labels=labels,
+                warnings=advice.warnings(
+                    scenario, doc, self.located, self.file, [s for s in every if s is not scenario]
+                ),
+            )
+            for scenario, doc, labels in valid
+        ]
         for problem, titles in found.items():
             if len(titles) < len(combinations):
                 shown = ", ".join(titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
@@ -759,7 +771,7 @@ def load_scenarios(
     base = file_id or slug(path.stem)
     scenarios: list[LoadedScenario] = []
     ids: dict[str, int] = {}
-    for item in loaded:
+    for position, item in enumerate(loaded):
         sid = base
         if item.labels:
             sid = f"{base}--{slug('-'.join(item.labels.values()))}"
@@ -774,6 +786,7 @@ def load_scenarios(
                 matrix=dict(item.labels),
                 warnings=tuple(item.warnings),
                 lines=dict(loader.lines),
+                combination=position if item.labels else None,
             )
         )
     return scenarios

@@ -70,7 +70,16 @@ def audited(
     assert proc.returncode == 1, proc.stdout + proc.stderr  # the bundle shows failures on purpose
     assert "Traceback" not in proc.stderr
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    yield {Path(s["file"]).name: s for s in results["scenarios"]}, events, proc.stdout
+    yield {row_key(s): s for s in results["scenarios"]}, events, proc.stdout
+
+
+def row_key(scenario: dict[str, Any]) -> str:
+    """The truth table's key: the file's name, and for a matrix combination its `[name=label, …]`."""
+    name = Path(scenario["file"]).name
+    matrix = scenario.get("matrix") or {}
+    if not matrix:
+        return name
+    return f"{name} [{', '.join(f'{k}={v}' for k, v in matrix.items())}]"
 
 
 def test_every_bundled_scenario_has_an_expectation(audited: tuple[dict[str, Any], Any, str]) -> None:
@@ -117,6 +126,25 @@ def test_what_connectif_received_is_what_the_auditor_says_was_sent(
             got.update(_purchase_ids(entry["events"]))
     assert said == got
     assert sum(got.values()) >= 10  # most scenarios do send a purchase
+
+
+def test_a_reload_is_seen_sending_the_purchase_again_and_a_tag_once_shop_is_not(
+    audited: tuple[dict[str, Any], Any, str],
+) -> None:
+    by_file, _, _ = audited
+    resent = by_file["reload-resends-purchase.yaml"]
+    [reload] = [s for s in resent["steps"] if s["action"] == "reload"]
+    check = next(c for c in resent["checks"] if c["id"] == "connectif.purchase_sent")
+    first, second = check["evidence"]["duplicates"]
+    assert first["page_url"] == second["page_url"] == resent["confirmation_url"]
+    assert first["at_ms"] < reload["started_ms"] < second["at_ms"]
+    once = by_file["reload-tag-rendered-once.yaml"]
+    [reload] = [s for s in once["steps"] if s["action"] == "reload"]
+    assert "0 purchase event(s)" in reload["message"]
+    after = [
+        r for r in once["connectif_requests"] if r["kind"] == "tracking" and r["at_ms"] > reload["started_ms"]
+    ]
+    assert after and all(e["type"] != "purchase" for r in after for e in r["events"])
 
 
 def test_fast_automatic_return_costs_its_delay_not_the_return_timeout(

@@ -124,6 +124,28 @@ def test_tag_twice_sends_two_purchases(shopper: Shopper) -> None:
     assert len(shopper.tracking(ref)) == 1  # both in one request
 
 
+def test_by_default_every_view_of_the_confirmation_renders_the_tag_again(shopper: Shopper) -> None:
+    ref = buy(shopper)
+    purchases_from(shopper, ref)
+    shopper.page.reload()
+    expect(shopper.page.locator(".cn_purchase .purchase_id")).to_have_text(ref)
+    assert [p["purchaseId"] for p in purchases_from(shopper, ref, count=2)] == [ref, ref]
+    assert shopper.order(ref)["confirmation_views"] == 2
+
+
+def test_tag_once_renders_the_tag_on_the_first_view_only(shopper: Shopper) -> None:
+    ref = buy(shopper, fault="tag-once")
+    expect(shopper.page.locator(".cn_purchase")).to_have_count(1)
+    purchases_from(shopper, ref)
+    shopper.page.reload()
+    expect(shopper.page.locator(".order-number")).to_have_text(ref)  # the order is still shown
+    expect(shopper.page.locator(".cn_purchase")).to_have_count(0)
+    requests = shopper.wait_tracking(ref, until=lambda evs: len(evs) >= 2)
+    assert [e["type"] for e in requests[1]["events"]] == ["page-visit"]
+    assert [p["purchaseId"] for p in shopper.purchases(ref)] == [ref]
+    assert shopper.order(ref)["confirmation_views"] == 2
+
+
 def test_tag_wrong_id_carries_the_internal_number(shopper: Shopper) -> None:
     ref = buy(shopper, fault="tag-wrong-id")
     number = str(shopper.order(ref)["number"])
@@ -262,6 +284,40 @@ def test_declined_on_stripe_stays_on_the_platform(shopper: Shopper) -> None:
     pay_stripe(shopper.page)
     expect(shopper.page.locator("#card-error")).to_be_visible()
     assert shopper.last_order("buyer@example.com")["status"] == "declined"
+
+
+def test_cancelling_on_stripe_goes_back_to_the_cart_with_its_lines(shopper: Shopper) -> None:
+    start(shopper, "stripe")
+    page = shopper.page
+    page.click("#pay")
+    page.wait_for_url("**/c/pay/**")
+    page.click("#cancel")
+    page.wait_for_url("**/cart?cancelled=*")
+    order = shopper.last_order("buyer@example.com")
+    expect(page.locator("#payment-cancelled")).to_contain_text(order["ref"])
+    expect(page.locator("#cart-total")).to_have_text("89,90 €")  # the lines are back in the cart
+    assert order["status"] == "canceled"
+    page.reload()  # restored once: a reload does not put the lines in twice
+    expect(page.locator("#cart-total")).to_have_text("89,90 €")
+    expect(page.locator("#payment-cancelled")).to_have_count(0)
+    assert page.locator(".cn_purchase").count() == 0
+
+
+def test_a_declined_card_then_back_to_the_cart(shopper: Shopper) -> None:
+    start(shopper, "stripe")
+    pay_stripe(shopper.page, card="4000 0000 0000 0002")
+    expect(shopper.page.locator("#card-error")).to_have_text("Your card was declined.")
+    shopper.page.click("#cancel")
+    shopper.page.wait_for_url("**/cart?cancelled=*")
+    expect(shopper.page.locator("#cart-total")).to_have_text("89,90 €")
+    assert shopper.last_order("buyer@example.com")["status"] == "canceled"
+
+
+def test_a_paid_order_is_not_cancelled_by_its_cancel_url(shopper: Shopper) -> None:
+    ref = buy(shopper)
+    shopper.page.goto(f"/cart?cancelled={ref}")
+    expect(shopper.page.locator("#cart-empty")).to_be_visible()
+    assert shopper.order(ref)["status"] == "paid"
 
 
 def test_pay_refused(shopper: Shopper, lab: Lab) -> None:

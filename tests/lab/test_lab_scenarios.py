@@ -11,7 +11,7 @@ import yaml
 
 from auditor.lab import Lab
 from auditor.lab.switches import Switches
-from auditor.scenario.load import load_scenario
+from auditor.scenario.load import LoadedScenario, load_scenarios
 from auditor.scenario.model import GotoStep, PayStep, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +38,19 @@ def lab_hosts() -> set[str]:
     return set(Lab().hosts)
 
 
-def load(path: Path) -> Scenario:
-    """Load a bundled scenario as the demo does, with SHOP_URL set."""
-    return load_scenario(path, env={"SHOP_URL": "http://shop.test:8123"})
+def load_all_of(path: Path) -> list[LoadedScenario]:
+    """Load a bundled scenario file as the demo does, with SHOP_URL set: one, or one per combination."""
+    return load_scenarios(path, env={"SHOP_URL": "http://shop.test:8123"})
+
+
+def row_key(loaded: LoadedScenario) -> str:
+    """Its key in expected_outcomes.yaml: the file's name, and `[name=label, …]` for a combination."""
+    if not loaded.matrix:
+        return loaded.file.name
+    return f"{loaded.file.name} [{', '.join(f'{k}={v}' for k, v in loaded.matrix.items())}]"
+
+
+ROWS = {row_key(one): one for path in SCENARIOS for one in load_all_of(path)}
 
 
 def test_there_are_enough_scenarios() -> None:
@@ -52,7 +62,11 @@ def test_scenario_is_valid_and_points_at_the_lab(path: Path, lab_hosts: set[str]
     text = path.read_text()
     assert text.startswith("# yaml-language-server: $schema=../auditor/schema/scenario.schema.json\n")
     assert "base_url: ${SHOP_URL:-http://shop.test:8000}\n" in text
-    scenario = load(path)
+    for loaded in load_all_of(path):
+        check_points_at_the_lab(loaded.scenario, lab_hosts)
+
+
+def check_points_at_the_lab(scenario: Scenario, lab_hosts: set[str]) -> None:
     assert scenario.base_url == "http://shop.test:8123"
     assert scenario.tags
     # every host is a lab host; the shop, Connectif and the platform are all mapped
@@ -69,13 +83,27 @@ def test_scenario_is_valid_and_points_at_the_lab(path: Path, lab_hosts: set[str]
 
 
 def test_default_base_url_without_the_environment() -> None:
-    scenario = load_scenario(SCENARIOS[0], env={})
+    scenario = load_scenarios(SCENARIOS[0], env={})[0].scenario
     assert scenario.base_url == "http://shop.test:8000"
 
 
 def test_every_scenario_has_an_expected_outcome() -> None:
     assert OUTCOMES["version"] == 1
-    assert set(OUTCOMES["scenarios"]) == {p.name for p in SCENARIOS}
+    assert set(OUTCOMES["scenarios"]) == set(ROWS)
+    assert {key.split(" [")[0] for key in ROWS} == {p.name for p in SCENARIOS}
+
+
+def test_the_bundled_matrix_runs_every_platform_on_every_device() -> None:
+    combinations = [one for one in ROWS.values() if one.matrix]
+    assert {(c.matrix["platform"], c.matrix["device"]) for c in combinations} == {
+        (p, d) for p in ("stripe", "adyen") for d in ("Desktop Chrome", "iPhone 13")
+    }
+    for one in combinations:
+        assert one.scenario.browser.device == one.matrix["device"]
+        [pay] = one.scenario.pay_steps()
+        assert pay.hosts == (
+            ("checkout.stripe.test",) if one.matrix["platform"] == "stripe" else ("test.adyen.test",)
+        )
 
 
 @pytest.mark.parametrize("name", sorted(OUTCOMES["scenarios"]))
@@ -99,7 +127,7 @@ def test_expected_outcome_is_coherent(name: str) -> None:
     if payment["return"] == "manual":
         assert payment["mechanism"] == "click"
         assert checks["payment.return"] in {"fail", "warn"}
-    scenario = load(ROOT / "scenarios" / name)
+    scenario = ROWS[name].scenario
     expected_return = scenario.expect.return_
     if payment["return"] == "manual":
         assert checks["payment.return"] == ("warn" if expected_return == "manual-allowed" else "fail")

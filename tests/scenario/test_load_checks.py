@@ -149,3 +149,17 @@ def test_a_secret_whose_value_stands_in_a_host_is_a_warning_that_never_shows_the
     assert [w.key for w in about] == ["secrets.pw"]  # the card number stands in no name
     assert "pay.hosts[0]" in about[0].message or "hosts.sandbox.pay.test" in about[0].message
     assert all("Sandbox" not in w.render() for w in about)
+
+
+def test_a_host_another_combination_of_the_matrix_uses_is_not_unused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "name: m\nbase_url: http://shop.test\n"
+        + "hosts: {shop.test: 127.0.0.1, a.test: 127.0.0.1, b.test: 127.0.0.1, typo.test: 127.0.0.1}\n"
+        + "matrix:\n  pay: [a.test, b.test]\n"
+        + "steps:\n  - goto: /\n  - pay:\n      submit: '#pay'\n      hosts: ['{{pay}}']\n",
+    )
+    loaded = load_scenarios(path, env={})
+    assert [s.matrix for s in loaded] == [{"pay": "a.test"}, {"pay": "b.test"}]
+    for combination in loaded:  # each one warns about the host no combination uses, and only that one
+        assert [w.key for w in combination.warnings] == ["hosts.typo.test"]

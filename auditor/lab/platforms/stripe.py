@@ -38,7 +38,9 @@ def begin_checkout(lab: Lab, order: Order, req: Request) -> Response:
         host=CHECKOUT_HOST,
         path="/c/pay/{id}",
         success_url=lab.shop.url(f"/order/confirmation/{order.ref}"),
-        failure_url=lab.shop.url("/checkout"),
+        # Stripe's cancel_url: the "back" link of the hosted page; the shop cancels the order there
+        # and puts its lines back into the cart
+        failure_url=lab.shop.url(f"/cart?cancelled={order.ref}"),
         id_param="session_id",
     )
 
