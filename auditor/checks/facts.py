@@ -34,6 +34,8 @@ class Expectations:
     script: str = "required"  # required | optional | absent
     purchase_sent: str = "required"  # required | optional | absent
     has_payment: bool = True  # the scenario has a pay step
+    contact: str = "optional"  # required | optional: what an anonymous contact costs contact.identified
+    contact_email: str | None = None  # the e-mail the contact must be identified by
 
     @property
     def expected_values(self) -> Mapping[str, str | int | float]:

@@ -9,12 +9,14 @@ from collections.abc import Iterable, Mapping
 
 from auditor.checks import cn_purchase_result, payment_result, run_checks, scenario_status
 from auditor.checks.facts import Expectations
+from auditor.checks.journey import journey_result
 from auditor.errors import ErrorKind
 from auditor.masking import mask_result
 from auditor.observation import Observation
 from auditor.results import (
     CheckResult,
     ConnectifRequest,
+    JourneyStop,
     PaymentResult,
     ScenarioResult,
     ScenarioStatus,
@@ -45,6 +47,9 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
     confirmation = exp.confirmation_url
     if confirmation is not None:
         confirmation = fill(confirmation, known) or confirmation
+    contact_email = exp.connectif.contact_email
+    if contact_email is not None:
+        contact_email = fill(contact_email, known)  # None: its {{name}} never got a value
     return Expectations(
         confirmation_url=confirmation,
         return_policy=exp.return_,
@@ -52,6 +57,8 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
         script=exp.connectif.script,
         purchase_sent=exp.connectif.purchase_sent,
         has_payment=bool(scenario.pay_steps()),
+        contact=exp.connectif.contact,
+        contact_email=contact_email,
     )
 
 
@@ -97,9 +104,11 @@ def build_result(
                 at_ms=r.at_ms,
                 page_url=r.page_url,
                 intercepted=r.intercepted,
+                **{k: v for k, v in (("entity_info", r.entity_info), ("cart", r.cart)) if v is not None},
             )
             for r in obs.connectif_requests
         ],
+        journey=[JourneyStop.model_validate(stop) for stop in journey_result(obs)],
         id=loaded.id,
         matrix=dict(loaded.matrix),
         description=loaded.scenario.description,

@@ -24,8 +24,10 @@ CHECKS = [
     "cn_purchase.present",
     "cn_purchase.valid",
     "cn_purchase.consistent",
+    "cn_cart.closed",
     "connectif.script",
     "connectif.purchase_sent",
+    "contact.identified",
     "page.errors",
 ]
 MECHANISMS = {"http-redirect", "form-post", "form-get", "script", "meta-refresh", "opener", "click"}
