@@ -116,6 +116,26 @@ class ConnectifRequestRecord(Plain):
     events: list[dict[str, object]] = Field(default_factory=list)  # decoded `events[]`
     body_error: str | None = None  # the body could not be decoded as Connectif's JSON
     intercepted: bool = False  # answered locally (connectif.mode: intercept)
+    entity_info: dict[str, object] | None = None  # decoded `entityInfo`: primaryKey, trackerId…
+    cart: dict[str, object] | None = None  # decoded `cart`, sent when it changed
+
+
+class JourneyPage(Plain):
+    """One top-level shop page of the scenario, with the other tags Connectif's script read on it.
+
+    The tags are read at the page's load event, as TagSnapshots (cn_cart, with its basket items) and
+    class → texts mappings (cn_client_info, cn_login, cn_register), every one in document order.
+    """
+
+    at_ms: int  # when the page committed
+    url: str
+    page: str = "main"  # "main" or "popup"
+    read_ms: int | None = None  # when its tags were read; None: it never reached its load event
+    purchase_tags: int = 0  # how many cn_purchase tags it carried then
+    carts: list[TagSnapshot] = Field(default_factory=list)
+    client_info: list[dict[str, list[str]]] = Field(default_factory=list)
+    login_tags: list[dict[str, list[str]]] = Field(default_factory=list)
+    register_tags: list[dict[str, list[str]]] = Field(default_factory=list)
 
 
 class ConsoleError(Plain):
@@ -235,3 +255,4 @@ class Observation(Plain):
     tag_first_seen_ms: int | None = None  # when a cn_purchase first appeared in the confirmation page
     # Connectif's own record of the purchase (connectif.api), asked once the browser's part was over.
     connectif_api: ConnectifApiRecord | None = None
+    journey: list[JourneyPage] = Field(default_factory=list)  # every top-level shop page, in order

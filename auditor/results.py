@@ -91,6 +91,19 @@ class ConnectifApiResult(Model):
     error: str | None = None  # why the API gave no usable answer (a refused key, an unreachable API)
 
 
+class JourneyStop(Model):
+    """One shop page of the scenario: its cart and contact tags as Connectif's script read them, its events.
+
+    Also carries `at_ms`, `page` ("main" or "popup"), `tags` (the Connectif tags it carried) and
+    `loaded` (whether it reached its load event, when the tags are read).
+    """
+
+    url: str
+    cn_cart: dict[str, Any] | None = None  # the tag's fields as read, with "products"
+    cn_client_info: dict[str, str] | None = None  # class → first text (primary_key is the e-mail)
+    events: list[str] = Field(default_factory=list)  # the event types its tracking requests carried
+
+
 class Screenshot(Model):
     """A screenshot file, relative to the run's output folder."""
 
@@ -118,6 +131,7 @@ class ScenarioResult(Model):
     cn_purchase: dict[str, Any] | None = None
     connectif_requests: list[ConnectifRequest] = Field(default_factory=list)
     connectif_api: ConnectifApiResult | None = None  # Connectif's own record; null when not asked
+    journey: list[JourneyStop] = Field(default_factory=list)  # every shop page of the scenario, in order
 
     id: str = ""  # stable slug of the file (and matrix combination), for links and artefact folders
     matrix: dict[str, str] = Field(default_factory=dict)  # matrix name → label, for a matrix combination

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from auditor.checks import connectif, payment, purchase, record
+from auditor.checks import connectif, journey, payment, purchase, record
 from auditor.checks.facts import Expectations, return_ms, tags_seen, time_on_platform_ms
 from auditor.checks.urlglob import pattern_error, url_matches
 from auditor.connectif.tag import read_tag
@@ -21,9 +21,11 @@ CHECKS: dict[str, Check] = {
     "cn_purchase.present": purchase.present,
     "cn_purchase.valid": purchase.valid,
     "cn_purchase.consistent": purchase.consistent,
+    "cn_cart.closed": journey.cart_closed,
     "connectif.script": connectif.script,
     "connectif.purchase_sent": connectif.purchase_sent,
     "connectif.purchase_recorded": record.purchase_recorded,
+    "contact.identified": journey.contact_identified,
     "page.errors": connectif.page_errors,
 }
 

@@ -46,6 +46,8 @@ class Expectations:
     # `cn_purchase.items`: one {item field → expected value} per expected basket item, in the tag's
     # order; None when not given (an empty tuple expects no items).
     items: tuple[Mapping[str, str | int | float], ...] | None = None
+    contact: str = "optional"  # required | optional: what an anonymous contact costs contact.identified
+    contact_email: str | None = None  # the e-mail the contact must be identified by
 
     @property
     def expected_values(self) -> Mapping[str, str | int | float]:

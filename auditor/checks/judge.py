@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from auditor.checks import cn_purchase_result, payment_result, run_checks, scenario_status
 from auditor.checks.facts import Expectations
+from auditor.checks.journey import journey_result
 from auditor.errors import ErrorKind
 from auditor.masking import mask_result
 from auditor.observation import Observation
@@ -17,6 +18,7 @@ from auditor.results import (
     ConnectifApiLookupResult,
     ConnectifApiResult,
     ConnectifRequest,
+    JourneyStop,
     PaymentResult,
     ScenarioResult,
     ScenarioStatus,
@@ -78,6 +80,9 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
     if confirmation is not None:
         confirmation = fill(confirmation, known) or confirmation
     items = exp.expected_items()
+    contact_email = exp.connectif.contact_email
+    if contact_email is not None:
+        contact_email = fill(contact_email, known)  # None: its {{name}} never got a value
     return Expectations(
         confirmation_url=confirmation,
         return_policy=exp.return_,
@@ -92,6 +97,8 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
         sources=sources,
         duplicates=exp.connectif.duplicates,
         items=None if items is None else tuple(_filled(item, known) for item in items),
+        contact=exp.connectif.contact,
+        contact_email=contact_email,
     )
 
 
@@ -191,10 +198,12 @@ def build_result(
                 at_ms=r.at_ms,
                 page_url=r.page_url,
                 intercepted=r.intercepted,
+                **{k: v for k, v in (("entity_info", r.entity_info), ("cart", r.cart)) if v is not None},
             )
             for r in obs.connectif_requests
         ],
         connectif_api=connectif_api_result(obs),
+        journey=[JourneyStop.model_validate(stop) for stop in journey_result(obs)],
         id=loaded.id,
         matrix=dict(loaded.matrix),
         combination=loaded.combination,

@@ -158,6 +158,19 @@ def _purchase_drop_reason(model: dict[str, Any]) -> str | None:
     return None
 
 
+def script_model(
+    texts: dict[str, list[str]], properties: tuple[tuple[str, str, Kind], ...]
+) -> dict[str, Any]:
+    """The object the script builds from a tag's texts for these properties (cn_cart reads its own)."""
+    return _model(texts, properties)
+
+
+def kept_items(items: list[dict[str, list[str]]]) -> list[dict[str, Any]]:
+    """The basket items the script keeps, as it sends them."""
+    models = [_model(item, ITEM_PROPERTIES) for item in items]
+    return [m for m in models if _item_drop_reason(m) is None]
+
+
 def purchase_level_fields(snapshot: TagSnapshot) -> dict[str, str]:
     """Purchase-level classes with their first text: the documented ones, and others not inside an item."""
     fields: dict[str, str] = {}

@@ -21,10 +21,12 @@ NUMBER_KEYS = ("totalPrice", "totalQuantity")
 
 @dataclass(frozen=True, kw_only=True)
 class DecodedBody:
-    """The `events` of a tracking request, and why the body could not be read when it could not."""
+    """The `events`, `entityInfo` and `cart` of a tracking request, and why the body could not be read."""
 
     events: list[dict[str, Any]]
     error: str | None = None
+    entity_info: dict[str, Any] | None = None  # who the contact is: primaryKey (the e-mail), trackerId…
+    cart: dict[str, Any] | None = None  # the cart, when it changed since the browser's last request
 
 
 def decode_body(body: str | bytes | None, content_type: str | None = None) -> DecodedBody:
@@ -44,12 +46,18 @@ def decode_body(body: str | bytes | None, content_type: str | None = None) -> De
         return DecodedBody(events=[], error=f"the body is not JSON{label}: {exc.msg} at character {exc.pos}")
     if not isinstance(data, dict):
         return DecodedBody(events=[], error=f"the body is JSON but not an object: {type(data).__name__}")
+    entity = data.get("entityInfo")
+    cart = data.get("cart")
+    parts: dict[str, Any] = {
+        "entity_info": entity if isinstance(entity, dict) else None,
+        "cart": cart if isinstance(cart, dict) else None,
+    }
     events = data.get("events", [])
     if not isinstance(events, list):
-        return DecodedBody(events=[], error="`events` is not a list")
+        return DecodedBody(events=[], error="`events` is not a list", **parts)
     kept = [e for e in events if isinstance(e, dict)]
     error = None if len(kept) == len(events) else "some entries of `events` are not objects"
-    return DecodedBody(events=kept, error=error)
+    return DecodedBody(events=kept, error=error, **parts)
 
 
 def purchase_of(event: Mapping[str, Any]) -> dict[str, Any] | None:

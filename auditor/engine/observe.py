@@ -26,6 +26,7 @@ from auditor.observation import (
     ConsoleError,
     FailedDocument,
     FrameSeen,
+    JourneyPage,
     Navigation,
     NavigationCause,
     TagSnapshot,
@@ -42,11 +43,10 @@ _REASONS = {
     "anchorClick": NavigationCause.LINK,
 }
 
-# Reads every div.cn_purchase the way Connectif's script does (first descendant per class, innerText
-# falling back to textContent, trimmed). Runs on the live document, or on a DOMParser copy of the
-# HTML as served (an inert document: its scripts never run).
-_EXTRACT_FN = """
-(root) => {
+# How Connectif's script reads a tag's texts: every class name found on a descendant element, with its
+# texts in document order (innerText falling back to textContent, trimmed); the first one is what the
+# script's getElementsByClassName(name)[0] sees.
+_COLLECT = """
   const read = (el) => ((el.innerText || el.textContent || '') + '').trim();
   const collect = (container) => {
     const fields = {};
@@ -58,24 +58,52 @@ _EXTRACT_FN = """
     }
     return fields;
   };
-  return Array.from(root.getElementsByClassName('cn_purchase')).map((tag) => ({
+  const basket = (tag, limit) => ({
     fields: collect(tag),
     items: Array.from(tag.getElementsByClassName('product_basket_item')).map((i) => collect(i)),
-    html: tag.outerHTML.slice(0, 20000),
-  }));
-}
+    html: tag.outerHTML.slice(0, limit),
+  });
 """
+# Reads every div.cn_purchase the way Connectif's script does. Runs on the live document, or on a
+# DOMParser copy of the HTML as served (an inert document: its scripts never run).
+_EXTRACT_FN = (
+    "(root) => {"
+    + _COLLECT
+    + "  return Array.from(root.getElementsByClassName('cn_purchase')).map((tag) => basket(tag, 20000));\n}"
+)
+# The other tags of a page that say what the cart is and who the customer is (a few of each: the
+# script reads the first).
+_JOURNEY_FN = (
+    "(root) => {"
+    + _COLLECT
+    + """  const all = (name) => Array.from(root.getElementsByClassName(name)).slice(0, 5);
+  return {
+    carts: all('cn_cart').map((tag) => basket(tag, 5000)),
+    client: all('cn_client_info').map(collect),
+    login: all('cn_login').map(collect),
+    register: all('cn_register').map(collect),
+    purchases: root.getElementsByClassName('cn_purchase').length,
+  };
+}"""
+)
 EXTRACT_TAGS_JS = f"""
 (_root, html) => ({_EXTRACT_FN})(
   html === null ? document : new DOMParser().parseFromString(html, 'text/html'))
 """
+# The function every top-level document calls at its load event with what its tags said then.
+JOURNEY_BINDING = "__auditorJourney"
 
 # Runs in every document before its own scripts. It notes when a cn_purchase tag first appears, and
 # reads the tags at the page's load event: the moment Connectif's script reads them, which the
-# auditor itself, answering later, cannot see any more (a tag injected just after load).
+# auditor itself, answering later, cannot see any more (a tag injected just after load). A top-level
+# document also hands its cart and contact tags to the auditor then, through JOURNEY_BINDING: one
+# message per page, and no round trip the auditor has to make.
 TAG_WATCH_INIT = f"""
 (() => {{
   const extract = {_EXTRACT_FN};
+  const journey = {_JOURNEY_FN};
+  const doc = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  const url = location.href;  // as the document committed, before any replaceState
   const mark = () => {{
     if (window.__auditorTagSeenAt === undefined && document.getElementsByClassName('cn_purchase').length) {{
       window.__auditorTagSeenAt = Date.now();
@@ -85,12 +113,19 @@ TAG_WATCH_INIT = f"""
   document.addEventListener('DOMContentLoaded', mark);
   window.addEventListener('load', () => {{
     try {{ window.__auditorTagsAtLoad = {{at: Date.now(), tags: extract(document)}}; }} catch (e) {{}}
+    if (window !== window.top) return;
+    try {{
+      const record = Object.assign({{doc: doc, url: url, at: Date.now()}}, journey(document));
+      window.__auditorJourneyAtLoad = record;
+      const report = window.{JOURNEY_BINDING};
+      if (typeof report === 'function') report(record).catch(() => {{}});
+    }} catch (e) {{}}
   }});
 }})();
 """
 # Everything the auditor reads about a page's tags, in one evaluation (each costs a few round trips
 # to Playwright's driver): the tags in `html` as served (when given), at the load event, now, and
-# when a tag first appeared.
+# when a tag first appeared; and the page's journey record (its cart and contact tags at load).
 PAGE_TAGS_JS = f"""
 (_root, html) => {{
   const extract = {_EXTRACT_FN};
@@ -99,9 +134,20 @@ PAGE_TAGS_JS = f"""
     atLoad: window.__auditorTagsAtLoad === undefined ? null : window.__auditorTagsAtLoad,
     now: extract(document),
     seenAt: window.__auditorTagSeenAt === undefined ? null : window.__auditorTagSeenAt,
+    journey: window.__auditorJourneyAtLoad === undefined ? null : window.__auditorJourneyAtLoad,
   }};
 }}
 """
+
+
+@dataclass(frozen=True)
+class _PageRead:
+    """What one top-level document's cart and contact tags said at its load event."""
+
+    doc: str  # the document's own random id: the same record may arrive twice
+    role: str  # "main" or "popup"
+    arrived_ms: int  # when the auditor got it (after the page's commit was recorded)
+    page: JourneyPage  # url, read_ms and the tags (at_ms is the commit's, filled in by Recorder.journey)
 
 
 @dataclass
@@ -145,6 +191,7 @@ class Recorder:
         self.connectif: list[ConnectifRequestRecord] = []
         self._connectif_index: dict[int, int] = {}
         self.console_errors: list[ConsoleError] = []
+        self.page_reads: dict[str, _PageRead] = {}  # document id → its cart and contact tags at load
         self.responses_by_host: dict[str, int] = {}  # host → first response time
         # Hosts whose name resolved: they answered, or failed for another reason than their name.
         self.resolved_hosts: set[str] = set()
@@ -180,6 +227,7 @@ class Recorder:
         context.on("request", self._on_request)
         context.on("response", self._on_response)
         context.on("requestfailed", self._on_request_failed)
+        context.expose_binding(JOURNEY_BINDING, self._on_page_read)
         context.add_init_script(TAG_WATCH_INIT)
         if self.intercept:
             context.route(
@@ -365,9 +413,11 @@ class Recorder:
             return
         events: list[dict[str, object]] = []
         body_error = None
+        entity_info = cart = None
         if kind == "tracking" and request.method.upper() == "POST":
             decoded = decode_body(request.post_data_buffer, request.headers.get("content-type"))
             events, body_error = decoded.events, decoded.error
+            entity_info, cart = decoded.entity_info, decoded.cart
         try:
             page_url = request.frame.url
         except Exception:  # service-worker requests have no frame
@@ -381,6 +431,8 @@ class Recorder:
             events=events,
             body_error=body_error,
             intercepted=self.intercept and kind == "tracking",
+            entity_info=entity_info,
+            cart=cart,
         )
         with self.lock:
             self._connectif_index[id(request)] = len(self.connectif)
@@ -441,6 +493,32 @@ class Recorder:
             },
             body=json.dumps({"trackerId": "auditor-intercepted"}),
         )
+
+    def _on_page_read(self, source: dict[str, Any], record: Any) -> None:
+        """A top-level document's cart and contact tags at its load event (JOURNEY_BINDING)."""
+        page = source.get("page")
+        self.note_page_read(self.pages.get(id(page), "main"), record)
+
+    def note_page_read(self, role: str, record: Any) -> None:
+        """Keep a document's journey record (from the binding or from PAGE_TAGS_JS); bad ones are ignored."""
+        if not isinstance(record, dict) or not isinstance(record.get("doc"), str):
+            return
+        try:
+            page = JourneyPage(
+                at_ms=0,
+                url=str(record.get("url", "")),
+                read_ms=self.wall_to_ms(float(record.get("at", 0))),
+                carts=record.get("carts") or [],
+                client_info=record.get("client") or [],
+                login_tags=record.get("login") or [],
+                register_tags=record.get("register") or [],
+                purchase_tags=record.get("purchases") or 0,
+            )
+        except (TypeError, ValueError):  # not what our init script sends (pydantic's errors are ValueErrors)
+            return
+        read = _PageRead(doc=record["doc"], role=role, arrived_ms=self.now(), page=page)
+        with self.lock:
+            self.page_reads.setdefault(read.doc, read)
 
     def _on_page_error(self, page: Page, message: str) -> None:
         with self.lock:
@@ -522,6 +600,32 @@ class Recorder:
             if update:
                 self.navigations[index] = nav.model_copy(update=update)
 
+    def journey(self, shop_hosts: tuple[str, ...]) -> list[JourneyPage]:
+        """Every top-level shop page in order, each with the tags its document reported at load."""
+        with self.lock:
+            navigations = [n for n in self.navigations if host_matches(n.host, shop_hosts)]
+            reads = sorted(self.page_reads.values(), key=lambda r: r.arrived_ms)
+        pages = [JourneyPage(at_ms=n.at_ms, url=n.url, page=n.page) for n in navigations]
+        taken: set[int] = set()
+        for read in reads:
+            url = read.page.url.split("#", 1)[0]
+            # The latest commit of that URL in that window recorded before the record arrived.
+            matches = [
+                i
+                for i, n in enumerate(navigations)
+                if i not in taken
+                and n.page == read.role
+                and n.url.split("#", 1)[0] == url
+                and n.at_ms <= read.arrived_ms
+            ]
+            if not matches:
+                continue
+            index = matches[-1]
+            taken.add(index)
+            nav = navigations[index]
+            pages[index] = read.page.model_copy(update={"at_ms": nav.at_ms, "url": nav.url, "page": nav.page})
+        return pages
+
     def navigations_of(self, role: str) -> list[Navigation]:
         """Committed top-level navigations of the main page or of popups, in order."""
         with self.lock:
@@ -599,6 +703,7 @@ class PageTags:
     at_load: tuple[int, list[TagSnapshot]] | None  # (epoch ms, tags) at the load event; None before it
     now: list[TagSnapshot]
     seen_at: float | None  # epoch ms when a tag first appeared in the document
+    journey: dict[str, Any] | None = None  # the page's journey record at load (see TAG_WATCH_INIT)
 
 
 def page_tags(page: Page, html: str | None = None) -> PageTags:
@@ -614,6 +719,7 @@ def page_tags(page: Page, html: str | None = None) -> PageTags:
         at_load=None if not loaded else (int(loaded["at"]), tags(loaded["tags"])),
         now=tags(raw["now"]),
         seen_at=None if raw["seenAt"] is None else float(raw["seenAt"]),
+        journey=raw.get("journey"),
     )
 
 

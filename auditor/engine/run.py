@@ -410,6 +410,8 @@ class ScenarioRun:
             read = page_tags(page, html)
         except PlaywrightError:  # the page moved on under the evaluation: read what it shows now
             read = page_tags(page)
+        # The page's cart and contact tags, should the binding's message not have been handled yet.
+        self.recorder.note_page_read(self.recorder.pages.get(id(page), "main"), read.journey)
         if read.at_load is not None:  # what the page held at its load event, when Connectif's script read it
             at_ms, tags = self.recorder.wall_to_ms(read.at_load[0]), read.at_load[1]
         else:  # the load event never came (a script that never answers): the page as it is now
@@ -506,6 +508,7 @@ class ScenarioRun:
                 final = page_tags(page)
             except PlaywrightError:
                 return
+            self.recorder.note_page_read(self.recorder.pages.get(id(page), "main"), final.journey)
             confirmation.final = PageSnapshot(at_ms=self.recorder.now(), url=page.url, tags=final.now)
             if final.seen_at is not None:
                 confirmation.tag_seen_ms = self.recorder.wall_to_ms(final.seen_at)
@@ -561,6 +564,7 @@ class ScenarioRun:
             },
             tag_first_seen_ms=conf.tag_seen_ms if conf else None,
             undeclared_hosts=self._undeclared_hosts(),
+            journey=rec.journey(tuple(h for h in self.shop_hosts if h)),
         )
 
     def _named_hosts(self) -> tuple[str, ...]:

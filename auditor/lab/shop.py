@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from auditor.lab import connectif, platforms
 from auditor.lab.store import CATALOGUE, Order, Session, display_amount
 from auditor.lab.switches import PLATFORMS, SWITCH_PARAMS, SwitchError, Switches
-from auditor.lab.tag import purchase_event, purchase_tag
+from auditor.lab.tag import cart_tag, purchase_event, purchase_tag
 from auditor.lab.templates import render, render_text, static_file
 from auditor.lab.web import Request, Response, json_response, redirect
 
@@ -144,9 +144,17 @@ class Shop:
         switches = self._switches(visit, order)
         store_id = connectif.store_id_for(switches, confirmation=confirmation)
         session = visit.session
+        # Who the customer is: the e-mail given at checkout, from then on (the confirmation names its
+        # order's); never under client-info-absent, a guest checkout that renders no cn_client_info.
+        client_email = context.pop("client_email", None) or (session.email if session else "")
+        if switches.has("client-info-absent"):
+            client_email = ""
         return render(
             template,
             status,
+            # The session's cart on every page, an empty one included; none for a visitor without one.
+            cart_tag=cart_tag(session, self.url("/product/")) if session is not None else None,
+            client_email=client_email,
             connectif_src=self.lab.connectif.script_url(store_id) if store_id else None,
             store_id=store_id or "",
             cart_count=sum(session.cart.values()) if session else 0,
@@ -282,7 +290,8 @@ class Shop:
             )
         faults = owned.switches.faults
         product_url = self.url("/product/")
-        tag = purchase_tag(owned, product_url)
+        current_cart = visit.session.cart_id if visit.session is not None else ""
+        tag = purchase_tag(owned, product_url, current_cart)
         views = self.lab.store.viewed(owned)
         hidden = bool(faults & {"tag-absent", "sendevents", "api-sync"}) or owned.flaky_missing
         if "tag-once" in faults and views > 1:
@@ -296,6 +305,7 @@ class Shop:
             shown=owned,
             pending=False,
             confirmation=True,
+            client_email=owned.email,
             tag=tag,
             tag_copies=0 if late else copies,
             late_tag_html=render_text("cn_purchase.html", tag=tag) if late else None,

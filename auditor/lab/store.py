@@ -97,6 +97,7 @@ class Session:
     switches: Switches = field(default_factory=Switches)
     cart: dict[str, int] = field(default_factory=dict)
     cart_id: str = ""
+    email: str = ""  # the e-mail given at checkout: the shop knows the customer from then on
 
     def lines(self) -> list[Line]:
         """The cart as lines, in catalogue order."""
@@ -262,8 +263,10 @@ class Store:
                 flaky_missing=flaky_missing,
             )
             self._orders[order.ref] = order
-            session.cart.clear()
-            session.cart_id = "cart-" + secrets.token_hex(4)
+            session.email = email
+            if not switches.has("cart-still-full"):
+                session.cart.clear()
+                session.cart_id = "cart-" + secrets.token_hex(4)
             return order
 
     def order(self, ref: str) -> Order | None:

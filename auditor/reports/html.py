@@ -102,6 +102,7 @@ class ScenarioView:
     purchase: view.PurchaseComparison | None
     api: view.ApiRecord | None
     pages: list[view.PageRequests]
+    journey: list[view.JourneyMark]  # the strip under the timeline: one mark per shop page
     checks: list[CheckView]
     steps: list[StepView]
     shots: list[InlineImage]
@@ -132,6 +133,7 @@ def scenario_views(run: RunResult, images: list[list[InlineImage]]) -> list[Scen
                 purchase=view.purchase_comparison(scenario),
                 api=view.connectif_api(scenario),
                 pages=view.connectif_pages(scenario, lane),
+                journey=view.journey_strip(scenario),
                 checks=checks,
                 steps=[
                     StepView(step=st, duration_ms=max(0, st.ended_ms - st.started_ms))

@@ -487,6 +487,109 @@ def connectif_pages(scenario: ScenarioResult, lane: Lane | None = None) -> list[
     return sorted(pages, key=lambda p: not p.confirmation)
 
 
+# ---------------------------------------------------------------- the journey strip
+
+JOURNEY_LABELS = {
+    "home": "Home",
+    "product": "Product",
+    "cart": "Cart",
+    "checkout": "Checkout",
+    "confirmation": "Confirmation",
+    "page": "Page",
+}
+# What a shop page's path says it is, tried in order (the confirmation is known from the result).
+_PAGE_KINDS = (
+    ("checkout", re.compile(r"checkout|payment|pago|kasse|commande", re.IGNORECASE)),
+    ("cart", re.compile(r"cart|basket|carrito|panier|warenkorb", re.IGNORECASE)),
+    ("product", re.compile(r"product|produc|item|/p/|/dp/|artikel", re.IGNORECASE)),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class JourneyMark:
+    """One shop page on the journey strip: what it is, the tags it carried, the events it sent."""
+
+    number: int
+    kind: str  # a key of JOURNEY_LABELS
+    url: str
+    path: str  # the URL without scheme and host, for the mark's last line
+    at_ms: int | None
+    tags: list[str]  # Connectif tag classes it carried at load
+    events: list[str]  # event types its tracking requests carried
+    cart_id: str | None  # its cn_cart's cart_id ("" when the tag has none)
+    cart_items: int  # basket items in that cn_cart
+    contact: str | None  # its cn_client_info's primary_key
+    after_payment: bool
+    loaded: bool  # False: the page never reached its load event, its tags were not read
+
+    @property
+    def label(self) -> str:
+        return JOURNEY_LABELS[self.kind]
+
+    @property
+    def purchases(self) -> int:
+        return self.events.count("purchase")
+
+    @property
+    def description(self) -> str:
+        """The mark in one sentence, for screen readers and the tooltip."""
+        tags = ", ".join(self.tags) if self.tags else "no Connectif tag"
+        events = ", ".join(self.events) if self.events else "no event sent"
+        return f"{self.number}. {self.label}: {tags}; {events}."
+
+
+def _page_kind(url: str, confirmation: str) -> str:
+    if confirmation and _without_fragment(url) == confirmation:
+        return "confirmation"
+    path = urlsplit(url).path
+    if path in ("", "/"):
+        return "home"
+    for kind, pattern in _PAGE_KINDS:
+        if pattern.search(path):
+            return kind
+    return "page"
+
+
+def journey_strip(scenario: ScenarioResult) -> list[JourneyMark]:
+    """results.json's `journey` as marks, one per shop page, in order (empty for older results)."""
+    confirmation = _without_fragment(scenario.confirmation_url or "")
+    back = next(
+        (
+            n.at_ms
+            for n in sorted(scenario.timeline, key=lambda n: n.at_ms)
+            if confirmation and _without_fragment(n.url) == confirmation
+        ),
+        None,
+    )
+    marks: list[JourneyMark] = []
+    for number, stop in enumerate(scenario.journey, start=1):
+        extra = stop.model_extra or {}
+        tags = _extra_list(extra, "tags")
+        if "tags" not in extra:  # a results.json that names only the contract's fields
+            tags = [t for t, v in (("cn_cart", stop.cn_cart), ("cn_client_info", stop.cn_client_info)) if v]
+        at_ms = _int_or_none(extra.get("at_ms"))
+        cart = stop.cn_cart or {}
+        products = cart.get("products")
+        parts = urlsplit(stop.url)
+        marks.append(
+            JourneyMark(
+                number=number,
+                kind=_page_kind(stop.url, confirmation),
+                url=stop.url,
+                path=(parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                at_ms=at_ms,
+                tags=tags,
+                events=list(stop.events),
+                cart_id=str(cart.get("cart_id", "")) if stop.cn_cart is not None else None,
+                cart_items=len(products) if isinstance(products, list) else 0,
+                contact=(stop.cn_client_info or {}).get("primary_key"),
+                after_payment=back is not None and at_ms is not None and at_ms >= back,
+                loaded=extra.get("loaded") is not False,
+            )
+        )
+    return marks
+
+
 # ---------------------------------------------------------------- cn_purchase vs what was sent
 
 

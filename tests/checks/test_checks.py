@@ -20,6 +20,7 @@ from auditor.observation import (
     ConnectifRequestRecord,
     ConsoleError,
     CookieRecord,
+    JourneyPage,
     Navigation,
     Observation,
     PageSnapshot,
@@ -60,6 +61,34 @@ def tag(items: int = 1, **overrides: str | None) -> TagSnapshot:
     return TagSnapshot(fields=fields, items=item_list, html='<div class="cn_purchase">…</div>')
 
 
+def cart(cart_id: str = "CART-7", *product_ids: str, total_price: str = "180.75") -> TagSnapshot:
+    """A cn_cart tag with one basket item per product id (an empty cart without any)."""
+    items = [
+        {
+            "quantity": ["3"],
+            "price": [total_price],
+            "url": [f"https://shop.test/p/{pid}"],
+            "product_id": [pid],
+            "name": [pid.title()],
+            "unit_price": ["60.25"],
+        }
+        for pid in product_ids
+    ]
+    fields: dict[str, list[str]] = {
+        "cart_id": [cart_id],
+        "total_quantity": [str(3 * len(items))],
+        "total_price": [total_price if items else "0"],
+    }
+    for item in items:
+        for name, texts in item.items():
+            fields.setdefault(name, []).extend(texts)
+    return TagSnapshot(fields=fields, items=items, html='<div class="cn_cart">…</div>')
+
+
+EMAIL = "ada@example.com"
+ENTITY = {"trackerId": "tr-1", "primaryKey": EMAIL}
+
+
 def tracking(*purchases: dict[str, Any], at_ms: int = 3600, **kw: Any) -> ConnectifRequestRecord:
     events: list[dict[str, Any]] = [{"type": "page-visit"}]
     events += [{"type": "purchase", "purchase": p} for p in purchases]
@@ -69,6 +98,7 @@ def tracking(*purchases: dict[str, Any], at_ms: int = 3600, **kw: Any) -> Connec
         "kind": "tracking",
         "status": 200,
         "page_url": CONF,
+        "entity_info": ENTITY,
     }
     base.update(kw)
     return ConnectifRequestRecord(at_ms=at_ms, events=events, **base)
@@ -124,6 +154,17 @@ GOOD = Observation(
     tags_final=PageSnapshot(at_ms=5000, url=CONF, tags=[tag()]),
     shop_cookies=[CookieRecord(name="sid", domain="shop.test", same_site="None", secure=True)],
     connectif_requests=[script_request(), tracking(SENT)],
+    journey=[
+        JourneyPage(at_ms=100, url=f"{SHOP}/cart", read_ms=150, carts=[cart("CART-7", "kb-1")]),
+        JourneyPage(
+            at_ms=3200,
+            url=CONF,
+            read_ms=3400,
+            carts=[cart("CART-8")],
+            client_info=[{"primary_key": [EMAIL]}],
+            purchase_tags=1,
+        ),
+    ],
 )
 
 
@@ -193,9 +234,11 @@ def test_run_checks_reports_every_check_in_the_spec_order() -> None:
         "cn_purchase.present",
         "cn_purchase.valid",
         "cn_purchase.consistent",
+        "cn_cart.closed",
         "connectif.script",
         "connectif.purchase_sent",
         "connectif.purchase_recorded",
+        "contact.identified",
         "page.errors",
     ]
     # connectif.purchase_recorded is not judged without connectif.api

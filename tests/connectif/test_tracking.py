@@ -35,6 +35,16 @@ def test_decode_bytes_with_json_content_type() -> None:
     assert decoded.error is None and len(decoded.events) == 2
 
 
+def test_entity_info_and_cart_are_decoded() -> None:
+    cart = {"cartId": "CART-7", "totalQuantity": 3, "totalPrice": 180.75, "products": []}
+    decoded = decode_body(json.dumps({**BODY, "cart": cart}), "text/plain")
+    assert decoded.entity_info == {"trackerId": "t"}
+    assert decoded.cart == cart
+    odd = decode_body(json.dumps({"entityInfo": "ada@example.com", "cart": [1], "events": {}}))
+    assert odd.entity_info is None and odd.cart is None and odd.error == "`events` is not a list"
+    assert decode_body(json.dumps({"events": []})).entity_info is None
+
+
 def test_body_without_events_has_none() -> None:
     assert decode_body('{"cart": {}}').events == []
     assert decode_body('{"cart": {}}').error is None

@@ -24,9 +24,11 @@ CHECKS = [
     "cn_purchase.present",
     "cn_purchase.valid",
     "cn_purchase.consistent",
+    "cn_cart.closed",
     "connectif.script",
     "connectif.purchase_sent",
     "connectif.purchase_recorded",
+    "contact.identified",
     "page.errors",
 ]
 MECHANISMS = {"http-redirect", "form-post", "form-get", "script", "meta-refresh", "opener", "click"}

@@ -11,6 +11,7 @@ from auditor.observation import ConsoleError, Navigation, NavigationCause, StepR
 from auditor.results import (
     CheckResult,
     ConnectifRequest,
+    JourneyStop,
     PaymentResult,
     RunResult,
     ScenarioResult,
@@ -418,6 +419,57 @@ def journey(
     return timeline_, requests, back + 700
 
 
+def shop_journey(
+    navigations: list[Navigation],
+    requests: list[ConnectifRequest],
+    *,
+    cart_id: str = "cart-1a2b3c4d",
+    contact: str | None = "ada.lovelace+checkout-audit@example.com",
+) -> list[JourneyStop]:
+    """results.json's `journey` for a journey(): a cn_cart on every shop page (one item from the cart on,
+    empty again on the confirmation) and, on the confirmation, cn_client_info with `contact`."""
+    confirmation = navigations[-1].url
+    stops = []
+    for nav in navigations:
+        if nav.host != "shop.test":
+            continue
+        on_confirmation = nav.url == confirmation
+        items = 1 if ("/cart" in nav.url or "/checkout" in nav.url) else 0
+        cart = {
+            "cart_id": "cart-9f8e7d6c" if on_confirmation else cart_id,
+            "total_quantity": str(items),
+            "total_price": "89.90" if items else "0",
+            "products": [{"product_id": "keyboard", "name": "Mechanical keyboard"}] * items,
+        }
+        client = {"primary_key": contact} if on_confirmation and contact else None
+        tags = [
+            "cn_cart",
+            *(["cn_client_info"] if client else []),
+            *(["cn_purchase"] if on_confirmation else []),
+        ]
+        events = [
+            str(e.get("type"))
+            for r in requests
+            if r.kind == "tracking" and (r.model_extra or {}).get("page_url") == nav.url
+            for e in r.events
+        ]
+        stops.append(
+            JourneyStop.model_validate(
+                {
+                    "url": nav.url,
+                    "cn_cart": cart,
+                    "cn_client_info": client,
+                    "events": events,
+                    "at_ms": nav.at_ms,
+                    "page": nav.page,
+                    "tags": tags,
+                    "loaded": True,
+                }
+            )
+        )
+    return stops
+
+
 def stored_purchase(order: str, total: float, quantity: int, products: int) -> dict[str, Any]:
     """Connectif's Purchase resource, as its API returns it."""
     return {
@@ -479,6 +531,7 @@ def demo_like_run() -> RunResult:
         cn_purchase=comma_tag,
         timeline=nav,
         connectif_requests=requests,
+        journey=shop_journey(nav, requests, contact=None),
         duration_ms=duration,
         confirmation_url=nav[-1].url,
         shop_hosts=["shop.test"],
@@ -519,6 +572,7 @@ def demo_like_run() -> RunResult:
         },
         timeline=nav,
         connectif_requests=requests,
+        journey=shop_journey(nav, requests),
         duration_ms=duration,
         confirmation_url=nav[-1].url,
         shop_hosts=["shop.test"],
@@ -645,6 +699,12 @@ def demo_like_run() -> RunResult:
         cn_purchase={"purchase_id": HOSTILE[0], "total_price": HOSTILE[1], HOSTILE[3]: HOSTILE[4]},
         timeline=[n.model_copy(update={"url": n.url + "?q=" + "x" * 200}) for n in nav],
         connectif_requests=[r.model_copy(update={"url": r.url + "/" + "y" * 200}) for r in requests],
+        journey=shop_journey(
+            [n.model_copy(update={"url": n.url + "?q=" + "x" * 200 + bad}) for n in nav],
+            requests,
+            cart_id=HOSTILE[1] + "z" * 120,
+            contact=HOSTILE[0] + "@" + "w" * 150,
+        ),
         duration_ms=duration,
         confirmation_url=nav[-1].url + "?q=" + "x" * 200,
         shop_hosts=["shop.test"],

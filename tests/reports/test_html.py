@@ -419,3 +419,41 @@ def test_panels_are_included_above_the_scenarios(tmp_path: Path) -> None:
     sections = [n for n in main.children if isinstance(n, Node) and n.tag == "section"]
     assert sections[0].attrs["id"] == "changed" and sections[1].attrs["id"] == "summary"
     assert doc.find(id="changed").find("p").text() == "<b>2 new</b> · 6"
+
+
+def test_the_journey_strip_shows_every_shop_page_under_the_timeline(tmp_path: Path) -> None:
+    run = demo_like_run()
+    doc = parse(write_html(run, tmp_path).read_text(encoding="utf-8"))
+    paypal = next(s for s in run.scenarios if s.id == "paypal-popup")
+    section = doc.find("section", id="s-paypal-popup")
+    strip = section.find(cls="journey")
+    marks = strip.find_all("li", cls="jm")
+    assert [m.attrs["data-kind"] for m in marks] == ["home", "product", "cart", "checkout", "confirmation"]
+    assert len(marks) == len(paypal.journey)
+    last = marks[-1]
+    assert [c.text() for c in last.find_all("code", cls="jm-tag")] == [
+        "cn_cart",
+        "cn_client_info",
+        "cn_purchase",
+    ]
+    assert last.find(cls="jm-events").words() == "sent: purchase, page-visit"
+    assert last.find(cls="jm-events").find("strong", cls="ev-purchase").text() == "purchase"
+    assert "ada.lovelace+checkout-audit@example.com" in last.find(cls="jm-contact").text()
+    assert "cart cart-1a2b3c4d, 1 item" in marks[2].find(cls="jm-cart").words()
+    assert "jm-after" in last.attrs["class"] and "jm-purchase" in last.attrs["class"]
+    # It comes right after the timeline's list of pages, before the return sentence.
+    children = [c for c in section.find(cls="scenario-body").children if isinstance(c, Node)]
+    classes = [c.attrs.get("class", "") for c in children]
+    assert classes.index("journey") == classes.index("pages") + 1
+    assert classes[classes.index("journey") + 1] == "return-sentence"
+    # Scenarios whose results carry no journey show no strip.
+    assert not doc.find("section", id="s-api-synced").find_all(cls="journey")
+
+
+def test_the_journey_strip_escapes_what_the_shop_wrote(tmp_path: Path) -> None:
+    html = write_html(demo_like_run(), tmp_path).read_text(encoding="utf-8")
+    doc = parse(html)
+    strip = doc.find("section", id="s-hostile-shop").find(cls="journey")
+    text = strip.text()
+    assert HOSTILE[0] in text and HOSTILE[1] in text  # shown as text …
+    assert not strip.find_all("script") and not strip.find_all("img")  # … never as markup

@@ -142,6 +142,44 @@ def test_timeline_labels_never_overlap_and_are_never_cut(
         assert long_names > 0  # wide enough for the full names: they are shown, not only numbers
 
 
+MARK_BOXES = """strip => [...strip.querySelectorAll('li.jm')].map(el => {
+  const r = el.getBoundingClientRect();
+  return {left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+          cut: el.scrollWidth > el.clientWidth + 1};
+})"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("anchor", ["s-paypal-popup", "s-hostile-shop"])
+def test_the_journey_strip_wraps_its_marks_in_order_without_cutting_them(
+    demo_report: Path, at_width: Any, width: int, anchor: str
+) -> None:
+    page = at_width(demo_report, width)
+    open_everything(page)
+    strip = page.locator(f"#{anchor} .journey-strip")
+    expect(strip).to_be_visible()
+    box = strip.bounding_box()
+    assert box is not None
+    marks = strip.evaluate(MARK_BOXES)
+    assert len(marks) == 5
+    for position, mark in enumerate(marks):
+        assert not mark["cut"], (width, position)
+        assert box["x"] - 0.5 <= mark["left"] and mark["right"] <= box["x"] + box["width"] + 0.5, (
+            width,
+            mark,
+        )
+        for other in marks[position + 1 :]:
+            assert not overlaps(mark, other), (width, position)
+    for before, after in itertools.pairwise(marks):  # read left to right, then the next row
+        same_row = abs(after["top"] - before["top"]) < 1
+        assert (same_row and after["left"] > before["left"]) or after["top"] >= before["bottom"], width
+    rows = len({round(m["top"]) for m in marks})
+    if width == 375:
+        assert rows <= 3  # two marks to a row on a phone, not one long column
+    if width == 1280:
+        assert rows == 1
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_failing_check_is_reached_with_the_tab_key(
     demo_report: Path, at_width: Any, width: int

@@ -454,3 +454,43 @@ def test_dates_that_name_the_same_moment_are_the_same() -> None:
     assert comparison is not None
     row = next(r for r in comparison.rows if r.name == "purchase_date")
     assert row.stored_state == "same"
+
+
+# --- the journey strip --------------------------------------------------------------------------
+
+
+def test_the_journey_strip_names_each_shop_page_with_its_tags_and_events() -> None:
+    paypal = next(s for s in demo_like_run().scenarios if s.id == "paypal-popup")
+    marks = view.journey_strip(paypal)
+    assert [m.kind for m in marks] == ["home", "product", "cart", "checkout", "confirmation"]
+    assert [m.label for m in marks] == ["Home", "Product", "Cart", "Checkout", "Confirmation"]
+    assert [m.number for m in marks] == [1, 2, 3, 4, 5]
+    assert [m.after_payment for m in marks] == [False, False, False, False, True]
+    last = marks[-1]
+    assert last.tags == ["cn_cart", "cn_client_info", "cn_purchase"]
+    assert last.events == ["purchase", "page-visit"] and last.purchases == 1
+    assert last.cart_id == "cart-9f8e7d6c" and last.cart_items == 0
+    assert last.contact == "ada.lovelace+checkout-audit@example.com"
+    assert last.path.startswith("/order/confirmation/ORD-1002?session_id=")
+    assert marks[2].cart_id == "cart-1a2b3c4d" and marks[2].cart_items == 1
+    assert marks[1].events == ["product-visited", "page-visit"]
+    assert last.description == "5. Confirmation: cn_cart, cn_client_info, cn_purchase; purchase, page-visit."
+
+
+def test_the_journey_strip_reads_results_that_carry_only_the_contracts_fields() -> None:
+    stops = [
+        {"url": "https://shop.test/basket", "cn_cart": {"cart_id": "c1", "products": [{}, {}]}, "events": []},
+        {"url": "https://shop.test/p/42", "cn_cart": None, "cn_client_info": None, "events": ["page-visit"]},
+        {
+            "url": "https://shop.test/thanks",
+            "cn_client_info": {"primary_key": "a@b.c"},
+            "events": ["purchase"],
+        },
+    ]
+    result = scenario("older", "pass", journey=stops, confirmation_url="https://shop.test/thanks#top")
+    marks = view.journey_strip(result)
+    assert [m.kind for m in marks] == ["cart", "product", "confirmation"]
+    assert [m.tags for m in marks] == [["cn_cart"], [], ["cn_client_info"]]
+    assert marks[0].cart_items == 2 and marks[1].cart_id is None and marks[2].contact == "a@b.c"
+    assert all(m.loaded and m.at_ms is None and not m.after_payment for m in marks)
+    assert view.journey_strip(scenario("none", "pass")) == []

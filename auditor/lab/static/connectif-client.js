@@ -170,17 +170,28 @@
     }
   }
 
+  var CLIENT_KEYS = {primary_key: 'primaryKey', tracker_id: 'trackerId'};
+
   function entityInfo(extra) {
     var info = {};
     var tracker = storageGet('cn_tracker');
     if (tracker && tracker.id) {
       info.trackerId = tracker.id;
     }
+    // Every class inside cn_client_info is a contact field (primary_key is the e-mail; _name,
+    // _surname, _birthdate, custom-field ids keep their class name); the first element of each wins.
     var client = document.getElementsByClassName('cn_client_info')[0];
     if (client) {
-      optional(info, 'primaryKey', first(client, 'primary_key'));
-      optional(info, '_name', first(client, '_name'));
-      optional(info, '_surname', first(client, '_surname'));
+      var named = client.querySelectorAll('[class]');
+      for (var i = 0; i < named.length; i++) {
+        for (var j = 0; j < named[i].classList.length; j++) {
+          var name = named[i].classList[j];
+          var field = CLIENT_KEYS[name] || name;
+          if (!(field in info)) { // a tracker id from storage stays
+            optional(info, field, first(client, name));
+          }
+        }
+      }
     }
     if (extra) {
       for (var key in extra) {
