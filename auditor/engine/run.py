@@ -26,6 +26,7 @@ from auditor.checks import Expectations, run_checks, scenario_status
 from auditor.connectif.tag import read_tag
 from auditor.connectif.tracking import sent_purchases, with_id
 from auditor.engine.browser import BrowserChoice, launch_args
+from auditor.engine.grid import GridBrowsers, GridError, GridSettings
 from auditor.engine.guardrails import (
     FIND_LIVE_KEY_JS,
     LIVE_KEY,
@@ -59,7 +60,7 @@ END_SCREENSHOT = "end-of-scenario"  # the name of the `screenshot` option's pict
 class RunOptions:
     """How to run: browser, workers, retries, artefacts, guardrails."""
 
-    browser: BrowserChoice | None  # None with a remote browser (connect / cdp)
+    browser: BrowserChoice | None  # None with a remote browser (connect / cdp / grid)
     out_dir: Path
     workers: int = 1
     headed: bool = False
@@ -70,6 +71,7 @@ class RunOptions:
     channel: str | None = None  # a Chromium channel to launch (chrome, msedge…) instead of `browser`
     connect: str | None = None  # a Playwright browser server's ws:// endpoint
     cdp: str | None = None  # a Chromium started with --remote-debugging-port
+    grid: GridSettings | None = None  # a Selenium Grid 4: one session per worker (engine/grid.py)
     allow_live_payments: bool = False
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
@@ -641,6 +643,7 @@ class ScenarioExecutor:
         self.stop = stop
         self.shared_hosts = shared_hosts  # one mapping for every scenario, when they agree
         self.browsers: dict[tuple[tuple[str, str], ...], Browser] = {}
+        self.grid = GridBrowsers(options.grid, headed=options.headed, stop=stop) if options.grid else None
 
     def browser(self, hosts: Mapping[str, str]) -> Browser:
         """The browser for a host mapping: started, or connected to, on first use."""
@@ -651,7 +654,9 @@ class ScenarioExecutor:
         if browser is not None and browser.is_connected():
             return browser
         chromium = self.playwright.chromium
-        if self.options.cdp:
+        if self.grid is not None:
+            browser = self.grid.browser(chromium, hosts)  # gives back the worker's other session first
+        elif self.options.cdp:
             browser = chromium.connect_over_cdp(self.options.cdp, timeout=30_000)
         elif self.options.connect:
             # A Playwright browser server launches the browser with the options the client sends.
@@ -691,6 +696,8 @@ class ScenarioExecutor:
                 browser = self.browser(loaded.scenario.hosts)
                 run = _ScenarioRun(loaded, browser, self.playwright, self.options, self.stop, attempt)
                 result = run.run()
+            except GridError as exc:  # no session from the grid: its URL and its message
+                result = error_result(loaded, exc.one_line())
             except PlaywrightError as exc:
                 first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
                 result = error_result(
@@ -717,6 +724,8 @@ class ScenarioExecutor:
     def describe(self) -> str:
         """Which browser, in words, for messages."""
         o = self.options
+        if o.grid:
+            return f"the Selenium Grid at {o.grid.display_url}"
         if o.cdp:
             return f"the Chromium at {o.cdp}"
         if o.connect:
@@ -728,6 +737,8 @@ class ScenarioExecutor:
     def close(self) -> None:
         """Close (or disconnect from) every browser."""
         close_browsers(self.browsers.values())
+        if self.grid is not None:
+            self.grid.close()  # after the browser: the session is deleted once, before Playwright stops
 
 
 class _Worker(threading.Thread):
