@@ -62,6 +62,21 @@ def verdicts(run: RunResult) -> dict[str, tuple[str, dict[str, str]]]:
     return {s.name: (s.status.value, {c.id: c.status.value for c in s.checks}) for s in run.scenarios}
 
 
+def differences(remote: RunResult, local: RunResult) -> list[str]:
+    """The scenarios whose verdicts differ, with what each side saw."""
+    lines = []
+    theirs = {s.name: s for s in local.scenarios}
+    for ours in remote.scenarios:
+        other = theirs[ours.name]
+        if verdicts(RunResult(started="", finished="", scenarios=[ours])) != verdicts(
+            RunResult(started="", finished="", scenarios=[other])
+        ):
+            for side, s in (("grid", ours), ("local", other)):
+                failed = [(c.id, c.message) for c in s.checks if c.status.value != "pass"]
+                lines.append(f"{side}: {s.name}: {s.status.value} {s.error} {failed}")
+    return lines
+
+
 def sessions_created(grid: LocalGrid) -> int:
     assert grid.log is not None
     return grid.log.read_text(encoding="utf-8", errors="replace").count("Session created by the Node")
@@ -85,28 +100,36 @@ def test_lab_scenarios_through_the_grid_match_local_browsers(
 ) -> None:
     scenarios = lab_scenarios(tmp_path / "scenarios", lab)
     warm_up(grid)
-
-    started = time.monotonic()
-    local = audit(scenarios, RunOptions(browser=find_browser(), out_dir=tmp_path / "local", workers=2)).run
-    local_s = time.monotonic() - started
-
-    created_before = sessions_created(grid)
+    local = RunOptions(browser=find_browser(), out_dir=tmp_path / "local", workers=2)
+    remote = RunOptions(browser=None, out_dir=tmp_path / "grid", workers=2, grid=GridSettings(url=grid.url))
+    took: dict[str, list[float]] = {"local": [], "grid": []}
+    runs: dict[str, list[RunResult]] = {"local": [], "grid": []}
+    created: list[int] = []
     in_use: list[int] = []
-    options = RunOptions(browser=None, out_dir=tmp_path / "grid", workers=2, grid=GridSettings(url=grid.url))
-    started = time.monotonic()
-    remote = audit(scenarios, options, on_result=lambda _: in_use.append(sessions_open(grid))).run
-    grid_s = time.monotonic() - started
+    # local, grid, grid, local: the machine is shared, and a change in its load then falls on both sides
+    for kind in ("local", "grid", "grid", "local"):
+        before = sessions_created(grid)
+        started = time.monotonic()
+        if kind == "grid":
+            run = audit(scenarios, remote, on_result=lambda _: in_use.append(sessions_open(grid))).run
+        else:
+            run = audit(scenarios, local).run
+        took[kind].append(time.monotonic() - started)
+        runs[kind].append(run)
+        if kind == "grid":
+            created.append(sessions_created(grid) - before)
+            assert sessions_open(grid) == 0  # every session given back when the run returns
 
-    assert verdicts(remote) == verdicts(local)
-    assert {s.status.value for s in remote.scenarios} >= {"pass", "fail"}  # the set has both verdicts
-    # one session per worker for the whole run (the scenarios' host mappings agree), never more at a time,
-    # and every one given back when the run returns
-    assert sessions_created(grid) - created_before == 2
+    for remote_run, local_run in zip(runs["grid"], runs["local"], strict=True):
+        assert verdicts(remote_run) == verdicts(local_run), differences(remote_run, local_run)
+    assert {s.status.value for s in runs["grid"][0].scenarios} >= {"pass", "fail"}  # both verdicts occur
+    # one session per worker for the whole run (the scenarios' host mappings agree), never more at a time
+    assert created == [2, 2]
     assert max(in_use) <= 2
-    assert sessions_open(grid) == 0
     # Browser.close() then Playwright's stop used to cost 30 s per worker (a second DELETE of the session
-    # reaching a chromedriver that had quit): the whole grid run must stay within 1.5x the local one.
-    assert grid_s <= 1.5 * local_s, f"grid run {grid_s:.1f}s vs local {local_s:.1f}s"
+    # reaching a chromedriver that had quit): the grid runs must stay within 1.5x the local ones.
+    grid_s, local_s = sum(took["grid"]), sum(took["local"])
+    assert grid_s <= 1.5 * local_s, f"grid runs {took['grid']} s vs local {took['local']} s"
 
 
 def test_a_grid_with_no_free_slot_refuses_with_its_message_and_exit_2(tmp_path: Path, lab: Lab) -> None:
