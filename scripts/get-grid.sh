@@ -33,9 +33,17 @@ else
   fi
 fi
 
-# 2. Java
+# 2. Java, and the jar's version (the tests need Selenium Grid 4)
 if command -v java >/dev/null 2>&1; then
   echo "grid: $(java -version 2>&1 | head -n 1)"
+  jar=${SELENIUM_SERVER_JAR:-$(jar_path)}
+  if [ -n "$jar" ]; then
+    version=$(timeout 120 java -jar "$jar" standalone --version 2>/dev/null | sed -n 's/.*version: \([0-9][0-9.]*\).*/\1/p' | head -n 1)
+    case "$version" in
+      4.*) echo "grid: the jar is Selenium Grid $version" ;;
+      *) echo "grid: WARNING: $jar is not a Selenium Grid 4 server (version '${version:-unknown}'); the grid tests need 4.x" ;;
+    esac
+  fi
 else
   echo "grid: no java on PATH (grid tests will skip); on Debian: apt-get install -y default-jre-headless"
 fi

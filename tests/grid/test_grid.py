@@ -36,13 +36,8 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "scenarios"
 # Bundled scenarios with other return mechanisms: a popup, 3-D Secure iframes with a form POST back,
-# a lost session, a tag fault.
-FROM_BUNDLE = (
-    "paypal-popup-opener",
-    "bank-3ds-nested-iframes-form-post",
-    "samesite-lax-lost-session",
-    "tag-comma-decimals",
-)
+# and a tag fault.
+FROM_BUNDLE = ("paypal-popup-opener", "bank-3ds-nested-iframes-form-post", "tag-comma-decimals")
 
 
 def lab_scenarios(folder: Path, lab: Lab) -> list[LoadedScenario]:
