@@ -42,12 +42,15 @@ FROM_BUNDLE = ("paypal-popup-opener", "bank-3ds-nested-iframes-form-post", "tag-
 
 def lab_scenarios(folder: Path, lab: Lab) -> list[LoadedScenario]:
     """Lab scenarios with different verdicts: passes, a refused platform, a script 404, bundled ones."""
+    # Scenario timeouts well above what a loaded 2-core machine needs: the verdicts compared are the
+    # shop's, not whether a starved machine kept to a deadline on one side and not on the other.
+    slack = {"step": "30s", "navigation": "45s", "scenario": "180s"}
     paths = [
-        stripe_scenario(folder, lab, "clean"),
+        stripe_scenario(folder, lab, "clean", **slack),
         stripe_scenario(
-            folder, lab, "refused", fault="pay-refused", step="3s", navigation="4s", scenario="30s"
+            folder, lab, "refused", fault="pay-refused", step="10s", navigation="8s", scenario="180s"
         ),
-        stripe_scenario(folder, lab, "script-404", fault="script-404"),
+        stripe_scenario(folder, lab, "script-404", fault="script-404", **slack),
         *(BUNDLED / f"{name}.yaml" for name in FROM_BUNDLE),
     ]
     return load_all(paths, env={**os.environ, "SHOP_URL": lab.url("shop.test").rstrip("/")})
@@ -230,7 +233,8 @@ def ffmpeg_browsers_path(tmp_path: Path) -> Path:
 def test_traces_videos_and_screenshots_are_recorded_through_the_grid(
     tmp_path: Path, lab: Lab, grid: LocalGrid, ffmpeg_browsers_path: Path
 ) -> None:
-    path = stripe_scenario(tmp_path, lab, "recorded")
+    # recording every frame through the grid is slow on a loaded machine: room to finish, not a speed test
+    path = stripe_scenario(tmp_path, lab, "recorded", step="30s", navigation="45s", scenario="240s")
     out = tmp_path / "out"
     env = {**os.environ, "PLAYWRIGHT_BROWSERS_PATH": str(ffmpeg_browsers_path)}
     args = [str(path), "--out", str(out), "--trace", "on", "--video", "on", "--screenshot", "on"]
