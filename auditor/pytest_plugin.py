@@ -36,6 +36,7 @@ from auditor.errors import AuditorError, InputError
 # engine (pydantic models, Playwright) is imported only once a scenario is collected or run.
 if TYPE_CHECKING:
     from auditor.engine.executor import WorkerPool
+    from auditor.engine.grid import GridSettings
     from auditor.engine.setup import RunRequest
     from auditor.results import ScenarioResult
     from auditor.scenario.load import LoadedScenario
@@ -118,6 +119,21 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         help="run the scenarios in a Chromium started with --remote-debugging-port (http://host:port).",
     )
     group.addoption(
+        "--audit-grid",
+        dest="audit_grid",
+        metavar="URL",
+        default=os.environ.get("SELENIUM_REMOTE_URL") or None,
+        help="take the scenarios' Chromium from a Selenium Grid 4 at URL (default: $SELENIUM_REMOTE_URL).",
+    )
+    group.addoption(
+        "--audit-grid-capabilities",
+        dest="audit_grid_capabilities",
+        metavar="JSON",
+        default=os.environ.get("SELENIUM_REMOTE_CAPABILITIES") or None,
+        help="extra capabilities for the grid's sessions, a JSON object (default: "
+        "$SELENIUM_REMOTE_CAPABILITIES).",
+    )
+    group.addoption(
         "--audit-allow-live-payments",
         dest="audit_allow_live_payments",
         action="store_true",
@@ -156,6 +172,25 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     )
 
 
+def _grid_option(config: pytest.Config) -> GridSettings | None:
+    """--audit-grid with its capabilities (and $SELENIUM_REMOTE_HEADERS), or a usage error that says why."""
+    url = config.getoption("audit_grid", None) or None
+    if not url:
+        return None
+    from auditor.engine.grid import ENV_HEADERS, grid_settings
+
+    try:
+        return grid_settings(
+            url, config.getoption("audit_grid_capabilities", None), os.environ.get(ENV_HEADERS)
+        )
+    except AuditorError as exc:
+        raise pytest.UsageError(
+            exc.render()
+            .replace("--grid-capabilities", "--audit-grid-capabilities")
+            .replace("--grid ", "--audit-grid ")
+        ) from None
+
+
 def _retries(value: str) -> int:
     try:
         number = int(value)
@@ -182,6 +217,7 @@ class AuditSettings:
     retries: int = 0
     connect: str | None = None
     cdp: str | None = None
+    grid: GridSettings | None = None
     allow_live_payments: bool = False
 
     @classmethod
@@ -201,6 +237,7 @@ class AuditSettings:
             retries=int(config.getoption("audit_retries", 0) or 0),
             connect=config.getoption("audit_connect", None) or None,
             cdp=config.getoption("audit_cdp", None) or None,
+            grid=_grid_option(config),
             allow_live_payments=bool(config.getoption("audit_allow_live_payments", False)),
         )
 
@@ -220,6 +257,7 @@ class AuditSettings:
             video=self.video,
             screenshot=self.screenshot,
             trace_secrets=self.trace_secrets,
+            grid=self.grid,
             allow_live_payments=self.allow_live_payments,
             run_id=run_id,
             names=PYTEST_NAMES,

@@ -6,14 +6,23 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from auditor import __version__
 from auditor.errors import AuditorError
 
+if TYPE_CHECKING:
+    from auditor.engine.grid import GridSettings
+
 BROWSER_PATH_HELP = (
     "Chromium/Chrome binary to use (default: $AUDITOR_BROWSER_PATH, then Playwright's, then the system's)."
+)
+GRID_HELP = "Take each worker's Chromium from a Selenium Grid 4 at URL (default: $SELENIUM_REMOTE_URL)."
+GRID_CAPABILITIES_HELP = (
+    "Extra capabilities for the grid's sessions, a JSON object; goog:chromeOptions.args are added to "
+    "the auditor's (default: $SELENIUM_REMOTE_CAPABILITIES)."
 )
 
 
@@ -94,12 +103,16 @@ def validate(
 
 @cli.command()
 @click.option("--browser-path", envvar="AUDITOR_BROWSER_PATH", help=BROWSER_PATH_HELP)
-def doctor(browser_path: str | None) -> None:
-    """Say which browser the auditor would use, and launch it for real."""
-    from auditor.engine.doctor import examine
+@click.option("--grid", metavar="URL", envvar="SELENIUM_REMOTE_URL", help=GRID_HELP)
+@click.option(
+    "--grid-capabilities", metavar="JSON", envvar="SELENIUM_REMOTE_CAPABILITIES", help=GRID_CAPABILITIES_HELP
+)
+def doctor(browser_path: str | None, grid: str | None, grid_capabilities: str | None) -> None:
+    """Say which browser the auditor would use, and launch it for real (or take one from --grid)."""
+    from auditor.engine.doctor import examine, examine_grid
     from auditor.reports.console import print_findings
 
-    findings = examine(browser_path)
+    findings = examine_grid(_grid_settings(grid, grid_capabilities)) if grid else examine(browser_path)
     print_findings(findings)
     if not all(f.ok for f in findings):
         sys.exit(2)
@@ -119,6 +132,8 @@ class RunSettings:
     shard: str | None = None
     connect: str | None = None
     cdp: str | None = None
+    grid: str | None = None
+    grid_capabilities: str | None = None
     trace: str = "off"
     video: str = "off"
     screenshot: str = "off"
@@ -153,6 +168,7 @@ def _run_and_report(
         scenarios = shard(scenarios, index, count)
     check_notify_options(settings.notify, settings.notify_on, settings.baseline)
     out_dir = settings.out or new_out_dir(Path("reports"), prefix)
+    grid = _grid_settings(settings.grid, settings.grid_capabilities) if settings.grid else None
     request = RunRequest(
         out_dir=out_dir,
         workers=settings.workers,
@@ -165,6 +181,7 @@ def _run_and_report(
         video=settings.video,
         screenshot=settings.screenshot,
         trace_secrets=settings.trace_secrets,
+        grid=grid,
         allow_live_payments=settings.allow_live_payments,
     )
     refusal = recording_refusal(request, scenarios)
@@ -182,7 +199,23 @@ def _run_and_report(
         )
         return 130
     send_notifications(settings.notify, settings.notify_on, outcome.run, settings.notify_timeout)
+    if grid is not None:
+        from auditor.engine.grid import no_session_at_all
+
+        errors = [s.error for s in outcome.run.scenarios]
+        if no_session_at_all(errors):
+            click.echo(f"no scenario got a browser from the Selenium Grid at {grid.display_url}:", err=True)
+            click.echo(f"  {errors[0]}", err=True)
     return outcome.run.exit_status(fail_on_warn=settings.fail_on_warn)
+
+
+def _grid_settings(url: str, capabilities: str | None) -> GridSettings:
+    """--grid and --grid-capabilities, checked; headers (credentials) come from $SELENIUM_REMOTE_HEADERS."""
+    import os
+
+    from auditor.engine.grid import ENV_HEADERS, grid_settings
+
+    return grid_settings(url, capabilities, os.environ.get(ENV_HEADERS))
 
 
 ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
@@ -227,6 +260,10 @@ ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
     "--connect", metavar="WS_ENDPOINT", help="Use a Playwright browser server (playwright run-server)."
 )
 @click.option("--cdp", metavar="URL", help="Use a Chromium started with --remote-debugging-port.")
+@click.option("--grid", metavar="URL", envvar="SELENIUM_REMOTE_URL", help=GRID_HELP)
+@click.option(
+    "--grid-capabilities", metavar="JSON", envvar="SELENIUM_REMOTE_CAPABILITIES", help=GRID_CAPABILITIES_HELP
+)
 @click.option(
     "--trace",
     type=ARTEFACT_CHOICE,
@@ -283,6 +320,13 @@ ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
 )
 def run(paths: tuple[Path, ...], **options: object) -> None:
     """Run scenarios (files or folders of *.yaml); write results.json, report.html, junit.xml, summary.md."""
+    ctx = click.get_current_context()
+    from_env = click.core.ParameterSource.ENVIRONMENT
+    if ctx.get_parameter_source("grid") is from_env and (options["connect"] or options["cdp"]):
+        options["grid"] = None  # $SELENIUM_REMOTE_URL is only a default: an explicit remote browser wins
+    explicit = ctx.get_parameter_source("grid_capabilities") is not from_env
+    if not options["grid"] and options["grid_capabilities"] and explicit:
+        raise AuditorError("--grid-capabilities needs --grid URL (or $SELENIUM_REMOTE_URL)")
     sys.exit(_run_and_report(paths, RunSettings(**options), prefix="run"))  # type: ignore[arg-type]
 
 

@@ -24,6 +24,7 @@ from auditor.checks.judge import build_result, error_result, judge, resolve_expe
 from auditor.connectif.api import ApiRefused, ConnectifApi, ConnectifApiError, Policy, lookups
 from auditor.engine.browser import launch_args
 from auditor.engine.events import Listener, RunInterrupted, ScenarioFinished, ScenarioStarted, ignore
+from auditor.engine.grid import GridBrowsers, GridError
 from auditor.engine.run import Attempt, RunOptions, ScenarioRun
 from auditor.errors import ErrorKind, first_line
 from auditor.hosts import host_matches
@@ -125,10 +126,13 @@ class ScenarioExecutor:
         self.listener = listener
         self.browsers: dict[tuple[tuple[str, str], ...], Browser] = {}
         self.alone: set[str] = set()  # scenarios that need a browser of their own mapping
+        # A Selenium Grid: one session per worker, created and deleted here (see engine/grid.py).
+        self.grid = GridBrowsers(options.grid, headed=options.headed, stop=stop) if options.grid else None
 
     def remote(self) -> bool:
-        """Is the browser started by someone else (a browser server, a Chromium with remote debugging)?"""
-        return bool(self.options.cdp or self.options.connect)
+        """Is the browser started by someone else (a browser server, a Chromium with remote debugging,
+        a grid node)?"""
+        return bool(self.options.cdp or self.options.connect or self.options.grid)
 
     def browser_for(self, hosts: Mapping[str, str]) -> tuple[Browser, tuple[str, ...]]:
         """The browser a scenario with this host mapping runs in, and the names it maps that the
@@ -152,7 +156,9 @@ class ScenarioExecutor:
         if browser is not None and browser.is_connected():
             return browser
         chromium = self.playwright.chromium
-        if self.options.cdp:
+        if self.grid is not None:
+            browser = self.grid.browser(chromium, hosts)  # gives back the worker's other session first
+        elif self.options.cdp:
             browser = chromium.connect_over_cdp(self.options.cdp, timeout=30_000)
         elif self.options.connect:
             # A Playwright browser server launches the browser with the options the client sends.
@@ -180,6 +186,8 @@ class ScenarioExecutor:
     def describe(self) -> str:
         """Which browser, in words, for messages."""
         o = self.options
+        if o.grid:
+            return f"the Selenium Grid at {o.grid.display_url}"
         if o.cdp:
             return f"the Chromium at {o.cdp}"
         if o.connect:
@@ -226,6 +234,8 @@ class ScenarioExecutor:
             )
             try:
                 recorded = self._attempt(loaded, attempt)
+            except GridError as exc:  # no session from the grid: its URL and its own message
+                return error_result(loaded, exc.one_line(), ErrorKind.REMOTE_UNREACHABLE)
             except PlaywrightError as exc:
                 return self.unavailable(loaded, exc)  # retrying cannot bring a browser back
             done = recorded
@@ -262,6 +272,8 @@ class ScenarioExecutor:
     def close(self) -> None:
         """Close (or disconnect from) every browser."""
         close_browsers(self.browsers.values())
+        if self.grid is not None:
+            self.grid.close()  # after the browsers: each session deleted once, before Playwright stops
 
 
 def close_browsers(browsers: Iterable[Browser]) -> None:

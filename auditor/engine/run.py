@@ -23,6 +23,7 @@ from auditor.connectif.tracking import sent_purchases, with_id
 from auditor.engine.aborts import BrowserGone, Interrupted, ScenarioAbort, ScenarioInvalid, ScenarioTimeout
 from auditor.engine.artefacts import ArtefactRecorder
 from auditor.engine.browser import BrowserChoice
+from auditor.engine.grid import GridSettings
 from auditor.engine.guardrails import LivePaymentGuard
 from auditor.engine.observe import Recorder, page_tags, read_tags
 from auditor.engine.pay import PayStepFailed, run_pay, wait_until
@@ -52,7 +53,7 @@ INTERRUPTED = "interrupted: the run was stopped (Ctrl-C) while this scenario ran
 class RunOptions:
     """How to run: browser, workers, retries, artefacts, guardrails (prepared by engine.setup)."""
 
-    browser: BrowserChoice | None  # None with a remote browser (connect / cdp)
+    browser: BrowserChoice | None  # None with a remote browser (connect / cdp / grid)
     out_dir: Path
     workers: int = 1
     headed: bool = False
@@ -63,6 +64,7 @@ class RunOptions:
     channel: str | None = None  # a Chromium channel to launch (chrome, msedge…) instead of `browser`
     connect: str | None = None  # a Playwright browser server's ws:// endpoint
     cdp: str | None = None  # a Chromium started with --remote-debugging-port
+    grid: GridSettings | None = None  # a Selenium Grid 4: one session per worker (engine/grid.py)
     allow_live_payments: bool = False
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.engine.browser import ENV_BROWSER_PATH, BrowserChoice, find_browser, video_recorder_problem
+from auditor.engine.grid import GridSettings
 from auditor.engine.run import RunOptions
 from auditor.errors import AuditorError
 from auditor.scenario.load import LoadedScenario
@@ -26,6 +27,7 @@ class OptionNames:
     channel: str = "--browser-channel"
     connect: str = "--connect"
     cdp: str = "--cdp"
+    grid: str = "--grid"
     trace: str = "--trace"
     video: str = "--video"
     trace_secrets: str = "--trace-secrets"
@@ -36,6 +38,7 @@ PYTEST_NAMES = OptionNames(
     browser_path="--audit-browser-path",
     connect="--audit-connect",
     cdp="--audit-cdp",
+    grid="--audit-grid",
     trace="--tracing",
     trace_secrets="--audit-trace-secrets",
 )
@@ -52,6 +55,7 @@ class RunRequest:
     channel: str | None = None
     connect: str | None = None
     cdp: str | None = None
+    grid: GridSettings | None = None  # a Selenium Grid 4 (checked by engine.grid.grid_settings)
     retries: int = 0
     trace: str = "off"
     video: str = "off"
@@ -64,7 +68,7 @@ class RunRequest:
     @property
     def remote(self) -> bool:
         """Someone else starts the browser."""
-        return bool(self.connect or self.cdp)
+        return bool(self.connect or self.cdp or self.grid)
 
 
 def _conflicts(request: RunRequest) -> None:
@@ -75,11 +79,15 @@ def _conflicts(request: RunRequest) -> None:
             (n.channel, request.channel),
             (n.connect, request.connect),
             (n.cdp, request.cdp),
+            (n.grid, request.grid),
         )
         if value
     ]
     if len(chosen) > 1:
-        raise AuditorError(f"{' and '.join(chosen)} both choose the browser", tip="give one of them")
+        tip = "give one of them"
+        if request.grid is not None:
+            tip += " (unset $SELENIUM_REMOTE_URL if it chose the grid)"
+        raise AuditorError(f"{' and '.join(chosen)} both choose the browser", tip=tip)
     if request.channel and request.browser_path:
         raise AuditorError(
             f"{n.channel} and {n.browser_path} both choose the browser", tip="give one of them"
@@ -88,8 +96,8 @@ def _conflicts(request: RunRequest) -> None:
 
 def _browser(request: RunRequest) -> BrowserChoice | None:
     """The Chromium to start: None when someone else starts it (a browser server uses its own)."""
-    if request.cdp:
-        return None
+    if request.cdp or request.grid:
+        return None  # the Chromium at the other end of --cdp, or the grid node's, is someone else's
     if request.channel:
         return BrowserChoice(executable=None, source=request.names.channel)
     path = request.browser_path
@@ -124,6 +132,7 @@ def prepare(request: RunRequest) -> RunOptions:
         channel=request.channel,
         connect=request.connect,
         cdp=request.cdp,
+        grid=request.grid,
         allow_live_payments=request.allow_live_payments,
         run_id=request.run_id,
     )
