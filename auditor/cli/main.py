@@ -281,10 +281,13 @@ def lab(port: int) -> None:
 
 def _register_commands() -> None:
     from auditor.cli.reconcile import reconcile
+    from auditor.cli.record import open_, record
     from auditor.cli.report import report
 
     cli.add_command(report)
     cli.add_command(reconcile)
+    cli.add_command(record)
+    cli.add_command(open_)
 
 
 _register_commands()
