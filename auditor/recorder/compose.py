@@ -355,7 +355,11 @@ class _Composer:
                     self.add_goto(nav)
             elif self.shop.is_platform(nav.host):
                 if self.state == "shop":
-                    self.start_pay("navigation", "main", nav.at_ms, self.last_click_submit(None))
+                    typed = nav.cause == NavigationCause.TYPED
+                    if typed:
+                        self.add_goto(nav)  # the person opened the platform's page by hand: no click left
+                    submit = None if typed else self.last_click_submit(None)
+                    self.start_pay("navigation", "main", nav.at_ms, submit)
                     assert self.pay is not None
                     self.pay.navigated("main", nav.at_ms)
                     for host in platform_hosts:

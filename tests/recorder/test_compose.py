@@ -423,3 +423,17 @@ def test_quoting_keeps_selectors_readable_and_exact(tmp_path: Path) -> None:
         path = tmp_path / "q.yaml"
         path.write_text(f"name: q\nbase_url: http://x/\nsteps:\n  - click: {quoted(text)}\n", "utf-8")
         assert load_scenario(path).steps[0].args.selector == text
+
+
+def test_a_platform_page_opened_by_hand_is_a_goto_then_a_pay_without_submit(tmp_path: Path) -> None:
+    rec = record(
+        act(10, "click", "#add-to-cart"),
+        nav(20, f"{PAY}/pay/123", NavigationCause.TYPED),
+        act(30, "click", "#confirm", host="pay.test"),
+        nav(40, f"{SHOP}/done", NavigationCause.FORM_POST, redirect_chain=(f"{PAY}/pay/123",)),
+    )
+    scenario = written(compose(rec), tmp_path)[1]
+    assert [s.action for s in scenario.steps] == ["goto", "click", "goto", "pay"]
+    assert scenario.steps[2].args.url == f"{PAY}/pay/123"
+    [pay] = scenario.pay_steps()
+    assert pay.submit is None and [s.args.selector for s in pay.steps] == ["#confirm"]
