@@ -159,11 +159,14 @@ def record(
     )
     recorder = Recorder(options, on_event=_Progress())
     recorder.start()
-    click.echo(f"recording {url}")
-    if recorder.devtools:
-        click.echo(f"DevTools: {recorder.devtools}")
-    click.echo("do the checkout in the browser; close its window (or press Ctrl-C) when you are done")
-    _until_done(recorder.wait, recorder.interrupt)
+    _until_done(lambda timeout: recorder.ready.wait(timeout), recorder.interrupt)
+    recorder.started()
+    if not recorder.stop.is_set():
+        click.echo(f"recording {url}")
+        if recorder.devtools:
+            click.echo(f"DevTools: {recorder.devtools}")
+        click.echo("do the checkout in the browser; close its window (or press Ctrl-C) when you are done")
+        _until_done(recorder.wait, recorder.interrupt)
     recorded = recorder.finish()
     draft = recorded.draft
     steps = len(draft.steps)

@@ -112,11 +112,13 @@ class Recorder:
             self.ready.set()
 
     def start(self) -> None:
-        """Open the browser on the URL (in a thread); returns once it is there or has failed."""
+        """Open the browser on the URL, in a thread; `ready` is set once it is there or has failed."""
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
-        self.ready.wait()
-        if self.error is not None:
+
+    def started(self) -> None:
+        """Raise what kept the browser from opening the URL, if anything did."""
+        if self.error is not None and not self.stop.is_set():
             raise self.error
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -401,8 +401,9 @@ class RecordingSession:
     def _action(self, page: str, frame: Frame, payload: dict[str, Any]) -> None:
         at = self.now()
         position = len(self.recording.events)
-        frames, frame_hosts = self._frame_chain(frame)
+        frames, frame_hosts, frames_named = self._frame_chain(frame)
         selector, verified = self._choose(frame, payload)
+        verified = verified and frames_named
         kind = str(payload["type"])
         secret = payload.get("secret")
         value = payload.get("value") if kind in ("fill", "select") and secret is None else None
@@ -426,25 +427,23 @@ class RecordingSession:
             position,
         )
 
-    def _frame_chain(self, frame: Frame) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Selectors for the iframes from the top document down to `frame`, and their hosts."""
+    def _frame_chain(self, frame: Frame) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+        """Selectors for the iframes from the top document down to `frame`, their hosts, and whether
+        each selector was verified (an iframe that could not be named gets a bare `iframe`)."""
         chain: list[Frame] = []
         current = frame
         while current.parent_frame is not None:
             chain.append(current)
             current = current.parent_frame
         chain.reverse()
-        selectors = []
-        for item in chain:
-            selector = self._frame_selector(item)
-            selectors.append(selector or "iframe")
-        return tuple(selectors), tuple(host_of(item.url) for item in chain)
+        named = [self._frame_selector(item) for item in chain]
+        selectors = tuple(selector or "iframe" for selector in named)
+        return selectors, tuple(host_of(item.url) for item in chain), all(named)
 
     def _frame_selector(self, frame: Frame) -> str | None:
         """A selector matching exactly this iframe in its parent document (asked once per frame)."""
         if frame in self._frame_selectors:
             return self._frame_selectors[frame]
-        found: str | None = None
         try:
             handle = frame.frame_element()
             try:
@@ -453,10 +452,9 @@ class RecordingSession:
                 )
             finally:
                 handle.dispose()
-            if named:
-                found = str(named[0]["selector"])
         except PlaywrightError:
-            found = None
+            return None  # its parent is changing page: asked again with the next action in it
+        found = str(named[0]["selector"]) if named else None
         self._frame_selectors[frame] = found
         return found
 
