@@ -325,7 +325,9 @@
       out.push({kind: "id", selector: idSelector(el.id)});
     }
     var name = el.getAttribute("name");
-    if (clean(name) && NAMED_TAGS.indexOf(tag) >= 0) {
+    // a form field's name is the server's and stays; an iframe's is often generated per page view
+    var nameStays = tag === "iframe" ? stableId(name) : clean(name);
+    if (nameStays && NAMED_TAGS.indexOf(tag) >= 0) {
       var byName = tag + "[name=" + quote(name) + "]";
       out.push({kind: "name", selector: byName});
       var type = inputType(el);

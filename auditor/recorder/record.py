@@ -136,7 +136,9 @@ class Recorder:
         recording = self.session.recording
         if self.stop.is_set():
             recording.ended_by = "interrupted"
-        if self.error is not None and not isinstance(self.error, KeyboardInterrupt):
+        # after Ctrl-C at a terminal the browser and Playwright's driver get it too and may go first:
+        # the error that follows is not news
+        if self.error is not None and not self.stop.is_set():
             recording.notes.append(
                 f"the recording stopped on an error: {str(self.error).splitlines()[0][:200]}"
             )

@@ -89,6 +89,34 @@ def test_the_first_candidate_names_exactly_the_element(
         assert_names_only(page, candidate["selector"], element)
 
 
+FRAMES = """<!doctype html><title>f</title>
+<iframe name="__privateStripeFrame8152" title="Secure card payment input frame" srcdoc="<p>card</p>"></iframe>
+<iframe name="threeds" srcdoc="<p>3ds</p>"></iframe>
+<iframe srcdoc="<p>ad</p>"></iframe><iframe srcdoc="<p>ad</p>"></iframe>
+"""
+
+
+def test_iframes_are_named_by_what_stays_from_one_visit_to_the_next(
+    context: BrowserContext, lab: Lab
+) -> None:
+    page = context.new_page()
+    page.goto(lab.add_page(FRAMES))
+    frame_describe = DESCRIBE.replace("describe(el, {})", "describe(el, {frame: true})")
+    chosen = [page.locator("iframe").nth(i).evaluate(frame_describe)[0]["selector"] for i in range(4)]
+    # a generated name is passed over for the title; twins without a name get a path
+    assert chosen == [
+        'iframe[title="Secure card payment input frame"]',
+        'iframe[name="threeds"]',
+        "iframe:nth-of-type(3)",
+        "iframe:nth-of-type(4)",
+    ]
+    for i, selector in enumerate(chosen):
+        assert page.locator(selector).count() == 1
+        assert page.locator(selector).evaluate(
+            "(a, b) => a === b", page.locator("iframe").nth(i).element_handle()
+        )
+
+
 def test_a_name_shared_by_a_hidden_twin_still_counts_only_the_visible_one(
     context: BrowserContext, lab: Lab
 ) -> None:
