@@ -260,13 +260,22 @@ class _Composer:
             return "{{" + self.secrets.name_for(kind, action.host).variable + "}}"
         return literal(action.value or "")
 
-    @staticmethod
-    def add(target: list[tuple[Action | None, Step]], action: Action, step: Step) -> None:
-        """Append a step; a fill of the field filled just before replaces it (one fill per field)."""
-        if target and target[-1][0] is not None and action.same_field(target[-1][0]):
-            target[-1] = (action, step)
+    def add(self, action: Action) -> None:
+        """Append the action's step where it belongs; a fill of the field filled just before replaces
+        that one (one fill per field, with its final value)."""
+        step = self.step_for(action)
+        if self.state == "pay" and self.pay is not None:
+            actions = self.pay.actions
+            if actions and action.same_field(actions[-1][0]):
+                actions[-1] = (action, step)
+            else:
+                actions.append((action, step))
+            return
+        last = self.steps[-1][0] if self.steps else None
+        if last is not None and action.same_field(last):
+            self.steps[-1] = (action, step)
         else:
-            target.append((action, step))
+            self.steps.append((action, step))
 
     # ---------------------------------------------------------------- events
 
@@ -302,7 +311,7 @@ class _Composer:
             for host in (*action.frame_hosts, action.host):
                 if self.shop.is_platform(host):
                     pay.add_host(host)
-            self.add(pay.actions, action, self.step_for(action))  # type: ignore[arg-type]
+            self.add(action)
             return
         if action.page != "main":
             self.dropped += 1
@@ -315,7 +324,7 @@ class _Composer:
             assert self.pay is not None
             self.on_action(action)
             return
-        self.add(self.steps, action, self.step_for(action))
+        self.add(action)
 
     def on_frame(self, frame: FrameAppeared) -> None:
         if frame.page == "main" and self.shop.is_platform(frame.host):

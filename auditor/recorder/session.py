@@ -197,7 +197,7 @@ class RecordingSession:
             start_url=start_url, shop=shop, started_at=datetime.now(UTC).isoformat(timespec="seconds")
         )
         self.on_event = on_event
-        self._pages: dict[int, str] = {}
+        self._pages: dict[Page, str] = {}  # Playwright keeps one wrapper per page: a stable key
         self._frame_selectors: dict[Frame, str | None] = {}  # the key keeps the Frame alive: no id reuse
         self._popups = 0
         self._busy = 0
@@ -238,21 +238,21 @@ class RecordingSession:
         return page
 
     def _on_new_page(self, page: Page) -> None:
-        if id(page) in self._pages:
+        if page in self._pages:
             return
         self._popups += 1
         name = f"popup-{self._popups}"
         opener = None
         try:
             found = page.opener()
-            opener = self._pages.get(id(found)) if found is not None else None
+            opener = self._pages.get(found) if found is not None else None
         except PlaywrightError:
             pass
         self.add(PopupOpened(at_ms=self.now(), page=name, opener=opener))
         self._watch(page, name)
 
     def _watch(self, page: Page, name: str) -> None:
-        self._pages[id(page)] = name
+        self._pages[page] = name
         page.on("close", lambda _: self.add(PageClosed(at_ms=self.now(), page=name)))
         page.on("framenavigated", lambda frame: self._on_frame(name, frame))
         try:
@@ -367,7 +367,7 @@ class RecordingSession:
             return
         page = source.get("page")
         frame = source.get("frame")
-        name = self._pages.get(id(page))
+        name = self._pages.get(page) if isinstance(page, Page) else None
         if name is None or frame is None:
             return
         kind = payload.get("type")
