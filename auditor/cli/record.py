@@ -13,10 +13,14 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from auditor.errors import AuditorError
+
+if TYPE_CHECKING:
+    from auditor.recorder.model import ShopHosts
 
 BROWSER_PATH_HELP = (
     "Chromium/Chrome binary to use (default: $AUDITOR_BROWSER_PATH, then Playwright's, then the system's)."
@@ -77,10 +81,13 @@ def _until_done(wait: Callable[[float], bool], interrupt: Callable[[], None]) ->
 
 
 class _Progress:
-    """One line per action as it is recorded: the kind and the selector, never a value."""
+    """One line per action as it is recorded (the kind and the selector, never a value), and where the
+    browser goes when it leaves the shop or comes back."""
 
-    def __init__(self) -> None:
+    def __init__(self, shop: ShopHosts) -> None:
+        self.shop = shop
         self.navigations = 0
+        self.away = False
 
     def __call__(self, event: object) -> None:
         from auditor.recorder.model import Action, Nav
@@ -90,10 +97,17 @@ class _Progress:
             secret = f"  (secret: {event.secret.replace('_', ' ')})" if event.secret else ""
             window = "" if event.page == "main" else f" [{event.page}]"
             click.echo(f"  {event.kind:<7} {event.selector}{where}{window}{secret}")
-        elif isinstance(event, Nav) and event.page == "main":
-            self.navigations += 1
-            if self.navigations > 1 and event.cause.value == "typed":  # the first is the recorder's own
-                click.echo(f"  goto    {event.url}")
+        elif isinstance(event, Nav):
+            if event.page == "main":
+                self.navigations += 1
+                if self.navigations > 1 and event.cause.value == "typed":  # the first is the recorder's own
+                    click.echo(f"  goto    {event.url}")
+            if self.shop.is_platform(event.host) and not self.away:
+                self.away = True
+                click.echo(f"  -> left the shop for {event.host}")
+            elif event.page == "main" and self.shop.is_shop(event.host) and self.away:
+                self.away = False
+                click.echo(f"  <- back on {event.host}")
 
 
 @click.command("record")
@@ -139,6 +153,11 @@ def record(
     from auditor.recorder.record import Recorder, RecordOptions
     from auditor.reports.console import print_error
 
+    if headless and remote_debugging_port is None:
+        raise AuditorError(
+            "--headless opens no window: nothing could do the checkout in it",
+            tip="add --remote-debugging-port PORT for the program that drives it, or drop --headless",
+        )
     target = out or _default_out()
     if out is not None and out.exists():
         raise AuditorError(f"{out} already exists", tip="choose another --out, or move that file away first")
@@ -157,7 +176,7 @@ def record(
         remote_debugging_port=remote_debugging_port,
         browser_path=browser_path,
     )
-    recorder = Recorder(options, on_event=_Progress())
+    recorder = Recorder(options, on_event=_Progress(options.shop()))
     recorder.start()
     _until_done(lambda timeout: recorder.ready.wait(timeout), recorder.interrupt)
     recorder.started()

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
         (["record", "http://shop.test/", "--host", "shop.test"], "is not NAME=IP"),
         (["record", "http://shop.test/", "--host", "shop.test=localhost"], "is not NAME=IP"),
         (["record", "http://shop.test/", "--shop-host", "https://x/"], "is not a host name"),
+        (["record", "http://shop.test/", "--headless"], "nothing could do the checkout"),
         (["open", "no-such-file.yaml"], "neither an http(s) URL nor a scenario file"),
     ],
 )
