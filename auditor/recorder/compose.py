@@ -125,8 +125,9 @@ def relative_to(url: str, base_url: str) -> str:
 
 
 def literal(text: str) -> str:
-    """A typed or read value, written so that the loader does not substitute it (`${…}` stays as is)."""
-    return text.replace("${", "$${")
+    """A typed or read value, written so that the loader does not substitute it: `${…}` stays as is,
+    and `{{` (which the language has no way to escape) is split into `{ {`."""
+    return text.replace("${", "$${").replace("{{", "{ {")
 
 
 def mechanism_of(nav: Nav, shop: ShopHosts, pay_hosts: list[str], *, popup: bool) -> str:
@@ -551,7 +552,9 @@ class _Composer:
             steps.insert(self.pay_index + 1, capture)
         if self.pay is None:
             self.notes.append("no payment platform was visited: the scenario has no pay step")
-        name = (self.name or self.title or "").strip() or f"Checkout on {host_of(self.rec.start_url)}"
+        name = (
+            literal((self.name or self.title or "").strip()) or f"Checkout on {host_of(self.rec.start_url)}"
+        )
         return Draft(
             name=name,
             base_url=self.base_url,
