@@ -30,7 +30,9 @@ GRID_CAPABILITIES_HELP = (
 # `run` never pays for reconcile's or compare's imports.
 LAZY_COMMANDS = {
     "compare": "auditor.cli.compare:compare",
+    "open": "auditor.cli.record:open_",
     "reconcile": "auditor.cli.reconcile:reconcile",
+    "record": "auditor.cli.record:record",
     "report": "auditor.cli.report:report",
 }
 
