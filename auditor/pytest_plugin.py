@@ -12,6 +12,12 @@ the call (a failed check: a failure). One browser per pytest process serves ever
 Artefacts (screenshots, traces, videos) go into `--output DIR`, or pytest's temporary folder without it;
 with `--output` the process that reports (the only one, or xdist's controller, which receives every
 worker's results on their test reports) also writes results.json, report.html and junit.xml.
+
+With pytest-playwright (a dependency), Python tests use the `checkout_audit` fixture (auditor.fixture,
+registered here) on pytest-playwright's own page; their results join the same outputs. `--output` is then
+pytest-playwright's folder too: it is emptied once when the session starts, as pytest-playwright does,
+by the reporting process (pytest-playwright's own clearing, once per xdist worker, would delete what
+other workers already wrote).
 """
 
 from __future__ import annotations
@@ -21,16 +27,18 @@ import importlib.util
 import json
 import os
 import re
+import shlex
+import shutil
 import warnings
 from collections.abc import Generator, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from auditor.errors import AuditorError, InputError
+from auditor.errors import AuditorError, InputError, first_line
 
 # pytest imports this module in every run of an environment where checkout-auditor is installed: the
 # engine (pydantic models, Playwright) is imported only once a scenario is collected or run.
@@ -44,6 +52,9 @@ if TYPE_CHECKING:
 
 PLUGIN_NAME = "checkout_auditor"
 RESULT_ATTR = "checkout_auditor_result"  # the attribute that carries a result on a test report
+# On a checkout_audit test's item: its result, and its call's outcome with the first line of its error.
+FIXTURE_RESULT = pytest.StashKey["ScenarioResult"]()
+CALL_OUTCOME = pytest.StashKey[tuple[str, str | None]]()
 EVIDENCE_LIMIT = 2000  # characters of one check's evidence in a failure message
 
 # pytest-playwright defines these options with the same meaning. When it is installed it registers them,
@@ -140,6 +151,21 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         default=False,
         help="do not stop at production payment endpoints or live Stripe keys (a real card may be charged).",
     )
+    group.addoption(
+        "--audit-host",
+        dest="audit_hosts",
+        action="append",
+        default=[],
+        metavar="NAME=IP",
+        help="resolve NAME to IP in pytest-playwright's browser (repeatable; `*.` patterns allowed), "
+        "like the scenarios' hosts:.",
+    )
+    parser.addini(
+        "audit_hosts",
+        "NAME=IP lines: host names resolved in pytest-playwright's browser (checkout_audit tests)",
+        type="linelist",
+        default=[],
+    )
     if _pytest_playwright_registers_options(pluginmanager):
         return
     group.addoption("--headed", action="store_true", default=False, help="show the browser windows.")
@@ -191,6 +217,50 @@ def _grid_option(config: pytest.Config) -> GridSettings | None:
         ) from None
 
 
+def parse_host(text: str, where: str) -> tuple[str, str]:
+    """One `NAME=IP` mapping, checked as a scenario's `hosts:` entry; UsageError naming `where` when wrong."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from auditor.scenario.model import Scenario
+
+    name, sep, ip = text.partition("=")
+    if not sep or not name.strip() or not ip.strip():
+        raise pytest.UsageError(f"{where}: {text!r} is not NAME=IP (write it like shop.test=127.0.0.1)")
+    try:
+        adapter: TypeAdapter[dict[str, str]] = TypeAdapter(
+            cast(Any, Scenario.model_fields["hosts"].annotation)
+        )
+        mapping = adapter.validate_python({name: ip})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        reason = str((error.get("ctx") or {}).get("error", error["msg"]))
+        raise pytest.UsageError(f"{where}: {reason}") from None
+    return next(iter(mapping.items()))
+
+
+def audit_hosts(config: pytest.Config) -> dict[str, str]:
+    """The host mapping for pytest-playwright's browser: the `audit_hosts` ini lines, then --audit-host."""
+    hosts: dict[str, str] = {}
+    for line in config.getini("audit_hosts"):
+        for entry in line.split():
+            name, ip = parse_host(entry, "the audit_hosts setting")
+            hosts[name] = ip
+    for entry in config.getoption("audit_hosts", None) or []:
+        name, ip = parse_host(entry, "--audit-host")
+        hosts[name] = ip
+    return hosts
+
+
+def output_given(config: pytest.Config) -> bool:
+    """Was --output given (command line, addopts, PYTEST_ADDOPTS), rather than pytest-playwright's default?"""
+    words = [
+        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
+        *config.getini("addopts"),
+        *config.invocation_params.args,
+    ]
+    return any(word == "--output" or word.startswith("--output=") for word in words)
+
+
 def _retries(value: str) -> int:
     try:
         number = int(value)
@@ -219,11 +289,16 @@ class AuditSettings:
     cdp: str | None = None
     grid: GridSettings | None = None
     allow_live_payments: bool = False
+    hosts: Mapping[str, str] = field(default_factory=dict)  # --audit-host / audit_hosts
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> AuditSettings:
-        """Read the options; a relative --output is taken from the folder pytest was started in."""
-        output = config.getoption("output", None)
+        """Read the options; a relative --output is taken from the folder pytest was started in.
+
+        pytest-playwright gives --output a default (test-results) where its own artefacts go; the
+        auditor's outputs are written only when --output was asked for.
+        """
+        output = config.getoption("output", None) if output_given(config) else None
         return cls(
             base_url=config.getoption("audit_base_url", None) or None,
             browser_path=config.getoption("audit_browser_path", None) or None,
@@ -239,6 +314,7 @@ class AuditSettings:
             cdp=config.getoption("audit_cdp", None) or None,
             grid=_grid_option(config),
             allow_live_payments=bool(config.getoption("audit_allow_live_payments", False)),
+            hosts=audit_hosts(config),
         )
 
     def request(self, out_dir: Path, run_id: str) -> RunRequest:
@@ -380,22 +456,7 @@ class ScenarioItem(pytest.Item):
             pytest.fail(exc.render(), pytrace=False)
         self.result = result
         when = "setup" if result.status == "error" else "call"
-        self.add_report_section(when, "checkout-auditor", describe(result, state.artefacts_dir))
-        if result.flaky:
-            warnings.warn_explicit(
-                AuditWarning(f"flaky: failed at first, passed on attempt {result.attempts}"),
-                AuditWarning,
-                filename=str(self.loaded.file),
-                lineno=1,
-            )
-        for check in result.checks:
-            if check.status == "warn":
-                warnings.warn_explicit(
-                    AuditWarning(f"{check.id}: {check.message}"),
-                    AuditWarning,
-                    filename=str(self.loaded.file),
-                    lineno=1,
-                )
+        report_result(self, result, when, state.artefacts_dir, filename=str(self.loaded.file), lineno=1)
         if result.status == "error":
             pytest.fail(failure_message(result, state.artefacts_dir), pytrace=False)
 
@@ -410,6 +471,25 @@ class ScenarioItem(pytest.Item):
 
 
 # ---------------------------------------------------------------- messages
+
+
+def report_result(
+    item: pytest.Item,
+    result: ScenarioResult,
+    when: str,
+    artefacts: Path | None,
+    *,
+    filename: str,
+    lineno: int,
+) -> None:
+    """A result on its test: the report section (return, warnings, artefacts), a warning per warned check."""
+    item.add_report_section(when, "checkout-auditor", describe(result, artefacts))
+    found: list[str] = []
+    if result.flaky:
+        found.append(f"flaky: failed at first, passed on attempt {result.attempts}")
+    found.extend(f"{check.id}: {check.message}" for check in result.checks if check.status == "warn")
+    for message in found:
+        warnings.warn_explicit(AuditWarning(message), AuditWarning, filename=filename, lineno=lineno)
 
 
 def _compact(evidence: Mapping[str, Any]) -> str:
@@ -537,6 +617,7 @@ class AuditSession:
         self.write_error: str | None = None
         self._ids: dict[str, int] = {}
         self._runner: ScenarioRunner | None = None
+        self._run_id_value: str | None = None
 
     @property
     def is_xdist_worker(self) -> bool:
@@ -571,7 +652,7 @@ class AuditSession:
         if self._runner is None:
             self.artefacts_dir = self._out_dir()
             self.artefacts_dir.mkdir(parents=True, exist_ok=True)
-            self._runner = ScenarioRunner(self.settings, self.artefacts_dir, self._run_id())
+            self._runner = ScenarioRunner(self.settings, self.artefacts_dir, self.run_id)
         refused = self._runner.refusal(loaded)
         if refused is not None:
             raise refused
@@ -585,8 +666,13 @@ class AuditSession:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """Attach the scenario's result to its teardown report, which xdist carries to the controller."""
         report = yield
-        if call.when == "teardown" and isinstance(item, ScenarioItem) and item.result is not None:
-            setattr(report, RESULT_ATTR, item.result.model_dump_json(by_alias=True))
+        if call.when == "call":  # for checkout_audit's teardown
+            error = first_line(call.excinfo.value) if call.excinfo is not None else None
+            item.stash[CALL_OUTCOME] = (report.outcome, error)
+        if call.when == "teardown":
+            result = item.result if isinstance(item, ScenarioItem) else item.stash.get(FIXTURE_RESULT, None)
+            if result is not None:
+                setattr(report, RESULT_ATTR, result.model_dump_json(by_alias=True))
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -596,6 +682,30 @@ class AuditSession:
             from auditor.results import ScenarioResult
 
             self.results[report.nodeid] = ScenarioResult.model_validate_json(data)
+
+    @pytest.hookimpl(tryfirst=True)  # before xdist starts its workers
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Empty pytest-playwright's --output folder once, in the reporting process, before any test."""
+        config = self.config
+        if (
+            self.is_xdist_worker
+            or config.option.collectonly
+            or not config.pluginmanager.has_plugin("playwright")
+        ):
+            return
+        output = config.getoption("output", None)
+        if not output:
+            return
+        folder = config.invocation_params.dir / str(output)
+        if folder.is_dir() and folder.resolve() not in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @property
+    def run_id(self) -> str:
+        """This run's id ({{run_id}}): the same in every xdist worker of one run."""
+        if self._run_id_value is None:
+            self._run_id_value = self._run_id()
+        return self._run_id_value
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Close the browser; the reporting process writes the outputs."""
@@ -645,6 +755,11 @@ def pytest_configure(config: pytest.Config) -> None:
     session = AuditSession(config)
     config.stash[_STATE] = session
     config.pluginmanager.register(session, f"{PLUGIN_NAME}-session")
+    if config.pluginmanager.has_plugin("playwright"):
+        # Registered after pytest-playwright, so that its fixtures wrap pytest-playwright's of the same name.
+        from auditor import fixture
+
+        config.pluginmanager.register(fixture, f"{PLUGIN_NAME}-fixture")
     # A scenario's warnings are findings shown as warnings: a blanket `filterwarnings = error` in the
     # project's settings must not turn them into failures (`-W error::...AuditWarning` still can).
     config.addinivalue_line("filterwarnings", "default::auditor.pytest_plugin.AuditWarning")

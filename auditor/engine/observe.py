@@ -230,9 +230,19 @@ class Recorder:
         context.expose_binding(JOURNEY_BINDING, self._on_page_read)
         context.add_init_script(TAG_WATCH_INIT)
         if self.intercept:
-            context.route(
-                lambda url: classify(url, self.connectif_hosts, "POST") == "tracking", self._answer_tracking
-            )
+            self._route_tracking(context)
+
+    def intercept_tracking(self, context: BrowserContext) -> None:
+        """From now on, answer Connectif's tracking requests locally (`mode: intercept`) and record them."""
+        if not self.intercept:
+            self.intercept = True
+            self._route_tracking(context)
+
+    def _route_tracking(self, context: BrowserContext) -> None:
+        # The matcher reads connectif_hosts on each request, so hosts added later count too.
+        context.route(
+            lambda url: classify(url, self.connectif_hosts, "POST") == "tracking", self._answer_tracking
+        )
 
     def watch_popups(self, context: BrowserContext) -> None:
         """Record every window opened after the customer's own (call once the main page is attached)."""

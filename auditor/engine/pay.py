@@ -516,6 +516,35 @@ class _PayRun:
             click_found=True,
         )
 
+    # ------------------------------------------------------------ the outcome
+
+    def not_reached(self, why: str | None = None) -> PayOutcome:
+        """The platform was never reached: what was seen, and why."""
+        self.ctx.check_deadline()  # the scenario's own deadline cut the wait short: that is a timeout
+        observation = self.freeze(None, note=why or self.not_reached_note())
+        return PayOutcome(observation=observation, steps=self.steps, returned_page=None)
+
+    def come_home(self, reached: _Reached, since: int, last_step_ended: int) -> PayOutcome:
+        """After the last payment step: wait for the return, then for the first shop page's load."""
+        ctx, page = self.ctx, self.page
+        back = self.come_back(reached, since, last_step_ended)
+        if back.navigation is None:
+            ctx.check_deadline()
+            observation = self.freeze(
+                reached,
+                last_step_ended=last_step_ended,
+                back=back,
+                note=back.note or "the customer was never sent back to the shop",
+            )
+            return PayOutcome(observation=observation, steps=self.steps, returned_page=None)
+        note = None
+        try:  # the first shop page after the payment, loaded
+            page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
+        except PlaywrightTimeout:
+            note = f"the shop page {back.navigation.url} did not finish loading"
+        observation = self.freeze(reached, last_step_ended=last_step_ended, back=back, note=note)
+        return PayOutcome(observation=observation, steps=self.steps, returned_page=page)
+
 
 def run_pay(
     page: Page,
@@ -530,29 +559,119 @@ def run_pay(
     run.leave()
     reached = run.reach()
     if reached is None:
-        ctx.check_deadline()  # the scenario's own deadline cut the wait short: that is a timeout
-        return PayOutcome(
-            observation=run.freeze(None, note=run.not_reached_note()), steps=run.steps, returned_page=None
-        )
+        return run.not_reached()
     since = len(ctx.recorder.navigations_of("main"))
-    last_step_ended = run.act(reached)
-    back = run.come_back(reached, since, last_step_ended)
-    if back.navigation is None:
-        ctx.check_deadline()
-        observation = run.freeze(
-            reached,
-            last_step_ended=last_step_ended,
-            back=back,
-            note=back.note or "the customer was never sent back to the shop",
-        )
-        return PayOutcome(observation=observation, steps=run.steps, returned_page=None)
-    note = None
-    try:  # the first shop page after the payment, loaded
-        page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
-    except PlaywrightTimeout:
-        note = f"the shop page {back.navigation.url} did not finish loading"
-    observation = run.freeze(reached, last_step_ended=last_step_ended, back=back, note=note)
-    return PayOutcome(observation=observation, steps=run.steps, returned_page=page)
+    return run.come_home(reached, since, run.act(reached))
 
 
-__all__ = ["PayOutcome", "PayStepFailed", "run_pay", "wait_until"]
+class DrivenPay:
+    """A pay step whose submit and platform steps someone else performs: a test, through the fixture.
+
+    Started before the click that leaves the shop and finished after the last payment step. How the
+    platform was reached is read from what was recorded in between (by then the customer may be back
+    already); the wait for the return after the last step is the pay step's own.
+    """
+
+    def __init__(
+        self,
+        page: Page,
+        args: PayArgs,
+        index: str,
+        ctx: StepContext,
+        shop_hosts: set[str],
+        *,
+        popups: bool = True,
+    ):
+        self.run = _PayRun(page, args, index, ctx, shop_hosts)
+        self.rec = ctx.recorder
+        self.context = page.context
+        self.started_ms = self.rec.now()
+        self.main_before = len(self.rec.navigations_of("main"))
+        # An in-page platform (its iframe in the checkout) may be there from the start.
+        self.already = None if args.popup else self.run._where()
+        self.popup: Page | None = None  # the first window opened meanwhile
+        self.popup_since = 0  # the main page's navigations when it opened
+        self.popup_reached: tuple[int, _Reached] | None = None
+        self.watching = popups or args.popup
+        if self.watching:
+            self.context.on("page", self._opened)
+
+    def _opened(self, popup: Page) -> None:
+        if self.popup is not None:
+            return
+        self.popup = popup
+        self.popup_since = len(self.rec.navigations_of("main"))
+
+        def navigated(frame: Frame) -> None:
+            mine = self.popup_reached is None and frame == popup.main_frame
+            if mine and host_matches(host_of(frame.url), self.run.hosts):
+                self.popup_reached = (self.rec.now(), _Reached(via="popup", url=frame.url))
+
+        popup.on("framenavigated", navigated)
+        navigated(popup.main_frame)  # a window opened straight on the platform
+
+    def _stop_watching(self) -> None:
+        if self.watching:
+            self.watching = False
+            self.context.remove_listener("page", self._opened)
+
+    def _reached(self) -> tuple[_Reached, int] | None:
+        """Where the platform first showed since the start, and the main page's navigations until then."""
+        hosts = self.run.hosts
+        main = self.rec.navigations_of("main")
+        seen: list[tuple[int, _Reached, int]] = []
+        if self.already is not None:
+            seen.append((self.started_ms, self.already, self.main_before))
+        for i in range(self.main_before, len(main)):
+            if host_matches(main[i].host, hosts):
+                seen.append((main[i].at_ms, _Reached(via="navigation", url=main[i].url), i + 1))
+                break
+        if not self.run.args.popup:
+            for frame in list(self.rec.frames):
+                if frame.at_ms >= self.started_ms and host_matches(frame.host, hosts):
+                    before = sum(1 for nav in main if nav.at_ms <= frame.at_ms)
+                    seen.append((frame.at_ms, _Reached(via="iframe", url=frame.url), before))
+                    break
+        if self.popup_reached is not None:
+            seen.append((self.popup_reached[0], self.popup_reached[1], self.popup_since))
+        if self.run.args.popup:
+            seen = [s for s in seen if s[1].via == "popup"]
+        if not seen:
+            return None
+        _, where, since = min(seen, key=lambda s: s[0])
+        return where, since
+
+    def finish(self) -> PayOutcome:
+        """After the last payment step: how the platform was reached, then the wait for the return."""
+        self._stop_watching()
+        run = self.run
+        found = self._reached()
+        if found is not None:
+            reached, since = found
+            if reached.via == "popup":
+                run.popup = self.popup
+            return run.come_home(reached, since, self.rec.now())
+        # Not reached yet: the block may have ended with the click that leaves the shop.
+        if run.args.popup and self.popup is None:
+            return run.not_reached("popup is set, but no window opened during the payment block")
+        run.popup = self.popup
+        try:
+            later = run.reach()
+        except PlaywrightError:  # the window it waited on closed without reaching the platform
+            later = None
+        if later is None:
+            return run.not_reached()
+        since = len(self.rec.navigations_of("main"))
+        return run.come_home(later, since, self.rec.now())
+
+    def abandon(self) -> PayOutcome:
+        """The payment block ended with an exception: what was seen of the payment, no wait."""
+        self._stop_watching()
+        found = self._reached()
+        if found is not None and found[0].via == "popup":
+            self.run.popup = self.popup
+        observation = self.run.freeze(found[0] if found else None)
+        return PayOutcome(observation=observation, steps=self.run.steps, returned_page=None)
+
+
+__all__ = ["DrivenPay", "PayOutcome", "PayStepFailed", "run_pay", "wait_until"]

@@ -26,7 +26,7 @@ from auditor.engine.browser import BrowserChoice
 from auditor.engine.grid import GridSettings
 from auditor.engine.guardrails import LivePaymentGuard
 from auditor.engine.observe import Recorder, page_tags, read_tags
-from auditor.engine.pay import PayStepFailed, run_pay, wait_until
+from auditor.engine.pay import PayOutcome, PayStepFailed, run_pay, wait_until
 from auditor.engine.steps import StepContext, Values, run_step
 from auditor.errors import ErrorKind, first_line
 from auditor.hosts import host_matches, host_of, unreachable
@@ -245,33 +245,13 @@ class ScenarioRun:
             self.artefacts.context_created(context)
             if self.blocked_hosts:
                 context.route(blocked_url_pattern(self.blocked_hosts), _not_resolved)
-            self.guard.attach(context)
-            self.recorder.attach_context(context)
             page = context.new_page()
-            self.recorder.attach_page(page, "main")
-            self.recorder.watch_popups(context)
+            self.attach(context, page)
             self._steps(page, ctx)
-            if self.payment is None and self.error is None:
-                # no pay step: the page the scenario ends on is the one whose tag is judged
-                self._snapshot_confirmation(page)
-            if self.confirmation is not None and self.error is None and not self.tracking_watched:
-                self._watch_tracking(page, ctx)
+            self.watch_confirmation(page, ctx)
             self._connectif_reached(ctx)
-        except ScenarioTimeout:
-            self._fail(ErrorKind.TIMEOUT, self._timeout_message())
-        except Interrupted:
-            self._fail(ErrorKind.INTERRUPTED, INTERRUPTED)
-        except ScenarioAbort as exc:
-            self._fail(exc.kind, str(exc))
-        except PlaywrightError as exc:
-            if self.stop.is_set():
-                self._fail(ErrorKind.INTERRUPTED, INTERRUPTED)
-            elif not self.browser.is_connected():
-                self._fail(
-                    ErrorKind.BROWSER_CRASHED, "the browser process died or disconnected during the scenario"
-                )
-            else:
-                self._fail(ErrorKind.BROWSER_CRASHED, f"the browser failed: {first_line(exc)}")
+        except (ScenarioAbort, PlaywrightError) as exc:
+            self.stopped_by(exc)
         finally:
             if page is not None:
                 self.artefacts.page_closing(
@@ -300,6 +280,38 @@ class ScenarioRun:
                 what = "Connectif's script" if request.kind == "script" else "Connectif's tracking endpoint"
                 self._fail(ErrorKind.HOST_UNREACHABLE, f"{what}: {ctx.unreachable(failed)}")
                 return
+
+    def attach(self, context: BrowserContext, page: Page) -> None:
+        """Watch a context and the customer's page in it: the live-payment guard and the Recorder."""
+        self.guard.attach(context)
+        self.recorder.attach_context(context)
+        self.recorder.attach_page(page, "main")
+        self.recorder.watch_popups(context)
+
+    def watch_confirmation(self, page: Page, ctx: StepContext) -> None:
+        """After the last step: the confirmation page's tag and the tracking request that carries it."""
+        if self.payment is None and self.error is None:
+            # no pay step: the page the scenario ends on is the one whose tag is judged
+            self._snapshot_confirmation(page)
+        if self.confirmation is not None and self.error is None and not self.tracking_watched:
+            self._watch_tracking(page, ctx)
+
+    def stopped_by(self, exc: ScenarioAbort | PlaywrightError) -> None:
+        """Record why the scenario could not go on: its deadline, Ctrl-C, a crash, or a step's failure."""
+        if isinstance(exc, ScenarioTimeout):
+            self._fail(ErrorKind.TIMEOUT, self._timeout_message())
+        elif isinstance(exc, Interrupted):
+            self._fail(ErrorKind.INTERRUPTED, INTERRUPTED)
+        elif isinstance(exc, ScenarioAbort):
+            self._fail(exc.kind, str(exc))
+        elif self.stop.is_set():
+            self._fail(ErrorKind.INTERRUPTED, INTERRUPTED)
+        elif not self.browser.is_connected():
+            self._fail(
+                ErrorKind.BROWSER_CRASHED, "the browser process died or disconnected during the scenario"
+            )
+        else:
+            self._fail(ErrorKind.BROWSER_CRASHED, f"the browser failed: {first_line(exc)}")
 
     def _page_trouble(self) -> str:
         """Why the current page may lack what a step looked for: it answered with an HTTP error."""
@@ -346,13 +358,20 @@ class ScenarioRun:
 
     def _pay(self, page: Page, step: PayStep, index: str, ctx: StepContext) -> bool:
         """Run a pay step; True when the customer came back to the shop."""
+        self.before_payment(page)
+        return self.after_payment(run_pay(page, step.args, index, ctx, self.shop_hosts, self._named_hosts()))
+
+    def before_payment(self, page: Page) -> None:
+        """Before the click that leaves the shop: the shop's hosts so far, the guard, the network watch."""
         if host_of(page.url):
             self.shop_hosts.update(n.host for n in self.recorder.navigations_of("main") if n.error is None)
         self.guard.before_gesture(page)
         # From here on: the cookies the return carries and why some were blocked. Left on after the
         # payment (a DevTools command can wait on a navigation that never ends).
         self.recorder.watch_network()
-        outcome = run_pay(page, step.args, index, ctx, self.shop_hosts, self._named_hosts())
+
+    def after_payment(self, outcome: PayOutcome) -> bool:
+        """Keep what the payment recorded; True when the customer came back (its page is then read)."""
         self.steps.extend(outcome.steps)
         self.payment = outcome.observation
         self.guard.check_blocked()
@@ -583,6 +602,10 @@ class ScenarioRun:
             declared.extend(pay.hosts)
         seen = [n.host for n in self.recorder.navigations] + [f.host for f in self.recorder.frames]
         return sorted({h for h in seen if h and not host_matches(h, declared)})
+
+    def recorded(self, context: BrowserContext) -> Attempt:
+        """What was recorded in `context` so far, ready to be judged (the context stays open)."""
+        return self._attempt(self._cookies(context))
 
     def _attempt(self, cookies: list[CookieRecord]) -> Attempt:
         return Attempt(

@@ -111,39 +111,17 @@ def test_browser_options_reach_the_browser(suite: Path, shop: str) -> None:
     assert "could not be started (channel no-such-channel)" in channel.output, channel.output
 
 
-def _fake_pytest_playwright(folder: Path) -> Path:
-    """A stand-in for pytest-playwright: the same six options, so that a clash would show."""
-    folder.mkdir()
-    (folder / "pytest_playwright.py").write_text(
-        "def pytest_addoption(parser):\n"
-        "    group = parser.getgroup('playwright')\n"
-        "    group.addoption('--headed', action='store_true', default=False)\n"
-        "    group.addoption('--browser-channel', dest='browser_channel')\n"
-        "    group.addoption('--tracing', default='off')\n"
-        "    group.addoption('--video', default='off')\n"
-        "    group.addoption('--screenshot', default='off')\n"
-        "    group.addoption('--output', default='test-results')\n",
-        encoding="utf-8",
-    )
-    return folder
-
-
-def test_with_pytest_playwright_its_options_are_used_not_registered_again(suite: Path, shop: str) -> None:
-    fake = _fake_pytest_playwright(suite / "site")
+@pytest.mark.parametrize("playwright_plugin", ["installed", "disabled"])
+def test_pytest_playwrights_options_are_read_or_registered_here(
+    suite: Path, shop: str, playwright_plugin: str
+) -> None:
+    """pytest-playwright defines --browser-channel & co.; with it disabled, this plugin defines them."""
+    disable = ["-p", "no:playwright"] if playwright_plugin == "disabled" else []
+    channel = f"from-{playwright_plugin}"
     scenario = "scenarios/automatic.yaml"
-    run = run_pytest(
-        suite,
-        "-p",
-        "pytest_playwright",
-        scenario,
-        "--audit-base-url",
-        shop,
-        "--browser-channel",
-        "from-pytest-playwright",
-        extra_path=fake,
-    )
+    run = run_pytest(suite, *disable, scenario, "--audit-base-url", shop, "--browser-channel", channel)
     assert "already added" not in run.output
-    assert "could not be started (channel from-pytest-playwright)" in run.output, run.output
+    assert f"could not be started (channel {channel})" in run.output, run.output
 
 
 @pytest.mark.browser
@@ -176,7 +154,7 @@ def test_outcomes_messages_junit_and_outputs(suite: Path, shop: str) -> None:
     )
 
     error = cases["Checkout button is missing"][1]
-    assert "the scenario could not be finished: step 1 (click) failed" in error and "#no-such-button" in error
+    assert "the scenario could not be finished: steps[1] (click, scenarios/broken.yml:5) failed" in error and "#no-such-button" in error
 
     # A check that warned: pytest's warnings summary and the item's report section both show it.
     assert "scenarios/allowed.yaml:1: AuditWarning: payment.return:" in run.output
