@@ -234,12 +234,11 @@ class AuditResult:
 # ---------------------------------------------------------------- the fixture's object
 
 
-def _connectif_lookups() -> Callable[[Attempt], Attempt] | None:
-    """The engine's lookups in Connectif's REST API (connectif.api), when this version has them."""
-    from auditor.engine import executor
+def _connectif_lookups() -> Callable[[Attempt], Attempt]:
+    """The engine's lookups in Connectif's REST API (connectif.api), as `run` makes them."""
+    from auditor.engine.verdict import ask_connectif
 
-    ask: Callable[[Attempt], Attempt] | None = getattr(executor, "ask_connectif", None)
-    return ask
+    return ask_connectif
 
 
 class CheckoutAudit:
@@ -337,11 +336,6 @@ class CheckoutAudit:
             options = ConnectifOptions.model_validate(merged)
         except ValidationError as exc:
             raise _invalid("connectif()", exc, ("connectif",), merged) from None
-        if options.api is not None and _connectif_lookups() is None:
-            raise AuditUsageError(
-                "checkout_audit.connectif(api_key=…): this version of checkout-auditor cannot ask "
-                "Connectif's API yet"
-            )
         recorder = self._run.recorder
         if recorder.intercept and options.mode == "observe":
             raise AuditUsageError(
@@ -478,7 +472,7 @@ class CheckoutAudit:
         from playwright.sync_api import Error as PlaywrightError
 
         from auditor.engine.aborts import ScenarioAbort
-        from auditor.engine.executor import judge_attempt
+        from auditor.engine.verdict import judge_attempt
 
         if self._judged is not None:
             return self._judged
@@ -490,9 +484,8 @@ class CheckoutAudit:
         except (ScenarioAbort, PlaywrightError) as exc:
             run.stopped_by(exc)
         attempt = run.recorded(self._context)
-        ask = _connectif_lookups()
-        if ask is not None and loaded.scenario.connectif.api is not None:
-            attempt = ask(attempt)
+        if loaded.scenario.connectif.api is not None:
+            attempt = _connectif_lookups()(attempt)
         self._judged = judge_attempt(attempt)
         return self._judged
 

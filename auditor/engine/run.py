@@ -126,7 +126,7 @@ def _tagged_purchase_id(tags: list[Any]) -> str | None:
 
 @dataclass(frozen=True, kw_only=True)
 class Attempt:
-    """What one attempt of a scenario recorded, ready to be judged (see executor.judge_attempt)."""
+    """What one attempt of a scenario recorded, ready to be judged (see engine.verdict.judge_attempt)."""
 
     loaded: LoadedScenario
     number: int

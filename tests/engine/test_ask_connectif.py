@@ -1,4 +1,4 @@
-"""Asking Connectif for a finished attempt (executor.ask_connectif, judge_attempt), without a browser."""
+"""Asking Connectif for a finished attempt and judging it (engine.verdict), without a browser."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor.engine.artefacts import ArtefactRecorder
-from auditor.engine.executor import ask_connectif, judge_attempt, lookup_plan
 from auditor.engine.run import Attempt
+from auditor.engine.verdict import ask_connectif, judge_attempt, lookup_plan
 from auditor.errors import ErrorKind
 from auditor.lab import Lab
 from auditor.scenario.load import LoadedScenario

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from auditor.lab import Lab
+from auditor.lab.connectif_api import LAB_API_KEY
 from tests.pytest_plugin.pluginrun import REPO, Outcome, junit_cases, run_pytest
 
 HOSTS = {
@@ -122,6 +123,16 @@ def test_iframe(page, checkout_audit):
     assert result.passed, result.explain()
 
 
+def test_connectif_record(page, checkout_audit):
+    checkout_audit.connectif(
+        api_key=os.environ["CONNECTIF_KEY"], api_url=os.environ["CONNECTIF_URL"], api_wait="20s"
+    )
+    open_checkout(page, "platform=stripe")
+    pay_by_stripe(page, checkout_audit)
+    result = checkout_audit.result()
+    assert result.passed, result.explain()
+
+
 def test_comma_decimals(page, checkout_audit):
     total = open_checkout(page, "platform=stripe&fault=tag-comma")
     checkout_audit.expect(cn_purchase={"total_price": total})
@@ -224,7 +235,12 @@ def audited(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, O
         "only-on-failure",
         "--junitxml",
         "junit.xml",
-        env_extra={"SHOP_URL": lab.url("shop.test").rstrip("/"), "KEEP_DIR": str(folder / "keep")},
+        env_extra={
+            "SHOP_URL": lab.url("shop.test").rstrip("/"),
+            "KEEP_DIR": str(folder / "keep"),
+            "CONNECTIF_KEY": lab.api_key,
+            "CONNECTIF_URL": lab.api_url,
+        },
         timeout=600,
     )
     return folder, run
@@ -246,6 +262,7 @@ def test_each_kind_of_return_and_failure(audited: tuple[Path, Outcome]) -> None:
         "test_popup[chromium]": "passed",
         "test_iframe[chromium]": "passed",
         "test_comma_decimals[chromium]": "failure",
+        "test_connectif_record[chromium]": "passed",
         "test_never_asks[chromium]": "error",  # judged at teardown
         "test_secret_input[chromium]": "passed",
         YAML_NAME: "passed",
@@ -271,6 +288,13 @@ def test_each_kind_of_return_and_failure(audited: tuple[Path, Outcome]) -> None:
     assert comma["status"] == "fail" and check(comma, "cn_purchase.valid") == "fail"
     assert check(comma, "payment.return") == "pass"
     assert "cn_purchase.valid" in cases["test_comma_decimals[chromium]"][1]
+
+    recorded = results["test_connectif_record[chromium]"]
+    assert check(recorded, "connectif.purchase_recorded") == "pass"
+    assert recorded["connectif_api"]["purchase"] is not None, recorded["connectif_api"]
+    lab_key_secret = LAB_API_KEY.split(":", 1)[-1]  # keyId:keySecret: the secret shows nowhere
+    assert lab_key_secret not in (folder / "out" / "results.json").read_text(encoding="utf-8")
+    assert lab_key_secret not in run.output
 
     never = results["test_never_asks[chromium]"]
     assert never["payment"]["return"] == "none" and check(never, "payment.return") == "fail"

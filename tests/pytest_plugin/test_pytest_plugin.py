@@ -154,7 +154,10 @@ def test_outcomes_messages_junit_and_outputs(suite: Path, shop: str) -> None:
     )
 
     error = cases["Checkout button is missing"][1]
-    assert "the scenario could not be finished: steps[1] (click, scenarios/broken.yml:5) failed" in error and "#no-such-button" in error
+    assert (
+        "the scenario could not be finished: steps[1] (click, scenarios/broken.yml:5) failed" in error
+        and "#no-such-button" in error
+    )
 
     # A check that warned: pytest's warnings summary and the item's report section both show it.
     assert "scenarios/allowed.yaml:1: AuditWarning: payment.return:" in run.output
