@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,19 +10,17 @@ from typing import TYPE_CHECKING
 import click
 
 from auditor import __version__
+from auditor.cli.options import (
+    base_url_option,
+    browser_path_option,
+    env_options,
+    grid_options,
+    out_dir_option,
+)
 from auditor.errors import AuditorError
 
 if TYPE_CHECKING:
     from auditor.engine.grid import GridSettings
-
-BROWSER_PATH_HELP = (
-    "Chromium/Chrome binary to use (default: $AUDITOR_BROWSER_PATH, then Playwright's, then the system's)."
-)
-GRID_HELP = "Take each worker's Chromium from a Selenium Grid 4 at URL (default: $SELENIUM_REMOTE_URL)."
-GRID_CAPABILITIES_HELP = (
-    "Extra capabilities for the grid's sessions, a JSON object; goog:chromeOptions.args are added to "
-    "the auditor's (default: $SELENIUM_REMOTE_CAPABILITIES)."
-)
 
 
 # Commands that live in modules of their own, imported only when they run (or --help lists them): a
@@ -69,27 +66,9 @@ def cli() -> None:
     """Audit that checkouts return from the payment platform and reach Connectif."""
 
 
-def env_options(command: Callable[..., None]) -> Callable[..., None]:
-    """--var and --env-file: the values of ${NAME} in scenario files (shared by run and validate)."""
-    command = click.option(
-        "--env-file",
-        "env_files",
-        multiple=True,
-        type=click.Path(path_type=Path, dir_okay=False),
-        help="Read ${NAME} values from NAME=VALUE lines (# comments); over the environment.",
-    )(command)
-    return click.option(
-        "--var",
-        "variables",
-        multiple=True,
-        metavar="NAME=VALUE",
-        help="A ${NAME} value (repeatable); over --env-file and the environment.",
-    )(command)
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--base-url", help="Use this base URL for every scenario (overrides base_url:).")
+@base_url_option
 @env_options
 def validate(
     paths: tuple[Path, ...], base_url: str | None, variables: tuple[str, ...], env_files: tuple[Path, ...]
@@ -104,11 +83,8 @@ def validate(
 
 
 @cli.command()
-@click.option("--browser-path", envvar="AUDITOR_BROWSER_PATH", help=BROWSER_PATH_HELP)
-@click.option("--grid", metavar="URL", envvar="SELENIUM_REMOTE_URL", help=GRID_HELP)
-@click.option(
-    "--grid-capabilities", metavar="JSON", envvar="SELENIUM_REMOTE_CAPABILITIES", help=GRID_CAPABILITIES_HELP
-)
+@browser_path_option
+@grid_options
 def doctor(browser_path: str | None, grid: str | None, grid_capabilities: str | None) -> None:
     """Say which browser the auditor would use, and launch it for real (or take one from --grid)."""
     from auditor.engine.doctor import examine, examine_grid
@@ -225,12 +201,8 @@ ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder (default: a new folder under reports/).",
-)
-@click.option("--base-url", help="Use this base URL for every scenario (overrides base_url:).")
+@out_dir_option
+@base_url_option
 @click.option("--tag", "tags", multiple=True, help="Run only scenarios with this tag (repeatable).")
 @click.option(
     "-k",
@@ -249,7 +221,7 @@ ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
     help="Scenarios run at the same time, each worker with its own browser.",
 )
 @click.option("--headed", is_flag=True, help="Show the browser windows.")
-@click.option("--browser-path", envvar="AUDITOR_BROWSER_PATH", help=BROWSER_PATH_HELP)
+@browser_path_option
 @click.option(
     "--retries",
     type=click.IntRange(0, 10),
@@ -262,10 +234,7 @@ ARTEFACT_CHOICE = click.Choice(["off", "on", "retain-on-failure"])
     "--connect", metavar="WS_ENDPOINT", help="Use a Playwright browser server (playwright run-server)."
 )
 @click.option("--cdp", metavar="URL", help="Use a Chromium started with --remote-debugging-port.")
-@click.option("--grid", metavar="URL", envvar="SELENIUM_REMOTE_URL", help=GRID_HELP)
-@click.option(
-    "--grid-capabilities", metavar="JSON", envvar="SELENIUM_REMOTE_CAPABILITIES", help=GRID_CAPABILITIES_HELP
-)
+@grid_options
 @click.option(
     "--trace",
     type=ARTEFACT_CHOICE,
@@ -351,14 +320,10 @@ def merge(dirs: tuple[Path, ...], out: Path) -> None:
 
 
 @cli.command()
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder (default: a new folder under reports/).",
-)
+@out_dir_option
 @click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True)
 @click.option("--tag", "tags", multiple=True, help="Run only the bundled scenarios with this tag.")
-@click.option("--browser-path", envvar="AUDITOR_BROWSER_PATH", help=BROWSER_PATH_HELP)
+@browser_path_option
 def demo(out: Path | None, workers: int, tags: tuple[str, ...], browser_path: str | None) -> None:
     """Start the built-in lab shop, run the bundled scenarios against it and write a report."""
     import os

@@ -17,14 +17,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from auditor.cli.options import browser_path_option, host_option
 from auditor.errors import AuditorError
 
 if TYPE_CHECKING:
     from auditor.recorder.model import ShopHosts
 
-BROWSER_PATH_HELP = (
-    "Chromium/Chrome binary to use (default: $AUDITOR_BROWSER_PATH, then Playwright's, then the system's)."
-)
 BROWSER_CLOSE_S = 60.0
 _HOST = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
@@ -117,13 +115,7 @@ class _Progress:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Scenario file to write (default: scenarios/recorded-<timestamp>.yaml).",
 )
-@click.option(
-    "--host",
-    "hosts",
-    multiple=True,
-    metavar="NAME=IP",
-    help="Resolve NAME to IP in the browser (repeatable).",
-)
+@host_option("Resolve NAME to IP in the browser (repeatable).")
 @click.option(
     "--shop-host",
     "shop_hosts",
@@ -138,7 +130,7 @@ class _Progress:
     type=click.IntRange(0, 65535),
     help="Let another program drive the browser over the DevTools protocol (0: any free port).",
 )
-@click.option("--browser-path", envvar="AUDITOR_BROWSER_PATH", help=BROWSER_PATH_HELP)
+@browser_path_option
 def record(
     url: str,
     out: Path | None,
@@ -212,30 +204,28 @@ def record(
 
 
 def _leave(wait: Callable[[float], bool], status: int) -> None:
-    """Exit once the browser thread has closed Chromium (Python ending under a live Playwright crashes)."""
-    if wait(BROWSER_CLOSE_S):
-        sys.exit(status)
+    """Exit once the browser thread has closed Chromium, without the interpreter's shutdown.
+
+    The file is written and the browser closed by then; what is left is Python tearing down a thread
+    that ran Playwright's greenlets, which crashed now and then after Ctrl-C on a loaded machine
+    (SIGSEGV, seen as exit status -11). A browser that will not close must not hold the exit either.
+    """
+    wait(BROWSER_CLOSE_S)
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(status)  # the file is written; a browser that will not close must not hold the exit
+    os._exit(status)
 
 
 @click.command("open")
 @click.argument("target")
-@click.option(
-    "--host",
-    "hosts",
-    multiple=True,
-    metavar="NAME=IP",
-    help="Resolve NAME to IP (repeatable; adds to the scenario's hosts:).",
-)
+@host_option("Resolve NAME to IP (repeatable; adds to the scenario's hosts:).")
 @click.option("--headless", is_flag=True, help="No window (to inspect it over --remote-debugging-port).")
 @click.option(
     "--remote-debugging-port",
     type=click.IntRange(0, 65535),
     help="Also listen for the DevTools protocol on this port (0: any free port).",
 )
-@click.option("--browser-path", envvar="AUDITOR_BROWSER_PATH", help=BROWSER_PATH_HELP)
+@browser_path_option
 def open_(
     target: str,
     hosts: tuple[str, ...],
