@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Playwright
 
 from auditor.audit import audit
 from auditor.engine.browser import find_browser, launch_args
@@ -87,18 +87,17 @@ def sessions_open(grid: LocalGrid) -> int:
     return sum(1 for node in nodes for slot in node["slots"] if slot.get("session"))
 
 
-def warm_up(grid: LocalGrid) -> None:
+def warm_up(grid: LocalGrid, p: Playwright) -> None:
     """One unmeasured browser on each side: the first start of a binary reads it from disk."""
-    with sync_playwright() as p:
-        p.chromium.launch(executable_path=find_browser().executable, args=launch_args()).close()
-        open_session(p.chromium, GridSettings(url=grid.url), {}).close()
+    p.chromium.launch(executable_path=find_browser().executable, args=launch_args()).close()
+    open_session(p.chromium, GridSettings(url=grid.url), {}).close()
 
 
 def test_lab_scenarios_through_the_grid_match_local_browsers(
-    tmp_path: Path, lab: Lab, grid: LocalGrid
+    tmp_path: Path, lab: Lab, grid: LocalGrid, shared_playwright: Playwright
 ) -> None:
     scenarios = lab_scenarios(tmp_path / "scenarios", lab)
-    warm_up(grid)
+    warm_up(grid, shared_playwright)
     local = RunOptions(browser=find_browser(), out_dir=tmp_path / "local", workers=2)
     remote = RunOptions(browser=None, out_dir=tmp_path / "grid", workers=2, grid=GridSettings(url=grid.url))
     took: dict[str, list[float]] = {"local": [], "grid": []}
@@ -199,20 +198,19 @@ def run_cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.Co
 
 
 def test_user_capabilities_are_merged_with_the_host_mapping(
-    tmp_path: Path, lab: Lab, grid: LocalGrid
+    tmp_path: Path, lab: Lab, grid: LocalGrid, shared_playwright: Playwright
 ) -> None:
     # capabilities with their own goog:chromeOptions.args used to replace every argument (host rules,
     # headless); through the auditor both survive and the scenario reaches the lab by its host names
     caps = json.dumps({"browserName": "chrome", "goog:chromeOptions": {"args": ["--lang=es-ES"]}})
     settings = grid_settings(grid.url, caps)
-    with sync_playwright() as p:
-        session = open_session(p.chromium, settings, lab.hosts)
-        try:
-            page = session.browser.new_page()
-            page.goto("chrome://version")
-            command_line = page.locator("#command_line").inner_text()
-        finally:
-            session.close()
+    session = open_session(shared_playwright.chromium, settings, lab.hosts)
+    try:
+        page = session.browser.new_page()
+        page.goto("chrome://version")
+        command_line = page.locator("#command_line").inner_text()
+    finally:
+        session.close()
     assert "--lang=es-ES" in command_line
     assert "--headless" in command_line
     assert "--host-resolver-rules=MAP shop.test 127.0.0.1" in command_line
