@@ -530,11 +530,12 @@ def failure_message(result: ScenarioResult, artefacts: Path | None = None) -> st
 
 def describe(result: ScenarioResult, artefacts: Path | None = None) -> str:
     """The report section: how the customer came back, every warning, and the artefacts."""
-    from auditor.reports.view import return_sentence
+    from auditor.reports.view import return_not_judged, return_sentence
 
     lines = []
     if result.payment is not None:
-        lines.append(f"payment: {return_sentence(result.payment)}")
+        not_judged = return_not_judged(result)  # stopped before the return could be seen: not "never"
+        lines.append(f"payment: {return_sentence(result.payment, not_judged=not_judged)}")
     for check in result.checks:
         if check.status == "warn":
             lines.append(f"WARNING {check.id}: {check.message}")

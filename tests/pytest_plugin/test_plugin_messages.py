@@ -120,3 +120,18 @@ def test_two_ways_to_choose_the_browser_are_refused(tmp_path: Path) -> None:
             assert named in exc.render() and "give one of them" in exc.render()
         else:
             raise AssertionError(f"{settings} was accepted")
+
+
+def test_the_report_section_does_not_say_never_for_a_return_it_could_not_see() -> None:
+    from auditor.results import PaymentResult
+
+    stopped = result("error", [check("payment.return", "skip")], error="interrupted").model_copy(
+        update={
+            "payment": PaymentResult.model_validate(
+                {"provider": "Redsys sandbox", "left_shop": True, "return": "none"}
+            )
+        }
+    )
+    text = describe(stopped)
+    assert "never came back" not in text
+    assert "not judged" in text, text
