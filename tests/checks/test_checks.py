@@ -348,6 +348,12 @@ def test_return_automatic() -> None:
     assert result.evidence["return_cookies_sent"] == ["sid"]
 
 
+def test_a_return_started_by_the_last_payment_step_itself_is_not_0_ms_after_it() -> None:
+    result = check("payment.return", paid(last_step_ended_ms=3300, back_on_shop_ms=3250))
+    assert result.status is Status.PASS and result.evidence["return_ms"] == 0
+    assert result.message.endswith("(form-post) as the last payment step ended."), result.message
+
+
 @pytest.mark.parametrize(("policy", "status"), [("automatic", Status.FAIL), ("manual-allowed", Status.WARN)])
 def test_return_manual(policy: str, status: Status) -> None:
     result = check(
