@@ -356,7 +356,11 @@ class _PayRun:
         return box is not None and box["width"] >= width and box["height"] >= height
 
     def _trouble(self) -> ScenarioAbort | None:
-        """The scenario's mistake that stops the wait for the platform, if one has shown."""
+        """The scenario's mistake (or a blocked live payment) that stops the wait for the platform."""
+        try:
+            self.ctx.live_guard()
+        except ScenarioAbort as exc:
+            return exc
         # Page requests since the submit, and any request to the platform (an iframe in the checkout page).
         failed = self.rec.unreachable_since(self.left_at) or self.rec.unreachable_since(0, self.hosts)
         if failed is not None:

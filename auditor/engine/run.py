@@ -222,6 +222,7 @@ class ScenarioRun:
             mapped_hosts=dict(self.scenario.hosts),
             lines=self.loaded.lines,
             file=str(self.loaded.file),
+            live_guard=self.guard.check_blocked,
         )
 
     def _fail(self, kind: ErrorKind, message: str, step: str | None = None) -> None:

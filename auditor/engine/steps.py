@@ -109,6 +109,9 @@ class StepContext:
     mapped_hosts: Mapping[str, str] = field(default_factory=dict)  # the scenario's own `hosts:`
     lines: Mapping[str, int] = field(default_factory=dict)  # a step's place → its line in the file
     file: str = ""  # the scenario file, for messages
+    # Raises when the live-payment guard has blocked a request (LivePaymentGuard.check_blocked): waits
+    # that the blocked request would have ended stop at once instead of running into their timeout.
+    live_guard: Callable[[], None] = field(default=lambda: None)
 
     def unreachable(self, failed: FailedDocument) -> HostUnreachable:
         """The error for a page request that could not reach its host: the host, the error, the fix."""

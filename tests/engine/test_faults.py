@@ -64,7 +64,7 @@ def test_a_scenario_past_its_deadline_is_an_error_that_says_so(tmp_path: Path, l
 def test_a_browser_that_dies_mid_scenario_is_recorded_and_the_others_go_on(tmp_path: Path, lab: Lab) -> None:
     folder = tmp_path / "scenarios"
     stripe_scenario(
-        folder, lab, "a-dies", fault="pay-hang", key="dies", step="30s", navigation="40s", scenario="90s"
+        folder, lab, "a-dies", fault="pay-hang", key="dies", step="15s", navigation="15s", scenario="60s"
     )
     stripe_scenario(folder, lab, "b-after")
     profile_root = Path(tempfile.mkdtemp(prefix="aud-", dir="/tmp"))

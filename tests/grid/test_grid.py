@@ -100,41 +100,26 @@ def test_lab_scenarios_through_the_grid_match_local_browsers(
     warm_up(grid, shared_playwright)
     local = RunOptions(browser=find_browser(), out_dir=tmp_path / "local", workers=2)
     remote = RunOptions(browser=None, out_dir=tmp_path / "grid", workers=2, grid=GridSettings(url=grid.url))
-    took: dict[str, list[float]] = {"local": [], "grid": []}
-    runs: dict[str, list[RunResult]] = {"local": [], "grid": []}
-    created: list[int] = []
+    before = sessions_created(grid)
     in_use: list[int] = []
-    # local, grid, grid, local: the machine is shared, and a change in its load then falls on both sides
-    for kind in ("local", "grid", "grid", "local"):
-        before = sessions_created(grid)
-        started = time.monotonic()
-        if kind == "grid":
 
-            def count_open(event: object) -> None:
-                if isinstance(event, ScenarioFinished):
-                    in_use.append(sessions_open(grid))
+    def count_open(event: object) -> None:
+        if isinstance(event, ScenarioFinished):
+            in_use.append(sessions_open(grid))
 
-            run = audit(scenarios, remote, listener=count_open).run
-        else:
-            run = audit(scenarios, local).run
-        took[kind].append(time.monotonic() - started)
-        runs[kind].append(run)
-        if kind == "grid":
-            created.append(sessions_created(grid) - before)
-            assert sessions_open(grid) == 0  # every session given back when the run returns
+    remote_run = audit(scenarios, remote, listener=count_open).run
+    created = sessions_created(grid) - before
+    assert sessions_open(grid) == 0  # every session given back when the run returns
+    local_run = audit(scenarios, local).run
 
-    for remote_run, local_run in zip(runs["grid"], runs["local"], strict=True):
-        assert verdicts(remote_run) == verdicts(local_run), differences(remote_run, local_run)
-    assert {s.status.value for s in runs["grid"][0].scenarios} >= {"pass", "fail"}  # both verdicts occur
+    assert verdicts(remote_run) == verdicts(local_run), differences(remote_run, local_run)
+    assert {s.status.value for s in remote_run.scenarios} >= {"pass", "fail"}  # both verdicts occur
     # A worker keeps its session while the host mapping stays the same and gives it back before taking
     # another (the bundled scenarios map fewer names than the lab's, and a name DNS could resolve keeps
     # them out of the shared browser): never more sessions at a time than workers, never one per step.
-    assert all(2 <= n <= len(scenarios) for n in created), created
+    # (How long the teardown takes, which once cost 30 s per worker, is measured by bench/bench_grid.py.)
+    assert 2 <= created <= len(scenarios), created
     assert max(in_use) <= 2
-    # Browser.close() then Playwright's stop used to cost 30 s per worker (a second DELETE of the session
-    # reaching a chromedriver that had quit): the grid runs must stay within 1.5x the local ones.
-    grid_s, local_s = sum(took["grid"]), sum(took["local"])
-    assert grid_s <= 1.5 * local_s, f"grid runs {took['grid']} s vs local {took['local']} s"
 
 
 def test_a_grid_with_no_free_slot_refuses_with_its_message_and_exit_2(tmp_path: Path, lab: Lab) -> None:

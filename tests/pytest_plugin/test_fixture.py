@@ -323,13 +323,13 @@ def test_one_report_for_fixture_tests_and_scenarios(audited: tuple[Path, Outcome
     folder, run = audited
     out = folder / "out"
     results = results_by_name(out / "results.json")
-    assert len(results) == 8
+    assert len(results) == 9
     yaml = next(s for s in results.values() if s["file"] == "scenarios/stripe.yaml")
     assert yaml["status"] == "pass" and yaml["payment"]["mechanism"] == "http-redirect"
-    assert len(junit_cases(out / "junit.xml")) == 8
+    assert len(junit_cases(out / "junit.xml")) == 9
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "test_click_only[chromium]" in report and yaml["name"] in report
-    assert "8 scenarios (" in run.output and f"report: {out / 'report.html'}" in run.output
+    assert "9 scenarios (" in run.output and f"report: {out / 'report.html'}" in run.output
     # pytest-playwright's own artefacts share the folder: a screenshot of the failed test only.
     assert list((out / "test-audited-py-test-click-only-chromium").glob("test-failed-*.png")), run.output
     assert not (out / "test-audited-py-test-redirect-chromium").exists()
