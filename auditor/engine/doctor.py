@@ -211,7 +211,7 @@ def examine_grid(settings: GridSettings) -> list[Finding]:
     except GridError as exc:
         findings.append(Finding(label="grid session", ok=False, detail=exc.headline, fix=exc.tip))
     except Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        first = first_line(exc)
         findings.append(
             Finding(label="launch", ok=False, detail=settings.redact(first), fix="see the node's log")
         )

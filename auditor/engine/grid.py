@@ -39,7 +39,7 @@ from playwright.sync_api import Browser, BrowserType
 from playwright.sync_api import Error as PlaywrightError
 
 from auditor.engine.browser import launch_args
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, first_line
 
 ENV_URL = "SELENIUM_REMOTE_URL"
 ENV_CAPABILITIES = "SELENIUM_REMOTE_CAPABILITIES"
@@ -252,7 +252,8 @@ def session_capabilities(settings: GridSettings, args: Sequence[str]) -> dict[st
 
 
 def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
+    """The first line of a grid's message, marked when cut."""
+    line = first_line(text, MESSAGE_LIMIT + 1)
     return line[:MESSAGE_LIMIT] + ("…" if len(line) > MESSAGE_LIMIT else "")
 
 

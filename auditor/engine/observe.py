@@ -32,8 +32,8 @@ from auditor.observation import (
     TagSnapshot,
 )
 
-# Chromium's ClientNavigationReason → our cause names.
-_REASONS = {
+# Chromium's ClientNavigationReason → our cause names (the recorder reads the same events).
+NAVIGATION_REASONS = {
     "formSubmissionGet": NavigationCause.FORM_GET,
     "formSubmissionPost": NavigationCause.FORM_POST,
     "httpHeaderRefresh": NavigationCause.META_REFRESH,
@@ -265,7 +265,7 @@ class Recorder:
         main_frame_id: dict[str, str] = {}
 
         def requested(event: dict[str, Any]) -> None:
-            self.pending_reason[event["frameId"]] = _REASONS.get(
+            self.pending_reason[event["frameId"]] = NAVIGATION_REASONS.get(
                 event.get("reason", ""), NavigationCause.OTHER
             )
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
 
-from auditor.errors import AuditorError, InputError
+from auditor.errors import AuditorError, InputError, first_line
 from auditor.hosts import host_of
 from auditor.recorder.compose import Draft, compose
 from auditor.recorder.model import Event, Recording, ShopHosts
@@ -100,7 +100,7 @@ class Recorder:
                     page.goto(self.options.url, wait_until="commit")
                 except PlaywrightError as exc:
                     raise AuditorError(
-                        f"{self.options.url} did not open: {str(exc).strip().splitlines()[0][:300]}",
+                        f"{self.options.url} did not open: {first_line(exc)}",
                         tip="is the shop up? For a host without public DNS, map it: --host NAME=IP",
                     ) from None
                 self.ready.set()
@@ -139,9 +139,7 @@ class Recorder:
         # after Ctrl-C at a terminal the browser and Playwright's driver get it too and may go first:
         # the error that follows is not news
         if self.error is not None and not self.stop.is_set():
-            recording.notes.append(
-                f"the recording stopped on an error: {str(self.error).splitlines()[0][:200]}"
-            )
+            recording.notes.append(f"the recording stopped on an error: {first_line(self.error, 200)}")
         draft = compose(recording, hosts=self.options.hosts, name=self.options.name)
         path = self.options.out
         try:
@@ -220,7 +218,7 @@ def open_browser_on(
             page.goto(target.url, wait_until="commit")
         except PlaywrightError as exc:
             raise AuditorError(
-                f"{target.url} did not open: {str(exc).strip().splitlines()[0][:300]}",
+                f"{target.url} did not open: {first_line(exc)}",
                 tip="is the shop up? A host without public DNS needs a mapping: hosts: or --host",
             ) from None
         on_ready(devtools)

@@ -25,7 +25,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from auditor.engine.browser import find_browser, launch_args
-from auditor.errors import AuditorError
+from auditor.engine.observe import NAVIGATION_REASONS
+from auditor.errors import AuditorError, first_line
 from auditor.hosts import host_of
 from auditor.observation import NavigationCause
 from auditor.recorder.model import (
@@ -47,16 +48,6 @@ ACTIONS = ("click", "fill", "select", "check", "uncheck", "press")
 _RECHECK_MS = 200  # the longest a closed window or Ctrl-C goes unnoticed
 _DEVTOOLS_WAIT_S = 10.0
 
-# Chromium's ClientNavigationReason → our cause names (as engine/observe.py reads them).
-_REASONS = {
-    "formSubmissionGet": NavigationCause.FORM_GET,
-    "formSubmissionPost": NavigationCause.FORM_POST,
-    "httpHeaderRefresh": NavigationCause.META_REFRESH,
-    "metaTagRefresh": NavigationCause.META_REFRESH,
-    "scriptInitiated": NavigationCause.SCRIPT,
-    "reload": NavigationCause.RELOAD,
-    "anchorClick": NavigationCause.LINK,
-}
 
 # Is the element the selector found (visible) the one the person used, in the same document?
 _SAME_TARGET_JS = """
@@ -131,7 +122,7 @@ def open_browser(settings: BrowserSettings) -> Iterator[tuple[BrowserContext, st
                     handle_sighup=False,
                 )
             except PlaywrightError as exc:
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                message = first_line(exc)
                 display = "display" in str(exc).lower() or "x server" in str(exc).lower()
                 raise AuditorError(
                     f"Chromium did not start: {message[:300]}",
@@ -167,11 +158,6 @@ def wait_closed(context: BrowserContext, stop: threading.Event) -> str:
             continue
         except PlaywrightError:
             return "closed"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
 
 
 @dataclass
@@ -259,7 +245,7 @@ class RecordingSession:
             self._watch_navigations(page, name)
         except PlaywrightError as exc:
             self.recording.notes.append(
-                f"the navigations of one window could not be followed: {_first_line(exc)}"
+                f"the navigations of one window could not be followed: {first_line(exc)}"
             )
 
     def _on_frame(self, page: str, frame: Frame) -> None:
@@ -283,7 +269,7 @@ class RecordingSession:
 
         def requested(event: dict[str, Any]) -> None:
             if event.get("frameId") == main_id:
-                pending["cause"] = _REASONS.get(event.get("reason", ""), NavigationCause.OTHER)
+                pending["cause"] = NAVIGATION_REASONS.get(event.get("reason", ""), NavigationCause.OTHER)
 
         def within_document(event: dict[str, Any]) -> None:
             if event.get("frameId") == main_id:
@@ -358,7 +344,7 @@ class RecordingSession:
         try:
             self._report(source, payload)
         except Exception as exc:  # one event we cannot read never ends the recording
-            self.recording.notes.append(f"an action could not be recorded: {_first_line(exc)}")
+            self.recording.notes.append(f"an action could not be recorded: {first_line(exc)}")
         finally:
             self._busy -= 1
 
