@@ -121,9 +121,15 @@ def host_resolver_rules(hosts: Mapping[str, str]) -> str:
     return ", ".join(f"MAP {host} {ip}" for host, ip in hosts.items())
 
 
-def launch_args(hosts: Mapping[str, str] | None = None) -> list[str]:
-    """Command-line switches for every Chromium the auditor starts."""
+def launch_args(hosts: Mapping[str, str] | None = None, *, headless: bool = False) -> list[str]:
+    """Command-line switches for every Chromium the auditor starts.
+
+    A headless one also gets --disable-gpu: nothing is shown, and the software GPU process it would
+    otherwise run cost about a tenth of the browser's CPU per checkout here.
+    """
     args = list(QUIET_ARGS)
+    if headless:
+        args.append("--disable-gpu")
     if hosts:
         args.append(f"--host-resolver-rules={host_resolver_rules(hosts)}")
     return args

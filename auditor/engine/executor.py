@@ -97,7 +97,8 @@ class ScenarioExecutor:
             browser = chromium.connect_over_cdp(self.options.cdp, timeout=30_000)
         elif self.options.connect:
             # A Playwright browser server launches the browser with the options the client sends.
-            launch: dict[str, Any] = {"args": launch_args(hosts), "headless": not self.options.headed}
+            headless = not self.options.headed
+            launch: dict[str, Any] = {"args": launch_args(hosts, headless=headless), "headless": headless}
             if self.options.browser is not None and self.options.browser.executable:
                 launch["executablePath"] = self.options.browser.executable
             browser = chromium.connect(
@@ -107,13 +108,15 @@ class ScenarioExecutor:
             )
         elif self.options.channel:
             browser = chromium.launch(
-                channel=self.options.channel, headless=not self.options.headed, args=launch_args(hosts)
+                channel=self.options.channel,
+                headless=not self.options.headed,
+                args=launch_args(hosts, headless=not self.options.headed),
             )
         else:
             browser = chromium.launch(
                 executable_path=self.options.browser.executable if self.options.browser else None,
                 headless=not self.options.headed,
-                args=launch_args(hosts),
+                args=launch_args(hosts, headless=not self.options.headed),
             )
         self.browsers[key] = browser
         return browser

@@ -217,7 +217,7 @@ def chromium_args(hosts: Mapping[str, str] | None, headed: bool = False) -> list
     containers, where Chromium refuses to start sandboxed.
     """
     args = [] if headed else ["--headless"]
-    return [*args, "--no-sandbox", *launch_args(hosts)]
+    return [*args, "--no-sandbox", *launch_args(hosts, headless=not headed)]
 
 
 def session_capabilities(settings: GridSettings, args: Sequence[str]) -> dict[str, Any]:
