@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.connectif.tag import PURCHASE_PROPERTIES, item_fields, kept_items, script_model
+from auditor.connectif.tag import PURCHASE_PROPERTIES, drop_reason, item_fields, kept_items, script_model
 from auditor.observation import TagSnapshot
 
 # The cart's own properties, as the script builds its model: the purchase's first three.
@@ -57,24 +57,11 @@ class ReadCart:
         return report
 
 
-def _cart_drop_reason(model: dict[str, Any]) -> str | None:
-    """Why the script leaves the cart out (cartId && totalQuantity >= 0 && totalPrice >= 0), or None."""
-    if not model.get("cartId"):
-        return "cart_id is missing or empty"
-    for key, name in (("totalQuantity", "total_quantity"), ("totalPrice", "total_price")):
-        value = model.get(key)
-        if value is None:
-            return f"{name} is missing or not a number Connectif can read"
-        if value < 0:
-            return f"{name} is negative"
-    return None
-
-
 def read_cart(snapshot: TagSnapshot) -> ReadCart:
     """Read one cn_cart tag as Connectif's v1.3.0 script does."""
     cart = script_model(snapshot.fields, CART_PROPERTIES)
     cart["products"] = kept_items(snapshot.items)
-    dropped = _cart_drop_reason(cart)
+    dropped = drop_reason(cart, "cartId", "cart_id")
     fields = {name: texts[0] for name in CART_FIELDS if (texts := snapshot.fields.get(name))}
     return ReadCart(
         fields=fields,

@@ -145,10 +145,13 @@ def _item_drop_reason(model: dict[str, Any]) -> str | None:
     return None
 
 
-def _purchase_drop_reason(model: dict[str, Any]) -> str | None:
-    """Why the script drops the purchase (purchaseId && totalQuantity >= 0 && totalPrice >= 0), or None."""
-    if not model.get("purchaseId"):
-        return "purchase_id is missing or empty"
+def drop_reason(model: dict[str, Any], id_key: str, id_name: str) -> str | None:
+    """Why the script drops a purchase or a cart (its id && totalQuantity >= 0 && totalPrice >= 0), or None.
+
+    `id_key` is the model's id property (purchaseId, cartId), `id_name` the tag's field for messages.
+    """
+    if not model.get(id_key):
+        return f"{id_name} is missing or empty"
     for key, name in (("totalQuantity", "total_quantity"), ("totalPrice", "total_price")):
         value = model.get(key)
         if value is None:
@@ -204,7 +207,7 @@ def read_tag(snapshot: TagSnapshot) -> ReadTag:
     purchase = _model(snapshot.fields, PURCHASE_PROPERTIES[:3])
     purchase["products"] = products
     purchase.update(_model(snapshot.fields, PURCHASE_PROPERTIES[3:]))
-    dropped = _purchase_drop_reason(purchase)
+    dropped = drop_reason(purchase, "purchaseId", "purchase_id")
     return ReadTag(
         fields=purchase_level_fields(snapshot),
         products=[item_fields(item) for item in snapshot.items],
