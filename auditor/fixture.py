@@ -19,7 +19,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page, Playwright
     from pydantic import ValidationError
 
-    from auditor.engine.run import Attempt, ScenarioRun
+    from auditor.engine.run import ScenarioRun
     from auditor.engine.steps import StepContext
     from auditor.results import CheckResult, PaymentResult, ScenarioResult
     from auditor.scenario.load import LoadedScenario
@@ -232,13 +232,6 @@ class AuditResult:
 
 
 # ---------------------------------------------------------------- the fixture's object
-
-
-def _connectif_lookups() -> Callable[[Attempt], Attempt]:
-    """The engine's lookups in Connectif's REST API (connectif.api), as `run` makes them."""
-    from auditor.engine.verdict import ask_connectif
-
-    return ask_connectif
 
 
 class CheckoutAudit:
@@ -472,7 +465,7 @@ class CheckoutAudit:
         from playwright.sync_api import Error as PlaywrightError
 
         from auditor.engine.aborts import ScenarioAbort
-        from auditor.engine.verdict import judge_attempt
+        from auditor.engine.verdict import ask_connectif, judge_attempt
 
         if self._judged is not None:
             return self._judged
@@ -485,7 +478,7 @@ class CheckoutAudit:
             run.stopped_by(exc)
         attempt = run.recorded(self._context)
         if loaded.scenario.connectif.api is not None:
-            attempt = _connectif_lookups()(attempt)
+            attempt = ask_connectif(attempt)
         self._judged = judge_attempt(attempt)
         return self._judged
 
