@@ -22,13 +22,16 @@ SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chro
 
 # Without these, Chromium phones home at start-up (updates, sync, field trials); on a closed
 # network those connections fail by the dozen and slow every launch.
+#
+# No --disable-features or --enable-features here: Chromium keeps only the last occurrence of a switch,
+# so one of ours would replace Playwright's whole list (third-party storage partitioning, HTTPS upgrades,
+# paint holding and the phone-home features it turns off) instead of adding to it.
 QUIET_ARGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
     "--disable-default-apps",
-    "--disable-features=Translate,OptimizationHints,MediaRouter",
 )
 
 
