@@ -18,6 +18,7 @@ import jinja2
 from pydantic import TypeAdapter, ValidationError, computed_field
 
 from auditor import __version__
+from auditor.cache import template_cache
 from auditor.errors import AuditorError, InputError, Problem
 from auditor.reconcile.explain import pct
 from auditor.reconcile.model import Reconciliation
@@ -235,6 +236,7 @@ def render_html(result: Reconciliation, *, max_loss: float, created: datetime) -
     """The self-contained HTML report (autoescaped: the exports' values are never trusted)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("auditor.reconcile", "templates"),
+        bytecode_cache=template_cache(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

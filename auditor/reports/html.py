@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from auditor import __version__
+from auditor.cache import template_cache
 from auditor.observation import StepRecord
 from auditor.reports import view
 from auditor.reports.changes import changes_view
@@ -30,6 +31,7 @@ def environment() -> jinja2.Environment:
     """The one Jinja environment: autoescape everywhere, undefined names are errors."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        bytecode_cache=template_cache(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
