@@ -9,15 +9,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from auditor.compare import BaselineSource, compare_runs, merge_baselines
 from auditor.engine.events import Listener, ignore
-from auditor.engine.executor import run_scenarios
-from auditor.engine.run import RunOptions
 from auditor.errors import AuditorError
-from auditor.reports import OutputPaths, write_outputs
-from auditor.results import RunResult, ScenarioResult, read_results
-from auditor.scenario.load import LoadedScenario
+
+# The engine, the results' models and the writers are imported by the functions that use them, so that
+# the command line can pick and shard scenarios (and start the browser) before it pays for them.
+if TYPE_CHECKING:
+    from auditor.compare import BaselineSource
+    from auditor.engine.options import RunOptions
+    from auditor.engine.warm import WarmStart
+    from auditor.reports import OutputPaths
+    from auditor.results import RunResult
+    from auditor.scenario.load import LoadedScenario
 
 
 def new_out_dir(root: Path, prefix: str = "run") -> Path:
@@ -95,29 +100,47 @@ def audit(
     listener: Listener = ignore,
     stop: threading.Event | None = None,
     baseline: BaselineSource | None = None,
+    warm: WarmStart | None = None,
 ) -> AuditOutcome:
     """Run loaded scenarios and write every output, even when the run is interrupted.
 
     With a baseline, each scenario's change against it is part of the results and of every output.
+    `warm`: worker threads already started for this run (engine/warm.py).
     """
+    from auditor.engine.executor import run_scenarios
+    from auditor.reports import write_outputs
+    from auditor.results import RunResult, ScenarioResult
+
     stop = stop or threading.Event()
     started = datetime.now(UTC)
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    results = run_scenarios(list(scenarios), options, listener=listener, stop=stop)
-    run = RunResult(
-        started=started.isoformat(timespec="seconds"),
-        finished=datetime.now(UTC).isoformat(timespec="seconds"),
-        scenarios=results,
-        interrupted=stop.is_set(),
-    )
-    if baseline is not None:
-        compared = compare_runs(baseline.run, run, baseline_file=str(baseline.file))
-        run = run.model_copy(update={"baseline": compared})
-    return AuditOutcome(run=run, paths=write_outputs(run, options.out_dir), interrupted=stop.is_set())
+    outcomes: list[AuditOutcome] = []
+
+    def write(results: list[ScenarioResult]) -> None:
+        run = RunResult(
+            started=started.isoformat(timespec="seconds"),
+            finished=datetime.now(UTC).isoformat(timespec="seconds"),
+            scenarios=results,
+            interrupted=stop.is_set(),
+        )
+        if baseline is not None:
+            from auditor.compare import compare_runs
+
+            compared = compare_runs(baseline.run, run, baseline_file=str(baseline.file))
+            run = run.model_copy(update={"baseline": compared})
+        paths = write_outputs(run, options.out_dir)
+        outcomes.append(AuditOutcome(run=run, paths=paths, interrupted=stop.is_set()))
+
+    run_scenarios(list(scenarios), options, listener=listener, stop=stop, warm=warm, then=write)
+    return outcomes[0]
 
 
 def merge(dirs: Sequence[Path], out_dir: Path) -> AuditOutcome:
     """Join the outputs of several runs (shards) into one results.json, report and JUnit."""
+    from auditor.compare import merge_baselines
+    from auditor.reports import write_outputs
+    from auditor.results import RunResult, ScenarioResult, read_results
+
     runs: list[tuple[Path, RunResult]] = []
     for folder in dirs:
         path = folder / "results.json" if folder.is_dir() else folder

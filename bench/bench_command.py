@@ -15,8 +15,11 @@ of the pairs' ratios.
     target ≥ 1.6× faster.
 (d) Memory: the peak proportional set size (PSS) of the whole process tree of a 4-worker run, sampled
     every 200 ms with psutil, divided by the number of workers; target < 400 MiB per worker.
+(e) The machine's own ceiling for (c), no target: the hand-written script doing the same 8 checkouts,
+    four processes at a time against one after the other. What four independent Playwright scripts
+    gain here bounds what four workers can.
 
-    .venv/bin/python bench/bench_command.py [--pairs 5] [--scaling-pairs 2] [--only a,b,c,d]
+    .venv/bin/python bench/bench_command.py [--pairs 5] [--scaling-pairs 2] [--only a,b,c,d,e]
 
 The same figures can be reproduced by hand with public tools, e.g.
 `hyperfine -w 1 -r 5 'checkout-auditor run scenarios/stripe-checkout-redirect.yaml --out /tmp/x'`
@@ -46,6 +49,17 @@ SCRIPT = ROOT / "bench" / "checkout_script.py"
 TARGETS = {"wall": 1.10, "cpu": 1.20, "latency": 3.0, "fast": 1.6, "pss_mib": 400.0}
 CHECKOUTS = 8
 LATENCY_MS = 250
+# Runs the hand-written script `count` times, `at_once` processes at a time (bench part e).
+SCRIPTS_CHILD = """
+import subprocess, sys
+script, base, out, count, at_once, query = sys.argv[1:7]
+count, at_once = int(count), int(at_once)
+for start in range(0, count, at_once):
+    batch = [subprocess.Popen([sys.executable, script, base, f"{out}-{n}.json", query])
+             for n in range(start, min(count, start + at_once))]
+    if any(p.wait() != 0 for p in batch):
+        sys.exit(1)
+"""
 LAB_CHILD = """
 import sys
 from auditor.lab.server import Lab
@@ -156,7 +170,7 @@ def main() -> int:
     parser.add_argument(
         "--scaling-pairs", type=int, default=2, help="alternated pairs for the worker scaling"
     )
-    parser.add_argument("--only", default="a,b,c,d", help="which parts to run (a,b,c,d)")
+    parser.add_argument("--only", default="a,b,c,d,e", help="which parts to run (a,b,c,d,e)")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     lab = subprocess.Popen(
@@ -232,6 +246,23 @@ def main() -> int:
                 f"(target < {TARGETS['pss_mib']:.0f}) {verdict(per_worker < TARGETS['pss_mib'])}"
             )
             failed += [] if per_worker < TARGETS["pss_mib"] else ["(d) memory"]
+        if "e" in parts:
+            for name, query in (("latency", f"latency_ms={LATENCY_MS}"), ("fast", "")):
+
+                def scripts(at_once: int, query: str = query) -> Callable[[int], Measure]:
+                    def run(n: int) -> Measure:
+                        out = str(work / f"e-{at_once}-{n}")
+                        args = [str(SCRIPT), base, out, str(CHECKOUTS), str(at_once), query]
+                        return measure([sys.executable, "-c", SCRIPTS_CHILD, *args], env=env)
+
+                    return run
+
+                ones, fours = alternate(scripts(1), scripts(4), args.scaling_pairs, f"(e) {name}")
+                speedup = 1 / ratio(fours, ones, "wall")
+                print(
+                    f"(e) the hand-written script, {CHECKOUTS} checkouts ({name}): 4 at a time "
+                    f"{speedup:.2f}× faster than one at a time (this machine's ceiling for (c))"
+                )
     finally:
         if lab.stdin:
             lab.stdin.close()

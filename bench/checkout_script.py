@@ -6,7 +6,9 @@ page, the cn_purchase tag read and compared with the cart total and the order nu
 request carrying the purchase waited for, and a small results file written. One process, one
 Playwright, one Chromium (the same binary and switches the auditor uses).
 
-    python bench/checkout_script.py BASE_URL OUT_FILE
+    python bench/checkout_script.py BASE_URL OUT_FILE [QUERY]
+
+QUERY is added to the first page's lab switches (e.g. `latency_ms=250` for a slow shop).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def purchase_sent(response: Response) -> bool:
     )
 
 
-def main(base_url: str, out: Path) -> int:
+def main(base_url: str, out: Path, query: str = "") -> int:
     browser = find_browser()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
@@ -53,7 +55,7 @@ def main(base_url: str, out: Path) -> int:
         )
         context = chromium.new_context(base_url=base_url)
         page = context.new_page()
-        page.goto("/?platform=stripe")
+        page.goto("/?platform=stripe" + (f"&{query}" if query else ""))
         page.goto("/product/keyboard")
         page.click("text=Add to cart")
         page.wait_for_url("**/cart")
@@ -88,4 +90,4 @@ def main(base_url: str, out: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], Path(sys.argv[2])))
+    sys.exit(main(sys.argv[1], Path(sys.argv[2]), *sys.argv[3:4]))

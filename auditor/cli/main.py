@@ -21,6 +21,7 @@ from auditor.errors import AuditorError
 
 if TYPE_CHECKING:
     from auditor.engine.grid import GridSettings
+    from auditor.engine.warm import WarmStart
 
 
 # Commands that live in modules of their own, imported only when they run (or --help lists them): a
@@ -130,21 +131,40 @@ class RunSettings:
 def _run_and_report(
     paths: tuple[Path, ...], settings: RunSettings, *, prefix: str, env: dict[str, str] | None = None
 ) -> int:
-    from auditor.audit import audit, keep, new_out_dir, parse_shard, select, shard
-    from auditor.cli.compare import check_notify_options, prepare_baseline, send_notifications
+    from auditor.engine.warm import WarmStart
+
+    # Playwright's driver starts now, and the browser as soon as the scenarios say which: both take
+    # their time outside this interpreter while it imports the engine and sets the run up.
+    warm = WarmStart.begin(settings.workers)
+    try:
+        return _set_up_and_run(paths, settings, prefix=prefix, env=env, warm=warm)
+    finally:
+        if warm is not None:
+            warm.discard()  # the warm workers the run did not take (all of them after a bad option)
+
+
+def _set_up_and_run(
+    paths: tuple[Path, ...],
+    settings: RunSettings,
+    *,
+    prefix: str,
+    env: dict[str, str] | None,
+    warm: WarmStart | None,
+) -> int:
+    from auditor.engine.browser import LaunchPlan, merged_hosts
     from auditor.engine.setup import RunRequest, prepare, recording_refusal
-    from auditor.reports.console import RunProgress, print_summary
     from auditor.scenario.env import build_env
     from auditor.scenario.load import load_all
 
     # Bad scenarios and bad options stop the run before any browser starts.
     env = build_env(settings.variables, settings.env_files, env)
+    from auditor.audit import keep, new_out_dir, parse_shard, select, shard
+
     scenarios = select(load_all(paths, env=env, base_url=settings.base_url), settings.tags)
     scenarios = keep(scenarios, settings.keywords)
     if settings.shard:
         index, count = parse_shard(settings.shard)
         scenarios = shard(scenarios, index, count)
-    check_notify_options(settings.notify, settings.notify_on, settings.baseline)
     out_dir = settings.out or new_out_dir(Path("reports"), prefix)
     grid = _grid_settings(settings.grid, settings.grid_capabilities) if settings.grid else None
     request = RunRequest(
@@ -166,10 +186,19 @@ def _run_and_report(
     if refusal is not None:
         raise refusal
     options = prepare(request)
+    shared = merged_hosts(s.scenario.hosts for s in scenarios)
+    if warm is not None and shared is not None and scenarios:
+        warm.prelaunch(LaunchPlan.for_options(options, shared))
+
+    from auditor.audit import audit
+    from auditor.cli.compare import check_notify_options, prepare_baseline, send_notifications
+    from auditor.reports.console import RunProgress, print_summary
+
+    check_notify_options(settings.notify, settings.notify_on, settings.baseline)
     baseline = prepare_baseline(settings.baseline, out_dir)
     progress = RunProgress()
     progress.start(scenarios)
-    outcome = audit(scenarios, options, listener=progress.event, baseline=baseline)
+    outcome = audit(scenarios, options, listener=progress.event, baseline=baseline, warm=warm)
     print_summary(outcome.run, outcome.paths)
     if outcome.interrupted:
         click.echo(

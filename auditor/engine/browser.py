@@ -11,11 +11,17 @@ import os
 import platform
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor.errors import AuditorError
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserType
+
+    from auditor.engine.options import RunOptions
 
 ENV_BROWSER_PATH = "AUDITOR_BROWSER_PATH"
 SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -136,6 +142,48 @@ def launch_args(hosts: Mapping[str, str] | None = None, *, headless: bool = Fals
     if hosts:
         args.append(f"--host-resolver-rules={host_resolver_rules(hosts)}")
     return args
+
+
+def merged_hosts(mappings: Iterable[Mapping[str, str]]) -> dict[str, str] | None:
+    """Several host mappings in one, or None when two of them map a name differently."""
+    merged: dict[str, str] = {}
+    for hosts in mappings:
+        for host, ip in hosts.items():
+            if merged.setdefault(host, ip) != ip:
+                return None
+    return merged
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """A Chromium the auditor launches itself: which binary or channel, headless or not, its host rules.
+
+    Equal plans launch the same browser, so a browser launched ahead of time (engine/warm.py) is used
+    only by a scenario that would have launched exactly that one.
+    """
+
+    executable: str | None
+    channel: str | None
+    headless: bool
+    hosts: tuple[tuple[str, str], ...]  # in the mapping's order: Chromium applies its rules in order
+
+    @classmethod
+    def for_options(cls, options: RunOptions, hosts: Mapping[str, str]) -> LaunchPlan | None:
+        """The launch a run with these options makes for this mapping; None when the browser is remote."""
+        if options.connect or options.cdp or options.grid:
+            return None
+        return cls(
+            executable=options.browser.executable if options.browser else None,
+            channel=options.channel,
+            headless=not options.headed,
+            hosts=tuple(hosts.items()),
+        )
+
+    def launch(self, chromium: BrowserType) -> Browser:
+        args = launch_args(dict(self.hosts), headless=self.headless)
+        if self.channel:
+            return chromium.launch(channel=self.channel, headless=self.headless, args=args)
+        return chromium.launch(executable_path=self.executable, headless=self.headless, args=args)
 
 
 def playwright_browsers_path() -> Path:

@@ -12,18 +12,20 @@ import queue
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from auditor.checks.judge import error_result
-from auditor.engine.browser import launch_args
+from auditor.engine.browser import LaunchPlan, launch_args
+from auditor.engine.browser import merged_hosts as merge_mappings
 from auditor.engine.events import Listener, RunInterrupted, ScenarioFinished, ScenarioStarted, ignore
 from auditor.engine.grid import GridBrowsers, GridError
 from auditor.engine.run import Attempt, RunOptions, ScenarioRun
 from auditor.engine.verdict import ask_connectif, judge_attempt, lookup_plan
+from auditor.engine.warm import WarmStart, WorkerThread, close_browsers
 from auditor.errors import ErrorKind, first_line
 from auditor.hosts import host_matches
 from auditor.results import ScenarioResult, ScenarioStatus
@@ -53,6 +55,7 @@ class ScenarioExecutor:
         stop: threading.Event,
         shared_hosts: dict[str, str] | None = None,
         listener: Listener = ignore,
+        prelaunched: dict[LaunchPlan, Browser] | None = None,
     ):
         self.playwright = playwright
         self.options = options
@@ -60,6 +63,8 @@ class ScenarioExecutor:
         self.shared_hosts = shared_hosts  # one mapping for every scenario, when they agree
         self.listener = listener
         self.browsers: dict[tuple[tuple[str, str], ...], Browser] = {}
+        # Launched while the run was being set up (engine/warm.py): taken by the first launch they match.
+        self.prelaunched = prelaunched if prelaunched is not None else {}
         self.alone: set[str] = set()  # scenarios that need a browser of their own mapping
         # A Selenium Grid: one session per worker, created and deleted here (see engine/grid.py).
         self.grid = GridBrowsers(options.grid, headed=options.headed, stop=stop) if options.grid else None
@@ -106,18 +111,11 @@ class ScenarioExecutor:
                 timeout=30_000,
                 headers={"x-playwright-launch-options": json.dumps(launch)},
             )
-        elif self.options.channel:
-            browser = chromium.launch(
-                channel=self.options.channel,
-                headless=not self.options.headed,
-                args=launch_args(hosts, headless=not self.options.headed),
-            )
         else:
-            browser = chromium.launch(
-                executable_path=self.options.browser.executable if self.options.browser else None,
-                headless=not self.options.headed,
-                args=launch_args(hosts, headless=not self.options.headed),
-            )
+            plan = LaunchPlan.for_options(self.options, hosts)
+            assert plan is not None  # not remote: checked above
+            ready = self.prelaunched.pop(plan, None)
+            browser = ready if ready is not None and ready.is_connected() else plan.launch(chromium)
         self.browsers[key] = browser
         return browser
 
@@ -208,19 +206,11 @@ class ScenarioExecutor:
         ).run()
 
     def close(self) -> None:
-        """Close (or disconnect from) every browser."""
-        close_browsers(self.browsers.values())
+        """Close (or disconnect from) every browser, and those launched ahead that no scenario took."""
+        close_browsers([*self.browsers.values(), *self.prelaunched.values()])
+        self.prelaunched.clear()
         if self.grid is not None:
             self.grid.close()  # after the browsers: each session deleted once, before Playwright stops
-
-
-def close_browsers(browsers: Iterable[Browser]) -> None:
-    """Close browsers, ignoring those already gone (a crash, a disconnected remote)."""
-    for browser in browsers:
-        try:
-            browser.close()
-        except PlaywrightError:
-            pass
 
 
 def merged_hosts(scenarios: Sequence[LoadedScenario]) -> dict[str, str] | None:
@@ -230,12 +220,7 @@ def merged_hosts(scenarios: Sequence[LoadedScenario]) -> dict[str, str] | None:
     instead of one per distinct `hosts:` block. Each scenario's context then fails the names it does
     not map itself (`blocked_names`), so that it resolves nothing it would not resolve alone.
     """
-    merged: dict[str, str] = {}
-    for loaded in scenarios:
-        for host, ip in loaded.scenario.hosts.items():
-            if merged.setdefault(host, ip) != ip:
-                return None
-    return merged
+    return merge_mappings(loaded.scenario.hosts for loaded in scenarios)
 
 
 # Names that no DNS resolves (RFC 6761): unmapped, they fail alone exactly as a blocked request fails.
@@ -265,42 +250,50 @@ def leaked(attempt: Attempt, blocked: tuple[str, ...]) -> bool:
 _Job = tuple[LoadedScenario, "concurrent.futures.Future[ScenarioResult]"]
 
 
-class _Worker(threading.Thread):
-    """One thread, one Playwright, one ScenarioExecutor; takes jobs until told to stop."""
+class _Serve:
+    """A worker's loop in its thread's Playwright: one ScenarioExecutor taking jobs until told to stop."""
 
-    def __init__(self, pool: WorkerPool, number: int):
-        super().__init__(daemon=True, name=f"checkout-auditor-worker-{number}")
+    def __init__(self, pool: WorkerPool, thread: WorkerThread):
         self.pool = pool
-        self.failure: str | None = None  # why this worker could not run (its Playwright did not start)
+        self.thread = thread
 
-    def run(self) -> None:
+    def run(self, playwright: Playwright, prelaunched: dict[LaunchPlan, Browser]) -> None:
         pool = self.pool
         job: _Job | None = None
         try:
-            with sync_playwright() as playwright:
-                executor = ScenarioExecutor(
-                    playwright, pool.options, pool.stop, pool.shared_hosts, listener=pool.listener
-                )
-                try:
-                    while True:
-                        pool.ready.release()
-                        job = pool.jobs.get()
-                        if job is None:
-                            break
-                        if pool.stop.is_set():
-                            pool.finish(job, None)
-                            continue
-                        result = executor.run(job[0], later=pool.finish_later(job))
-                        if result is not None:  # None: a finisher asks Connectif's API, then answers
-                            pool.finish(job, result)
-                finally:
-                    executor.close()
-        except Exception as exc:  # Playwright's driver itself failed to start or died
-            self.failure = f"{type(exc).__name__}: {first_line(exc)}"
+            executor = ScenarioExecutor(
+                playwright,
+                pool.options,
+                pool.stop,
+                pool.shared_hosts,
+                listener=pool.listener,
+                prelaunched=prelaunched,
+            )
+            try:
+                while True:
+                    pool.ready.release()
+                    job = pool.jobs.get()
+                    if job is None:
+                        break
+                    if pool.stop.is_set():
+                        pool.finish(job, None)
+                        continue
+                    result = executor.run(job[0], later=pool.finish_later(job))
+                    if result is not None:  # None: a finisher asks Connectif's API, then answers
+                        pool.finish(job, result)
+                    job = None
+            finally:
+                executor.close()
+        except Exception as exc:  # Playwright's driver died under the worker
+            self.thread.failure = f"{type(exc).__name__}: {first_line(exc)}"
             if job is not None:  # the scenario it was running is answered, never left waiting
-                message = f"the auditor's worker stopped while running this scenario: {self.failure}"
+                message = f"the auditor's worker stopped while running this scenario: {self.thread.failure}"
                 pool.finish(job, error_result(job[0], message, ErrorKind.AUDITOR_CRASHED))
-            pool.worker_failed(self)
+            pool.worker_failed()
+
+    def failed(self, reason: str) -> None:
+        """The thread's Playwright never started (its failure is set): the pool hears of it."""
+        self.pool.worker_failed()
 
 
 class WorkerPool:
@@ -314,7 +307,9 @@ class WorkerPool:
         stop: threading.Event | None = None,
         listener: Listener = ignore,
         shared_hosts: dict[str, str] | None = None,
+        warm: Sequence[WorkerThread] = (),
     ):
+        """`warm`: worker threads already started (engine/warm.py), used before new ones are started."""
         self.options = options
         self.stop = stop or threading.Event()
         self.listener = listener
@@ -323,7 +318,11 @@ class WorkerPool:
         # Released by a worker each time it is about to wait for a job: lets a feeder (a worker process
         # taking jobs from a shared queue) take one only when this pool can start it at once.
         self.ready = threading.Semaphore(0)
-        self.workers = [_Worker(self, n) for n in range(1, max(1, workers) + 1)]
+        count = max(1, workers)
+        fresh = [WorkerThread(n) for n in range(len(warm) + 1, count + 1)]
+        for thread in fresh:
+            thread.start()
+        self.workers: list[WorkerThread] = [*warm[:count], *fresh]
         # Finished attempts whose verdict waits on Connectif's API: judged here, off the workers' browsers.
         self.finisher = concurrent.futures.ThreadPoolExecutor(
             max_workers=FINISHERS_PER_WORKER * len(self.workers),
@@ -331,8 +330,8 @@ class WorkerPool:
         )
         self._lock = threading.Lock()
         self._closed = False
-        for worker in self.workers:
-            worker.start()
+        for thread in self.workers:
+            thread.give(_Serve(self, thread))
 
     def submit(self, loaded: LoadedScenario) -> concurrent.futures.Future[ScenarioResult]:
         """Queue a scenario; its future gets the result (never an exception)."""
@@ -383,7 +382,7 @@ class WorkerPool:
             ErrorKind.BROWSER_UNAVAILABLE,
         )
 
-    def worker_failed(self, worker: _Worker) -> None:
+    def worker_failed(self) -> None:
         """A worker died: when none is left, every queued scenario is answered with the reason."""
         if not self.alive():
             self.abandon()
@@ -468,28 +467,57 @@ def run_scenarios(
     *,
     listener: Listener = ignore,
     stop: threading.Event | None = None,
+    warm: WarmStart | None = None,
+    then: Callable[[list[ScenarioResult]], None] | None = None,
 ) -> list[ScenarioResult]:
     """Run every scenario on `options.workers` workers; results come back in the scenarios' order.
 
     Ctrl-C sets `stop`: running scenarios end at their next step or wait, marked interrupted, the
-    browsers are closed, and the scenarios that never started are reported as not run.
+    browsers are closed, and the scenarios that never started are reported as not run. `warm`: worker
+    threads started while the run was being set up; those not needed are discarded. `then`: called
+    with the results while the browsers close (the outputs are written meanwhile).
     """
-    from auditor.engine.procpool import ProcessPool, use_processes
+    from auditor.engine.procpool import ProcessPool
+    from auditor.engine.warm import use_processes
 
     stop = stop or threading.Event()
     workers = max(1, min(options.workers, len(scenarios)))
-    kind: type[WorkerPool] | type[ProcessPool] = ProcessPool if use_processes(workers) else WorkerPool
-    pool: Pool = kind(
-        options, workers=workers, stop=stop, listener=listener, shared_hosts=merged_hosts(scenarios)
-    )
+    shared = merged_hosts(scenarios)
+    pool: Pool
+    if use_processes(workers):
+        if warm is not None:
+            warm.discard()
+        pool = ProcessPool(options, workers=workers, stop=stop, listener=listener, shared_hosts=shared)
+    else:
+        threads = warm.take(workers) if warm is not None else []
+        pool = WorkerPool(
+            options, workers=workers, stop=stop, listener=listener, shared_hosts=shared, warm=threads
+        )
     try:
         futures = [pool.submit(s) for s in scenarios]
-        return wait_all(pool, futures)
+        results = wait_all(pool, futures)
+    except BaseException:
+        _close(pool, stop)
+        raise
+    if then is None:
+        _close(pool, stop)
+        return results
+    # Every result is in: the workers close their browsers (a fifth of a second, mostly in the browser)
+    # while `then` writes the outputs; both are done when this returns.
+    closing = threading.Thread(target=_close, args=(pool, stop), name="checkout-auditor-closing")
+    closing.start()
+    try:
+        then(results)
     finally:
-        try:
-            pool.close()
-        except KeyboardInterrupt:
-            stop.set()
+        closing.join()
+    return results
+
+
+def _close(pool: Pool, stop: threading.Event) -> None:
+    try:
+        pool.close()
+    except KeyboardInterrupt:
+        stop.set()
 
 
 __all__ = [

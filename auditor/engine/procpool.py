@@ -25,7 +25,8 @@ from typing import Any
 from auditor.checks.judge import error_result
 from auditor.engine.events import Listener, RunInterrupted, ScenarioFinished, ignore
 from auditor.engine.executor import NOT_RUN
-from auditor.engine.run import RunOptions
+from auditor.engine.options import RunOptions
+from auditor.engine.warm import use_processes
 from auditor.errors import ErrorKind
 from auditor.results import ScenarioResult
 from auditor.scenario.load import LoadedScenario
@@ -295,11 +296,6 @@ class ProcessPool:
         for job, (loaded, future) in list(self._futures.items()):
             if not future.done():
                 self._finish(job, answer(loaded))
-
-
-def use_processes(workers: int) -> bool:
-    """Processes pay off from two workers on; one worker runs in this process (nothing to spread)."""
-    return workers > 1 and os.environ.get("AUDITOR_WORKER_THREADS") != "1"
 
 
 __all__ = ["ProcessPool", "use_processes"]

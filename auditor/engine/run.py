@@ -9,10 +9,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
@@ -22,10 +20,9 @@ from auditor.connectif.tag import read_tag
 from auditor.connectif.tracking import sent_purchases, with_id
 from auditor.engine.aborts import BrowserGone, Interrupted, ScenarioAbort, ScenarioInvalid, ScenarioTimeout
 from auditor.engine.artefacts import ArtefactRecorder
-from auditor.engine.browser import BrowserChoice
-from auditor.engine.grid import GridSettings
 from auditor.engine.guardrails import LivePaymentGuard
 from auditor.engine.observe import Recorder, page_tags, read_tags
+from auditor.engine.options import RunOptions
 from auditor.engine.pay import PayOutcome, PayStepFailed, run_pay, wait_until
 from auditor.engine.steps import StepContext, Values, run_step
 from auditor.errors import ErrorKind, first_line
@@ -47,26 +44,6 @@ BUILTINS = ("run_id", "scenario_id", "timestamp", "random")
 # Steps that can submit a form, and so a payment: the live-key guard looks before each.
 GESTURES = frozenset({"click", "press", "check", "uncheck", "select"})
 INTERRUPTED = "interrupted: the run was stopped (Ctrl-C) while this scenario ran"
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    """How to run: browser, workers, retries, artefacts, guardrails (prepared by engine.setup)."""
-
-    browser: BrowserChoice | None  # None with a remote browser (connect / cdp / grid)
-    out_dir: Path
-    workers: int = 1
-    headed: bool = False
-    retries: int = 0
-    trace: str = "off"  # off | on | retain-on-failure
-    video: str = "off"
-    screenshot: str = "off"  # off | on | only-on-failure: the page each scenario ends on
-    channel: str | None = None  # a Chromium channel to launch (chrome, msedge…) instead of `browser`
-    connect: str | None = None  # a Playwright browser server's ws:// endpoint
-    cdp: str | None = None  # a Chromium started with --remote-debugging-port
-    grid: GridSettings | None = None  # a Selenium Grid 4: one session per worker (engine/grid.py)
-    allow_live_payments: bool = False
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
 
 def context_options(scenario: Scenario, playwright: Playwright) -> dict[str, Any]:

@@ -11,12 +11,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor.engine.browser import ENV_BROWSER_PATH, BrowserChoice, find_browser, video_recorder_problem
-from auditor.engine.grid import GridSettings
-from auditor.engine.run import RunOptions
+from auditor.engine.options import RunOptions
 from auditor.errors import AuditorError
-from auditor.scenario.load import LoadedScenario
+
+if TYPE_CHECKING:  # annotations only: preparing a run imports neither the grid client nor the loader
+    from auditor.engine.grid import GridSettings
+    from auditor.scenario.load import LoadedScenario
 
 
 @dataclass(frozen=True, kw_only=True)

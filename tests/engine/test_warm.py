@@ -1,0 +1,260 @@
+"""Workers whose Playwright starts before the run is set up (engine/warm.py), in a real Chromium.
+
+A warm worker launches the browser it is told to while the command line is still importing and
+loading; the run then uses that browser instead of launching another, and whatever is not used is
+closed. Browser processes are counted from the operating system's process table.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from playwright.sync_api import Browser, Playwright
+
+from auditor.audit import audit
+from auditor.cache import CACHE_ENV, NODE_CACHE_ENV
+from auditor.engine.browser import LaunchPlan, find_browser
+from auditor.engine.executor import ScenarioExecutor
+from auditor.engine.options import RunOptions
+from auditor.engine.processes import chromium_below
+from auditor.engine.warm import WarmStart, WorkerThread
+from auditor.scenario.load import load_all
+from tests.engine.miniserver import HOSTS, mini_shop
+from tests.engine.test_runner import write
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def options(tmp_path: Path) -> RunOptions:
+    return RunOptions(browser=find_browser(), out_dir=tmp_path / "out")
+
+
+def plan_for(tmp_path: Path, hosts: dict[str, str]) -> LaunchPlan:
+    plan = LaunchPlan.for_options(options(tmp_path), hosts)
+    assert plan is not None
+    return plan
+
+
+def browser_processes() -> set[int]:
+    """The browser processes (not renderers, zygotes, helpers or crash handlers) below this process."""
+    found = set()
+    for process in chromium_below():
+        try:
+            line = process.cmdline()
+            if line and "crashpad" not in line[0] and not any(a.startswith("--type=") for a in line):
+                found.add(process.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+class BrowserCounter:
+    """Every browser process seen below this process while it watches (sampled every 20 ms)."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.02):
+            self.seen |= browser_processes()
+
+    def __enter__(self) -> BrowserCounter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    with mini_shop() as url:
+        yield url
+
+
+class Recording:
+    """A Work that keeps what the thread hands it (the thing under test is the thread)."""
+
+    def __init__(self) -> None:
+        self.prelaunched: dict[LaunchPlan, Browser] | None = None
+        self.connected: list[bool] = []
+        self.reason: str | None = None
+        self.done = threading.Event()
+
+    def run(self, playwright: Playwright, prelaunched: dict[LaunchPlan, Browser]) -> None:
+        self.prelaunched = dict(prelaunched)
+        self.connected = [b.is_connected() for b in prelaunched.values()]
+        self.done.set()
+
+    def failed(self, reason: str) -> None:
+        self.reason = reason
+        self.done.set()
+
+
+def test_a_run_uses_the_browser_its_warm_worker_launched(tmp_path: Path, base: str) -> None:
+    scenario = write(tmp_path, base, "warm", "return=redirect")
+    before = browser_processes()
+    warm = WarmStart(1)
+    warm.prelaunch(plan_for(tmp_path, HOSTS))
+    with BrowserCounter() as counter:
+        result = audit(load_all([scenario]), options(tmp_path), warm=warm).run
+    assert result.scenarios[0].status.value == "pass", result.scenarios[0].error
+    assert len(counter.seen - before) == 1, "a second browser was launched beside the warm one"
+    assert not (browser_processes() - before), "a browser was left behind"
+
+
+def test_a_prelaunched_browser_is_taken_only_by_the_launch_it_matches(
+    tmp_path: Path, shared_playwright: Playwright
+) -> None:
+    plan = plan_for(tmp_path, HOSTS)
+    ready = plan.launch(shared_playwright.chromium)
+    executor = ScenarioExecutor(
+        shared_playwright, options(tmp_path), threading.Event(), prelaunched={plan: ready}
+    )
+    try:
+        other = executor.browser({"elsewhere.test": "127.0.0.1"})  # another mapping: a launch of its own
+        assert other is not ready and ready.is_connected()
+        assert executor.browser(HOSTS) is ready
+        assert not executor.prelaunched
+    finally:
+        executor.close()
+    assert not ready.is_connected() and not other.is_connected()
+
+
+def test_an_unused_prelaunched_browser_is_closed_with_the_executor(
+    tmp_path: Path, shared_playwright: Playwright
+) -> None:
+    plan = plan_for(tmp_path, HOSTS)
+    ready = plan.launch(shared_playwright.chromium)
+    executor = ScenarioExecutor(
+        shared_playwright, options(tmp_path), threading.Event(), prelaunched={plan: ready}
+    )
+    executor.close()
+    assert not ready.is_connected()
+
+
+def test_the_thread_hands_its_prelaunched_browser_to_the_work(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, HOSTS)
+    thread = WorkerThread(1)
+    thread.start()
+    thread.prelaunch(plan)
+    work = Recording()
+    thread.give(work)
+    assert work.done.wait(60)
+    thread.join(30)
+    assert not thread.is_alive()
+    assert work.prelaunched is not None and list(work.prelaunched) == [plan]
+    assert work.connected == [True]
+    with pytest.raises(RuntimeError):
+        thread.give(Recording())
+
+
+def test_a_discarded_warm_start_closes_what_it_launched_and_ends(tmp_path: Path) -> None:
+    before = browser_processes()
+    warm = WarmStart(2)
+    warm.prelaunch(plan_for(tmp_path, HOSTS))
+    threads = list(warm.threads)
+    # Wait until the browsers are up, so that the discard has something to close.
+    deadline = time.monotonic() + 60
+    while len(browser_processes() - before) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(browser_processes() - before) == 2
+    warm.discard()
+    for thread in threads:
+        thread.join(30)
+        assert not thread.is_alive()
+    assert not (browser_processes() - before)
+
+
+def test_a_playwright_that_cannot_start_is_told_to_the_work(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PLAYWRIGHT_NODEJS_PATH", str(tmp_path / "no-such-node"))
+    thread = WorkerThread(1)
+    thread.start()
+    work = Recording()
+    thread.give(work)
+    assert work.done.wait(30)
+    thread.join(30)
+    assert work.reason is not None and work.reason == thread.failure
+    assert work.prelaunched is None
+
+
+def test_the_driver_keeps_its_compiled_code_in_the_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(NODE_CACHE_ENV, "placeholder")
+    monkeypatch.delenv(NODE_CACHE_ENV)  # registered, so the value the thread sets is undone too
+    thread = WorkerThread(1)
+    thread.start()
+    work = Recording()
+    thread.give(work)
+    assert work.done.wait(60)
+    thread.join(30)
+    assert os.environ.get(NODE_CACHE_ENV) == str(tmp_path / "cache" / "node")
+    assert any((tmp_path / "cache" / "node").rglob("*")), "Node wrote nothing into the cache"
+
+
+def test_a_run_refused_after_its_warm_start_exits_at_once_leaving_no_browser(
+    tmp_path: Path, base: str
+) -> None:
+    scenario = write(tmp_path, base, "refused", "return=redirect")
+    marker = f"AUDITOR_WARM_TEST={os.getpid()}-{time.monotonic_ns()}"
+    name, _, value = marker.partition("=")
+    env = {**os.environ, name: value}
+    # The scenario has a secret and --trace records what is typed: refused once the scenarios are loaded,
+    # after the warm worker has started Playwright.
+    started = time.monotonic()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "auditor",
+            "run",
+            str(scenario),
+            "--trace",
+            "on",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "--trace-secrets" in proc.stderr
+    assert time.monotonic() - started < 30
+    # The driver ends when its pipe closes with the command; give it a moment, never a fixed one.
+    deadline = time.monotonic() + 15
+    while (left := marked(marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not left, f"left behind: {left}"
+
+
+def marked(marker: str) -> list[psutil.Process]:
+    """The processes whose environment carries the marker (the command and everything it started)."""
+    name, _, value = marker.partition("=")
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(name) == value:
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
