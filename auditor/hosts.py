@@ -3,9 +3,42 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
+
+_HOST_PATTERN = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+
+
+def host_pattern(value: str) -> str:
+    """A host name or `*.` pattern, lower case; ValueError saying how to write one."""
+    host = value.strip().lower()
+    if not _HOST_PATTERN.fullmatch(host):
+        raise ValueError(
+            f"{value!r} is not a host name (write `pay.example.com` or `*.example.com`, "
+            "without scheme, port or path)"
+        )
+    return host
+
+
+def ip_address(value: str) -> str:
+    """An IPv4 or IPv6 address in its usual spelling; ValueError naming the value."""
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address (like 127.0.0.1)") from None
+
+
+def host_mapping(text: str) -> tuple[str, str]:
+    """One `NAME=IP` given on a command line, by the rules of a scenario's `hosts:` entries.
+
+    Raises ValueError with the reason; each caller names its own option around it.
+    """
+    name, sep, ip = text.partition("=")
+    if not sep or not name.strip() or not ip.strip():
+        raise ValueError(f"{text!r} is not NAME=IP (like shop.test=127.0.0.1)")
+    return host_pattern(name), ip_address(ip)
 
 
 def host_of(url: str) -> str:

@@ -34,7 +34,7 @@ from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -219,23 +219,12 @@ def _grid_option(config: pytest.Config) -> GridSettings | None:
 
 def parse_host(text: str, where: str) -> tuple[str, str]:
     """One `NAME=IP` mapping, checked as a scenario's `hosts:` entry; UsageError naming `where` when wrong."""
-    from pydantic import TypeAdapter, ValidationError
+    from auditor.hosts import host_mapping
 
-    from auditor.scenario.model import Scenario
-
-    name, sep, ip = text.partition("=")
-    if not sep or not name.strip() or not ip.strip():
-        raise pytest.UsageError(f"{where}: {text!r} is not NAME=IP (write it like shop.test=127.0.0.1)")
     try:
-        adapter: TypeAdapter[dict[str, str]] = TypeAdapter(
-            cast(Any, Scenario.model_fields["hosts"].annotation)
-        )
-        mapping = adapter.validate_python({name: ip})
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        reason = str((error.get("ctx") or {}).get("error", error["msg"]))
-        raise pytest.UsageError(f"{where}: {reason}") from None
-    return next(iter(mapping.items()))
+        return host_mapping(text)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{where}: {exc}") from None
 
 
 def audit_hosts(config: pytest.Config) -> dict[str, str]:

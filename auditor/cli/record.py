@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
 import shlex
 import signal
 import sys
@@ -19,28 +17,22 @@ import click
 
 from auditor.cli.options import browser_path_option, host_option
 from auditor.errors import AuditorError
+from auditor.hosts import host_mapping, host_pattern
 
 if TYPE_CHECKING:
     from auditor.recorder.model import ShopHosts
 
 BROWSER_CLOSE_S = 60.0
-_HOST = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
 def parse_hosts(values: tuple[str, ...]) -> dict[str, str]:
-    """`--host NAME=IP` values as a mapping, or an AuditorError naming the bad one."""
+    """`--host NAME=IP` values as a mapping (by a scenario's `hosts:` rules), or an AuditorError."""
     hosts: dict[str, str] = {}
     for value in values:
-        name, sep, ip = value.partition("=")
-        name = name.strip().lower()
         try:
-            address = str(ipaddress.ip_address(ip.strip()))
-        except ValueError:
-            address = ""
-        if not sep or not _HOST.match(name) or not address:
-            raise AuditorError(
-                f"--host {value!r} is not NAME=IP", tip="write it like --host shop.test=127.0.0.1"
-            )
+            name, address = host_mapping(value)
+        except ValueError as exc:
+            raise AuditorError(f"--host: {exc}", tip="write it like --host shop.test=127.0.0.1") from None
         hosts[name] = address
     return hosts
 
@@ -154,10 +146,12 @@ def record(
     if out is not None and out.exists():
         raise AuditorError(f"{out} already exists", tip="choose another --out, or move that file away first")
     for value in shop_hosts:
-        if not _HOST.match(value.strip().lower()):
+        try:
+            host_pattern(value)
+        except ValueError as exc:
             raise AuditorError(
-                f"--shop-host {value!r} is not a host name", tip="write it like --shop-host pay.shop.example"
-            )
+                f"--shop-host: {exc}", tip="write it like --shop-host pay.shop.example"
+            ) from None
     options = RecordOptions(
         url=url,
         out=target,

@@ -6,7 +6,6 @@ lives in load.py; this module only says what a valid scenario looks like.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
@@ -24,6 +23,7 @@ from pydantic import (
 )
 
 from auditor.connectif.tag import ITEM_PROPERTIES, PURCHASE_FIELDS
+from auditor.hosts import host_pattern, ip_address
 
 DURATION_PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*(ms|s|m|h)\s*$"
 _DURATION_RE = re.compile(DURATION_PATTERN)
@@ -101,24 +101,7 @@ def _one_line(value: str) -> str:
     return value.strip()
 
 
-def _host_pattern(value: str) -> str:
-    host = value.strip().lower()
-    if not re.fullmatch(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", host):
-        raise ValueError(
-            f"{value!r} is not a host name (write `pay.example.com` or `*.example.com`, "
-            "without scheme, port or path)"
-        )
-    return host
-
-
-HostPattern = Annotated[NonEmpty, AfterValidator(_host_pattern)]
-
-
-def _ip(value: str) -> str:
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        raise ValueError(f"{value!r} is not an IP address (like 127.0.0.1)") from None
+HostPattern = Annotated[NonEmpty, AfterValidator(host_pattern)]
 
 
 def _url(value: str) -> str:
@@ -666,7 +649,7 @@ class Scenario(Strict):
     description: Text | None = None
     tags: tuple[NonEmpty, ...] = ()
     base_url: Annotated[NonEmpty, AfterValidator(_url)] | None = None
-    hosts: dict[HostPattern, Annotated[NonEmpty, AfterValidator(_ip)]] = Field(default_factory=dict)
+    hosts: dict[HostPattern, Annotated[NonEmpty, AfterValidator(ip_address)]] = Field(default_factory=dict)
     allow_hosts: tuple[HostPattern, ...] = ()
     timeouts: Timeouts = Field(default_factory=Timeouts)
     vars: dict[Name, Text] = Field(default_factory=dict)

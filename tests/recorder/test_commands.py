@@ -25,7 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
     [
         (["record", "shop.test/cart"], "is not an http(s) URL"),
         (["record", "http://shop.test/", "--host", "shop.test"], "is not NAME=IP"),
-        (["record", "http://shop.test/", "--host", "shop.test=localhost"], "is not NAME=IP"),
+        (
+            ["record", "http://shop.test/", "--host", "shop.test=localhost"],
+            "'localhost' is not an IP address",
+        ),
+        (["record", "http://shop.test/", "--host", "shop test=127.0.0.1"], "'shop test' is not a host name"),
         (["record", "http://shop.test/", "--shop-host", "https://x/"], "is not a host name"),
         (["record", "http://shop.test/", "--headless"], "nothing could do the checkout"),
         (["open", "no-such-file.yaml"], "neither an http(s) URL nor a scenario file"),
