@@ -116,14 +116,20 @@ def test_a_run_uses_the_browser_its_warm_worker_launched(tmp_path: Path, base: s
     assert not (browser_processes() - before), "a browser was left behind"
 
 
+def executor_with_a_prelaunched_browser(
+    tmp_path: Path, playwright: Playwright
+) -> tuple[ScenarioExecutor, Browser]:
+    """An executor given a browser launched ahead for the lab's mapping, and that browser."""
+    plan = plan_for(tmp_path, HOSTS)
+    ready = plan.launch(playwright.chromium)
+    executor = ScenarioExecutor(playwright, options(tmp_path), threading.Event(), prelaunched={plan: ready})
+    return executor, ready
+
+
 def test_a_prelaunched_browser_is_taken_only_by_the_launch_it_matches(
     tmp_path: Path, shared_playwright: Playwright
 ) -> None:
-    plan = plan_for(tmp_path, HOSTS)
-    ready = plan.launch(shared_playwright.chromium)
-    executor = ScenarioExecutor(
-        shared_playwright, options(tmp_path), threading.Event(), prelaunched={plan: ready}
-    )
+    executor, ready = executor_with_a_prelaunched_browser(tmp_path, shared_playwright)
     try:
         other = executor.browser({"elsewhere.test": "127.0.0.1"})  # another mapping: a launch of its own
         assert other is not ready and ready.is_connected()
@@ -137,11 +143,7 @@ def test_a_prelaunched_browser_is_taken_only_by_the_launch_it_matches(
 def test_an_unused_prelaunched_browser_is_closed_with_the_executor(
     tmp_path: Path, shared_playwright: Playwright
 ) -> None:
-    plan = plan_for(tmp_path, HOSTS)
-    ready = plan.launch(shared_playwright.chromium)
-    executor = ScenarioExecutor(
-        shared_playwright, options(tmp_path), threading.Event(), prelaunched={plan: ready}
-    )
+    executor, ready = executor_with_a_prelaunched_browser(tmp_path, shared_playwright)
     executor.close()
     assert not ready.is_connected()
 
