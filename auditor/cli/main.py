@@ -140,7 +140,7 @@ def _run_and_report(
         return _set_up_and_run(paths, settings, prefix=prefix, env=env, warm=warm)
     finally:
         if warm is not None:
-            warm.discard()  # the warm workers the run did not take (all of them after a bad option)
+            warm.close()  # the warm workers the run did not take (all of them after a bad option)
 
 
 def _set_up_and_run(
@@ -186,16 +186,18 @@ def _set_up_and_run(
     if refusal is not None:
         raise refusal
     options = prepare(request)
+    from auditor.cli.compare import check_notify_options, prepare_baseline, send_notifications
+
+    check_notify_options(settings.notify, settings.notify_on, settings.baseline)
+    baseline = prepare_baseline(settings.baseline, out_dir)
+    # Every option is good: the warm worker launches the browser while the engine is imported.
     shared = merged_hosts(s.scenario.hosts for s in scenarios)
     if warm is not None and shared is not None and scenarios:
         warm.prelaunch(LaunchPlan.for_options(options, shared))
 
     from auditor.audit import audit
-    from auditor.cli.compare import check_notify_options, prepare_baseline, send_notifications
     from auditor.reports.console import RunProgress, print_summary
 
-    check_notify_options(settings.notify, settings.notify_on, settings.baseline)
-    baseline = prepare_baseline(settings.baseline, out_dir)
     progress = RunProgress()
     progress.start(scenarios)
     outcome = audit(scenarios, options, listener=progress.event, baseline=baseline, warm=warm)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -136,6 +137,7 @@ class WarmStart:
 
     def __init__(self, workers: int):
         self.threads = [WorkerThread(n) for n in range(1, workers + 1)]
+        self._discarded: list[WorkerThread] = []
         for thread in self.threads:
             thread.start()
 
@@ -163,12 +165,25 @@ class WarmStart:
         taken, rest = self.threads[:count], self.threads[count:]
         for thread in rest:
             thread.discard()
+        self._discarded.extend(rest)
         self.threads = []
         return taken
 
     def discard(self) -> None:
         """The run did not happen (bad options, Ctrl-C): the workers not taken end."""
         self.take(0)
+
+    def close(self, timeout: float = 15.0) -> None:
+        """Discard the workers not taken, and wait until every discarded one has ended.
+
+        A discarded worker stops its Playwright and closes what it launched, which can take a second
+        when it was still starting. Waiting matters: a thread still inside Playwright while the
+        interpreter shuts down can crash it (SIGSEGV), after the run's message was already printed.
+        """
+        self.take(0)
+        deadline = time.monotonic() + timeout
+        for thread in self._discarded:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 __all__ = ["WarmStart", "Work", "WorkerThread", "close_browsers", "use_processes"]

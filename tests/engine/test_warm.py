@@ -24,7 +24,7 @@ from auditor.cache import CACHE_ENV, NODE_CACHE_ENV
 from auditor.engine.browser import LaunchPlan, find_browser
 from auditor.engine.executor import ScenarioExecutor
 from auditor.engine.options import RunOptions
-from auditor.engine.processes import chromium_below
+from auditor.engine.processes import chromium_below, is_chromium
 from auditor.engine.warm import WarmStart, WorkerThread
 from auditor.scenario.load import load_all
 from tests.engine.miniserver import HOSTS, mini_shop
@@ -45,14 +45,21 @@ def plan_for(tmp_path: Path, hosts: dict[str, str]) -> LaunchPlan:
     return plan
 
 
+SEEN: dict[int, str] = {}
+
+
 def browser_processes() -> set[int]:
-    """The browser processes (not renderers, zygotes, helpers or crash handlers) below this process."""
+    """The browser processes below this process: the ones Playwright launched (with its DevTools pipe),
+    not by Chromium itself (renderers, zygotes, helpers, crash handlers, a child caught between fork
+    and exec with its parent's command line: all have a Chromium parent)."""
     found = set()
     for process in chromium_below():
         try:
-            line = process.cmdline()
-            if line and "crashpad" not in line[0] and not any(a.startswith("--type=") for a in line):
+            line = process.cmdline()  # empty for one that is exiting
+            parent = process.parent()
+            if "--remote-debugging-pipe" in line and parent is not None and not is_chromium(parent):
                 found.add(process.pid)
+                SEEN.setdefault(process.pid, f"{line[:3]} parent {parent.name()}")
         except psutil.Error:
             continue
     return found
@@ -112,7 +119,8 @@ def test_a_run_uses_the_browser_its_warm_worker_launched(tmp_path: Path, base: s
     with BrowserCounter() as counter:
         result = audit(load_all([scenario]), options(tmp_path), warm=warm).run
     assert result.scenarios[0].status.value == "pass", result.scenarios[0].error
-    assert len(counter.seen - before) == 1, "a second browser was launched beside the warm one"
+    launched = counter.seen - before
+    assert len(launched) == 1, f"a second browser beside the warm one: {[SEEN[p] for p in launched]}"
     assert not (browser_processes() - before), "a browser was left behind"
 
 
@@ -260,3 +268,20 @@ def marked(marker: str) -> list[psutil.Process]:
         except psutil.Error:
             continue
     return found
+
+
+def test_after_a_bad_option_no_warm_worker_outlives_the_command(tmp_path: Path, base: str) -> None:
+    """A worker still inside Playwright while the interpreter shuts down can crash it (seen as exit -11
+    after the error was printed): the command waits for its discarded workers to end."""
+    from click.testing import CliRunner
+
+    from auditor.cli import cli
+
+    scenario = write(tmp_path, base, "bad-option", "return=redirect")
+    result = CliRunner().invoke(
+        cli, ["run", str(scenario), "--baseline", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "does not exist" in result.output
+    alive = [t.name for t in threading.enumerate() if t.name.startswith("checkout-auditor-worker")]
+    assert not alive, f"still running after the command returned: {alive}"
