@@ -72,8 +72,7 @@ class WorkerThread(threading.Thread):
             self._orders.put(_Discard())
 
     def run(self) -> None:
-        ran = False
-        work: Work | None = None
+        work: Work | None = None  # set once taken, and then run at once
         try:
             cache_driver_code()
             from playwright.sync_api import sync_playwright
@@ -83,16 +82,15 @@ class WorkerThread(threading.Thread):
                 try:
                     work = self._take(playwright, prelaunched)
                     if work is not None:
-                        ran = True
                         work.run(playwright, prelaunched)
                 finally:
                     close_browsers(prelaunched.values())  # what the work did not take (or no work came)
         except Exception as exc:  # Playwright's driver failed to start, or died
             self.failure = f"{type(exc).__name__}: {first_line(exc)}"
-            if work is None and not ran:
+            if work is None:  # it never ran: it still learns why, once it comes
                 work = self._take(None, {})
-            if work is not None and not ran:
-                work.failed(self.failure)
+                if work is not None:
+                    work.failed(self.failure)
 
     def _take(self, playwright: Playwright | None, prelaunched: dict[LaunchPlan, Browser]) -> Work | None:
         """Launch what is asked until the work (or a discard) comes."""
