@@ -156,16 +156,23 @@ def test_an_unused_prelaunched_browser_is_closed_with_the_executor(
     assert not ready.is_connected()
 
 
-def test_the_thread_hands_its_prelaunched_browser_to_the_work(tmp_path: Path) -> None:
-    plan = plan_for(tmp_path, HOSTS)
+def run_thread(plan: LaunchPlan | None = None, wait_s: float = 60) -> tuple[WorkerThread, Recording]:
+    """A worker thread started, asked to launch `plan` ahead, given a Recording, and ended."""
     thread = WorkerThread(1)
     thread.start()
-    thread.prelaunch(plan)
+    if plan is not None:
+        thread.prelaunch(plan)
     work = Recording()
     thread.give(work)
-    assert work.done.wait(60)
+    assert work.done.wait(wait_s)
     thread.join(30)
     assert not thread.is_alive()
+    return thread, work
+
+
+def test_the_thread_hands_its_prelaunched_browser_to_the_work(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, HOSTS)
+    thread, work = run_thread(plan)
     assert work.prelaunched is not None and list(work.prelaunched) == [plan]
     assert work.connected == [True]
     with pytest.raises(RuntimeError):
@@ -193,12 +200,7 @@ def test_a_playwright_that_cannot_start_is_told_to_the_work(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PLAYWRIGHT_NODEJS_PATH", str(tmp_path / "no-such-node"))
-    thread = WorkerThread(1)
-    thread.start()
-    work = Recording()
-    thread.give(work)
-    assert work.done.wait(30)
-    thread.join(30)
+    thread, work = run_thread(wait_s=30)
     assert work.reason is not None and work.reason == thread.failure
     assert work.prelaunched is None
 
@@ -209,12 +211,7 @@ def test_the_driver_keeps_its_compiled_code_in_the_cache(
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.setenv(NODE_CACHE_ENV, "placeholder")
     monkeypatch.delenv(NODE_CACHE_ENV)  # registered, so the value the thread sets is undone too
-    thread = WorkerThread(1)
-    thread.start()
-    work = Recording()
-    thread.give(work)
-    assert work.done.wait(60)
-    thread.join(30)
+    run_thread()
     assert os.environ.get(NODE_CACHE_ENV) == str(tmp_path / "cache" / "node")
     assert any((tmp_path / "cache" / "node").rglob("*")), "Node wrote nothing into the cache"
 

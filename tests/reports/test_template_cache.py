@@ -51,6 +51,7 @@ def test_a_second_run_reads_the_compiled_template_from_the_cache(
 def test_a_damaged_cache_entry_is_compiled_again(fresh_environment: Path, tmp_path: Path) -> None:
     expected = rendered(tmp_path)
     entries = list(fresh_environment.glob("*.cache"))
+    assert entries, "nothing was cached, so nothing could be damaged"
     for entry in entries:
         entry.write_bytes(b"not bytecode at all")
     assert rendered(tmp_path) == expected
