@@ -95,8 +95,9 @@ def launch_options(
     if options.get("channel") or options.get("executable_path"):
         return options
     choice = find_browser(browser_path)
-    if choice.source != "playwright" and choice.executable:
-        options["executable_path"] = choice.executable
+    executable = choice.executable_for(bool(options.get("headless", True)))
+    if choice.source != "playwright" and executable:
+        options["executable_path"] = executable
     return options
 
 

@@ -2,6 +2,11 @@
 
 Order: an explicit path (`--browser-path` / AUDITOR_BROWSER_PATH), Playwright's own Chromium,
 then the operating system's Chromium or Chrome.
+
+A headless launch uses Chromium's headless shell when the found Chromium has one beside it
+(Playwright's `chromium-headless-shell` download, Debian's `chromium-headless-shell` package), as
+Playwright itself does for a headless launch: the same engine without the browser's window machinery,
+about a third less wall time and CPU per lab checkout here. An explicit path is used as given.
 """
 
 from __future__ import annotations
@@ -47,25 +52,46 @@ class BrowserChoice:
 
     executable: str | None  # None: Playwright's bundled Chromium, found by Playwright itself
     source: str  # "option", "environment", "playwright" or "system"
+    headless_shell: str | None = None  # the same Chromium's headless-only build, for headless launches
+
+    def executable_for(self, headless: bool) -> str | None:
+        """The binary a launch starts: the headless shell for a headless one, when there is one."""
+        if headless and self.headless_shell:
+            return self.headless_shell
+        return self.executable
 
     def describe(self) -> str:
         where = self.executable or "Playwright's bundled Chromium"
-        return f"{where} (from {self.source})"
+        shell = f"; headless runs use {self.headless_shell}" if self.headless_shell else ""
+        return f"{where} (from {self.source}){shell}"
 
 
 _MAC_APP = ("Google Chrome for Testing.app", "Contents", "MacOS", "Google Chrome for Testing")
-# Where Playwright puts its Chromium inside `chromium-<revision>/`, per platform (its registry's layout).
-_CHROMIUM_LAYOUT = {
-    ("linux", "x86_64"): ("chrome-linux64", "chrome"),
-    ("linux", "aarch64"): ("chrome-linux-arm64", "chrome"),
-    ("darwin", "x86_64"): ("chrome-mac-x64", *_MAC_APP),
-    ("darwin", "arm64"): ("chrome-mac-arm64", *_MAC_APP),
-    ("win32", "amd64"): ("chrome-win64", "chrome.exe"),
+_SHELL = "chrome-headless-shell"
+# Where Playwright puts each download inside `<name>-<revision>/` (dashes as underscores), per platform:
+# its registry's layout.
+_LAYOUTS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
+    "chromium": {
+        ("linux", "x86_64"): ("chrome-linux64", "chrome"),
+        ("linux", "aarch64"): ("chrome-linux-arm64", "chrome"),
+        ("darwin", "x86_64"): ("chrome-mac-x64", *_MAC_APP),
+        ("darwin", "arm64"): ("chrome-mac-arm64", *_MAC_APP),
+        ("win32", "amd64"): ("chrome-win64", "chrome.exe"),
+    },
+    "chromium-headless-shell": {
+        ("linux", "x86_64"): (f"{_SHELL}-linux64", _SHELL),
+        ("linux", "aarch64"): (f"{_SHELL}-linux-arm64", _SHELL),
+        ("darwin", "x86_64"): (f"{_SHELL}-mac-x64", _SHELL),
+        ("darwin", "arm64"): (f"{_SHELL}-mac-arm64", _SHELL),
+        ("win32", "amd64"): (f"{_SHELL}-win64", f"{_SHELL}.exe"),
+    },
 }
+# A system Chromium's headless shell, looked for in the same folder (Debian: chromium-headless-shell).
+_SYSTEM_SHELLS = {"chromium": "chromium-headless-shell", "chromium-browser": "chromium-headless-shell"}
 
 
-def _chromium_revision() -> str | None:
-    """The Chromium revision the installed Playwright expects, from its browsers.json (no driver started)."""
+def _revision(name: str) -> str | None:
+    """The revision of a download the installed Playwright expects, from its browsers.json (no driver)."""
     try:
         import playwright
 
@@ -74,23 +100,28 @@ def _chromium_revision() -> str | None:
     except (ImportError, OSError, ValueError, KeyError, TypeError):
         return None
     for browser in browsers:
-        if isinstance(browser, dict) and browser.get("name") == "chromium":
+        if isinstance(browser, dict) and browser.get("name") == name:
             return str(browser.get("revision") or "") or None
     return None
 
 
-def _playwright_chromium() -> str | None:
-    """The path of Playwright's downloaded Chromium, when it is really there.
+def _playwright_download(name: str) -> str | None:
+    """The path of one of Playwright's downloads ("chromium", "chromium-headless-shell"), when it is there.
 
     Read from Playwright's own registry layout: starting its driver just to ask would cost a quarter of
     a second, and a second driver on a thread where pytest-playwright already runs one is refused.
     """
-    revision = _chromium_revision()
-    layout = _CHROMIUM_LAYOUT.get((sys.platform, platform.machine().lower()))
+    revision = _revision(name)
+    layout = _LAYOUTS[name].get((sys.platform, platform.machine().lower()))
     if revision is None or layout is None:
         return None
-    path = playwright_browsers_path().joinpath(f"chromium-{revision}", *layout)
+    folder = f"{name.replace('-', '_')}-{revision}"
+    path = playwright_browsers_path().joinpath(folder, *layout)
     return str(path) if path.is_file() else None
+
+
+def _executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
 def find_browser(explicit: str | None = None, env: Mapping[str, str] | None = None) -> BrowserChoice:
@@ -107,13 +138,22 @@ def find_browser(explicit: str | None = None, env: Mapping[str, str] | None = No
             f"{label} points at {value!r}, which is not an executable file",
             tip="give the full path of a Chromium or Chrome binary, e.g. /usr/bin/chromium",
         )
-    bundled = _playwright_chromium()
-    if bundled:
-        return BrowserChoice(executable=bundled, source="playwright")
+    bundled = _playwright_download("chromium")
+    bundled_shell = _playwright_download("chromium-headless-shell")
+    if bundled or bundled_shell:  # `playwright install --only-shell` brings the shell alone
+        return BrowserChoice(
+            executable=bundled or bundled_shell, source="playwright", headless_shell=bundled_shell
+        )
     for name in SYSTEM_BROWSERS:
-        found = shutil.which(name)
+        found = shutil.which(name, path=env.get("PATH", os.defpath))
         if found:
-            return BrowserChoice(executable=found, source="system")
+            shell = _SYSTEM_SHELLS.get(name)
+            beside = os.path.join(os.path.dirname(found), shell) if shell else None
+            return BrowserChoice(
+                executable=found,
+                source="system",
+                headless_shell=beside if beside and _executable(beside) else None,
+            )
     raise AuditorError(
         "no Chromium found",
         details=[
@@ -173,7 +213,7 @@ class LaunchPlan:
         if options.connect or options.cdp or options.grid:
             return None
         return cls(
-            executable=options.browser.executable if options.browser else None,
+            executable=options.browser.executable_for(not options.headed) if options.browser else None,
             channel=options.channel,
             headless=not options.headed,
             hosts=tuple(hosts.items()),

@@ -67,7 +67,7 @@ def examine(browser_path: str | None = None) -> list[Finding]:
 
         with sync_playwright() as p:
             browser = p.chromium.launch(
-                executable_path=choice.executable,
+                executable_path=choice.executable_for(headless=True),
                 args=launch_args({"doctor.test": "127.0.0.1"}),
                 timeout=30_000,
             )

@@ -104,8 +104,9 @@ class ScenarioExecutor:
             # A Playwright browser server launches the browser with the options the client sends.
             headless = not self.options.headed
             launch: dict[str, Any] = {"args": launch_args(hosts, headless=headless), "headless": headless}
-            if self.options.browser is not None and self.options.browser.executable:
-                launch["executablePath"] = self.options.browser.executable
+            executable = self.options.browser.executable_for(headless) if self.options.browser else None
+            if executable:
+                launch["executablePath"] = executable
             browser = chromium.connect(
                 self.options.connect,
                 timeout=30_000,

@@ -113,7 +113,7 @@ def open_browser(settings: BrowserSettings) -> Iterator[tuple[BrowserContext, st
             try:
                 context = p.chromium.launch_persistent_context(
                     str(profile),
-                    executable_path=choice.executable,
+                    executable_path=choice.executable_for(settings.headless),
                     headless=settings.headless,
                     args=args,
                     no_viewport=not settings.headless,

@@ -146,7 +146,7 @@ def lab(shared_playwright: Playwright, tmp_path_factory: pytest.TempPathFactory)
         secure.socket = context.wrap_socket(secure.socket, server_side=True)
         hosts["shop.test:443"] = f"127.0.0.1:{_serve(secure)}"
     launched = shared_playwright.chromium.launch(
-        executable_path=find_browser().executable, args=launch_args(hosts)
+        executable_path=find_browser().executable_for(headless=True), args=launch_args(hosts)
     )
     try:
         yield Lab(browser=launched, https=secure is not None)

@@ -19,7 +19,9 @@ FEATURE_SWITCHES = ("--disable-features=", "--enable-features=")
 def browser_command_line(playwright: Playwright, args: list[str]) -> list[str]:
     """The command line of the browser process Playwright starts with these args."""
     before = {p.pid for p in chromium_below()}
-    browser = playwright.chromium.launch(executable_path=find_browser().executable, args=args)
+    browser = playwright.chromium.launch(
+        executable_path=find_browser().executable_for(headless=True), args=args
+    )
     try:
         started = [p for p in chromium_below() if p.pid not in before]
         lines = [p.cmdline() for p in started]

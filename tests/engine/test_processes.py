@@ -20,7 +20,8 @@ from auditor.engine.browser import find_browser, launch_args
 from auditor.engine.processes import chromium_below
 from auditor.engine.processes import end_browser_processes
 with sync_playwright() as p:
-    browser = p.chromium.launch(executable_path=find_browser().executable, args=launch_args())
+    executable = find_browser().executable_for(headless=True)
+    browser = p.chromium.launch(executable_path=executable, args=launch_args())
     browser.new_page().goto("data:text/html,<p>hello</p>")
     print("ready", flush=True)
     assert sys.stdin.readline().strip() == "end"

@@ -31,7 +31,7 @@ def test_a_popup_whose_first_request_has_no_frame_yet_prints_no_traceback(
     shared_playwright: Playwright, lab: Lab, capfd: pytest.CaptureFixture[str]
 ) -> None:
     browser = shared_playwright.chromium.launch(
-        executable_path=find_browser().executable, args=launch_args(lab.hosts)
+        executable_path=find_browser().executable_for(headless=True), args=launch_args(lab.hosts)
     )
     try:
         context = browser.new_context()

@@ -79,7 +79,7 @@ def test_run_through_a_playwright_browser_server(tmp_path: Path, lab: Lab) -> No
 
 def test_run_through_chromium_remote_debugging(tmp_path: Path, lab: Lab) -> None:
     profile = Path(tempfile.mkdtemp(prefix="aud-cdp-", dir="/tmp"))  # short: Chromium's sockets live there
-    executable = find_browser().executable
+    executable = find_browser().executable_for(headless=True)
     assert executable is not None
     chromium = subprocess.Popen(
         [

@@ -120,7 +120,7 @@ def test_secrets_never_reach_any_output_file(tmp_path: Path, lab: Lab, shared_pl
 def stripe_field_boxes(playwright: Playwright, lab: Lab, selectors: tuple[str, ...]) -> dict[str, Any]:
     """Where these inputs are on the Stripe-like page, in a context like the scenario's (1280×720)."""
     browser = playwright.chromium.launch(
-        executable_path=find_browser().executable, args=launch_args(lab.hosts)
+        executable_path=find_browser().executable_for(headless=True), args=launch_args(lab.hosts)
     )
     try:
         page = browser.new_page()

@@ -166,7 +166,9 @@ def test_the_report_of_the_lab_run_shows_what_results_json_says(
 ) -> None:
     out = OUT["dir"]
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    browser = shared_playwright.chromium.launch(executable_path=find_browser().executable, args=launch_args())
+    browser = shared_playwright.chromium.launch(
+        executable_path=find_browser().executable_for(headless=True), args=launch_args()
+    )
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         fetched: list[str] = []

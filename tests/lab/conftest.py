@@ -30,7 +30,9 @@ def playwright_(shared_playwright: Playwright) -> Playwright:
 def browser(playwright_: Playwright, lab: Lab) -> Iterator[Browser]:
     """One Chromium that resolves every lab host to the loopback address."""
     choice = find_browser()
-    instance = playwright_.chromium.launch(executable_path=choice.executable, args=launch_args(lab.hosts))
+    instance = playwright_.chromium.launch(
+        executable_path=choice.executable_for(headless=True), args=launch_args(lab.hosts)
+    )
     yield instance
     instance.close()
 

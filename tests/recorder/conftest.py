@@ -22,7 +22,7 @@ def lab() -> Iterator[Lab]:
 def walker_browser(shared_playwright: Playwright, lab: Lab) -> Iterator[Browser]:
     """A Chromium that resolves every lab host, for walking recorded scenarios."""
     instance = shared_playwright.chromium.launch(
-        executable_path=find_browser().executable, args=launch_args(lab.hosts)
+        executable_path=find_browser().executable_for(headless=True), args=launch_args(lab.hosts)
     )
     yield instance
     instance.close()

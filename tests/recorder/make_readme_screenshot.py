@@ -54,7 +54,9 @@ def main(out: Path) -> None:
             os.chdir(here)
         if ran.exit_code not in (0, 1):
             raise SystemExit(ran.output)
-        browser = p.chromium.launch(executable_path=find_browser().executable, args=launch_args())
+        browser = p.chromium.launch(
+            executable_path=find_browser().executable_for(headless=True), args=launch_args()
+        )
         shot = browser.new_page(viewport={"width": 1100, "height": 1500}, device_scale_factor=1)
         shot.goto((run_dir / "report.html").as_uri())
         out = out.resolve() if out.is_absolute() else (here / out)

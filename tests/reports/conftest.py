@@ -18,7 +18,7 @@ def playwright_session(shared_playwright: Playwright) -> Playwright:
 @pytest.fixture(scope="session")
 def report_browser(playwright_session: Playwright) -> Iterator[Browser]:
     browser = playwright_session.chromium.launch(
-        executable_path=find_browser().executable, args=launch_args(headless=True)
+        executable_path=find_browser().executable_for(headless=True), args=launch_args(headless=True)
     )
     yield browser
     browser.close()

@@ -66,7 +66,9 @@ def main(desktop: Path, phone: Path) -> None:
         write_screenshots(folder)
         path = write_html(readme_run(), folder)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=find_browser().executable, args=launch_args())
+            browser = p.chromium.launch(
+                executable_path=find_browser().executable_for(headless=True), args=launch_args()
+            )
             shoot(browser, path, desktop, width=1100, height=1900, scale=1, evidence=True)
             shoot(browser, path, phone, width=375, height=1060, scale=2, evidence=False)
             browser.close()
