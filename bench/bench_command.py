@@ -1,8 +1,9 @@
 """Bench: the speed a user feels, measured as whole processes (issue 22).
 
 The lab runs in a child process of its own (its CPU is not counted). Every measurement starts a fresh
-process and takes its wall time and the CPU (user + sys) of its whole process tree: `os.wait4` returns
-the rusage of the child and of every descendant it waited for (the Playwright driver, Chromium).
+process and takes its wall time and the CPU (user + sys) of its whole process tree, through a small
+parent that is a child subreaper (Linux): every descendant, even one orphaned by its own parent (the
+renderers of a Chromium whose zygote is killed at close), is reaped by it and counted.
 Each comparison alternates its two sides A B A B after one unmeasured run of each, and takes the median
 of the pairs' ratios.
 
@@ -29,6 +30,7 @@ and `/usr/bin/time -v checkout-auditor run … --workers 4` (its "Maximum reside
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -36,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,33 @@ for start in range(0, count, at_once):
     if any(p.wait() != 0 for p in batch):
         sys.exit(1)
 """
+# Runs one command and reports {"wall", "cpu", "exit", "left"} as JSON on its stdout. On Linux it is a
+# child subreaper: a process whose parent exits before it (Chromium's renderers, when the zygote that
+# forked them is killed at the browser's close) is handed to it instead of to init, and its CPU is
+# counted when it is reaped. os.wait4 on the command alone misses those: about 0.9 s of renderer CPU per
+# checkout here, on both sides of a comparison.
+TREE_CHILD = """
+import ctypes, json, os, resource, signal, subprocess, sys, time
+reaper = sys.platform == "linux" and ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+start = time.monotonic()
+command = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+code = command.wait()
+wall = time.monotonic() - start
+left = 0
+def late(*_):
+    raise TimeoutError
+signal.signal(signal.SIGALRM, late)
+signal.alarm(30)  # a descendant still running 30 s after the command: counted as left behind
+try:
+    while reaper:
+        os.wait()
+except ChildProcessError:
+    pass
+except TimeoutError:
+    left = 1
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "exit": code, "left": left}))
+"""
 LAB_CHILD = """
 import sys
 from auditor.lab.server import Lab
@@ -78,11 +106,11 @@ class Measure:
     peak_pss_mib: float = 0.0
 
 
-def tree_pss_mib(root: psutil.Process) -> float:
-    """The PSS of a process and all its descendants, in MiB."""
+def tree_pss_mib(root: psutil.Process, *, skip_root: bool = False) -> float:
+    """The PSS of a process and all its descendants (or the descendants alone), in MiB."""
     total = 0
     try:
-        procs = [root, *root.children(recursive=True)]
+        procs = [*([] if skip_root else [root]), *root.children(recursive=True)]
     except psutil.Error:
         return 0.0
     for proc in procs:
@@ -94,9 +122,14 @@ def tree_pss_mib(root: psutil.Process) -> float:
 
 
 def measure(command: Sequence[str], *, env: dict[str, str], sample_memory: bool = False) -> Measure:
-    """Run a command to its end; its wall time, its tree's CPU time, and (optionally) its peak PSS."""
-    start = time.monotonic()
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """Run a command to its end: its wall time, the CPU of every process below it, its peak PSS."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", TREE_CHILD, *command],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     peak = 0.0
     done = threading.Event()
 
@@ -104,21 +137,25 @@ def measure(command: Sequence[str], *, env: dict[str, str], sample_memory: bool 
         nonlocal peak
         handle = psutil.Process(proc.pid)
         while not done.wait(0.2):
-            peak = max(peak, tree_pss_mib(handle))
+            peak = max(peak, tree_pss_mib(handle, skip_root=True))
 
     sampler = threading.Thread(target=sample, daemon=True) if sample_memory else None
     if sampler:
         sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - start
+    out, err = proc.communicate()
     done.set()
     if sampler:
         sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(command)} exited {proc.returncode}:\n{stderr[-3000:]}")
-    return Measure(wall=wall, cpu=usage.ru_utime + usage.ru_stime, peak_pss_mib=peak)
+    stderr = err.decode("utf-8", "replace")
+    try:
+        report = json.loads(out)
+    except ValueError:
+        raise SystemExit(f"measuring {' '.join(command)} failed:\n{stderr[-3000:]}") from None
+    if report["exit"] not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} exited {report['exit']}:\n{stderr[-3000:]}")
+    if report["left"]:
+        raise SystemExit(f"{' '.join(command)} left processes running 30 s after it ended")
+    return Measure(wall=report["wall"], cpu=report["cpu"], peak_pss_mib=peak)
 
 
 def alternate(
