@@ -35,10 +35,11 @@ def prepare_baseline(spec: str | None, out_dir: Path) -> BaselineSource | None:
 
 def check_notify_options(urls: Sequence[str], notify_on: str, baseline: str | None) -> None:
     """Refuse webhook options that cannot work, before anything runs."""
-    from auditor.notify import check_url
+    if urls:
+        from auditor.notify import check_url
 
-    for url in urls:
-        check_url(url)
+        for url in urls:
+            check_url(url)
     if urls and notify_on == "change" and baseline is None:
         raise AuditorError(
             "--notify-on change needs a baseline to compare with",

@@ -478,7 +478,6 @@ def run_scenarios(
     threads started while the run was being set up; those not needed are discarded. `then`: called
     with the results while the browsers close (the outputs are written meanwhile).
     """
-    from auditor.engine.procpool import ProcessPool
     from auditor.engine.warm import use_processes
 
     stop = stop or threading.Event()
@@ -486,6 +485,8 @@ def run_scenarios(
     shared = merged_hosts(scenarios)
     pool: Pool
     if use_processes(workers):
+        from auditor.engine.procpool import ProcessPool  # multiprocessing: only for several workers
+
         if warm is not None:
             warm.discard()
         pool = ProcessPool(options, workers=workers, stop=stop, listener=listener, shared_hosts=shared)

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from auditor.results import Baseline, RunResult, ScenarioResult
     from auditor.scenario.load import LoadedScenario
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+# emoji=False: a ":name:" in a URL or a page's text is printed as it is, not turned into an emoji.
+err_console = Console(stderr=True, highlight=False, emoji=False)
+out_console = Console(highlight=False, emoji=False)
 
 
 def print_error(exc: AuditorError) -> None:
