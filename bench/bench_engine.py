@@ -320,19 +320,18 @@ def profile(lab: Lab, browser: BrowserChoice, work: Path) -> None:
     scenario = load_all([CHECKOUT], base_url=base_url)[0]
     hosts = scenario.scenario.hosts
     sampler = Sampler()
-    original: type[runner._Worker] = runner._Worker
+    serve = runner._Serve.run
 
-    class SampledWorker(original):  # type: ignore[valid-type,misc]
-        def run(self) -> None:
-            sampler.watch_current_thread()
-            super().run()
+    def sampled(self: runner._Serve, *args: Any) -> None:
+        sampler.watch_current_thread()  # the worker thread's loop: where the scenario runs
+        serve(self, *args)
 
-    runner._Worker = SampledWorker  # type: ignore[misc]
+    runner._Serve.run = sampled  # type: ignore[method-assign]
     try:
         with sampler.running():
             auditor_run(browser, scenario, work / "profiled")
     finally:
-        runner._Worker = original  # type: ignore[misc]
+        runner._Serve.run = serve  # type: ignore[method-assign]
     sampler.report("profile of one auditor run (its worker thread)")
     script = Sampler()
     script.watch_current_thread()
