@@ -1,0 +1,61 @@
+"""How the command ends: the exit status, the whole output and every exit handler, then at once.
+
+`main()` skips the interpreter's teardown (exit_now) only when nothing can be lost; these run the real
+entry point in a fresh interpreter and read what came out of it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BAD = "name: x\nsteps:\n  - goto: /\n  - clik: '#buy'\n"  # a misspelt action: exit status 2
+GOOD = "name: fine\nbase_url: http://shop.test\nsteps:\n  - goto: /\n"
+
+# The entry point, with an exit handler and (with "thread") a non-daemon thread that only writes once
+# the main thread has finished: Python waits for such a thread, and so must the quick exit.
+PROGRAM = """
+import atexit, sys, threading
+atexit.register(lambda: print("exit handler ran", flush=True))
+if sys.argv[1] == "thread":
+    def late():
+        threading.main_thread().join()
+        print("the thread finished", flush=True)
+    threading.Thread(target=late).start()
+sys.argv = ["checkout-auditor", *sys.argv[2:]]
+from auditor.cli import main
+main()
+"""
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", PROGRAM, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_the_exit_status_and_the_messages_come_out_whole(tmp_path: Path) -> None:
+    paths = []
+    for n in range(40):  # enough lines that a lost buffer would show
+        (tmp_path / f"s{n:02d}.yaml").write_text(BAD if n == 39 else GOOD, encoding="utf-8")
+        paths.append(str(tmp_path / f"s{n:02d}.yaml"))
+    done = run("plain", "validate", *paths)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "s39.yaml" in done.stdout + done.stderr and "clik" in done.stdout + done.stderr
+    assert "exit handler ran" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_successful_command_exits_0_after_its_exit_handlers(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(GOOD, encoding="utf-8")
+    done = run("plain", "validate", str(tmp_path / "s.yaml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("exit handler ran")
+
+
+def test_a_running_thread_is_waited_for_as_python_would(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(GOOD, encoding="utf-8")
+    done = run("thread", "validate", str(tmp_path / "s.yaml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "the thread finished" in done.stdout and "exit handler ran" in done.stdout
