@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Playwright
 
-from auditor.engine.browser import LaunchPlan, find_browser
+from auditor.engine.browser import BrowserChoice, LaunchPlan, find_browser
 from auditor.engine.options import RunOptions
 from auditor.engine.processes import chromium_below
 from auditor.errors import AuditorError
@@ -37,12 +37,18 @@ def no_playwright_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     return folder
 
 
-def test_a_system_chromium_comes_with_the_headless_shell_beside_it(
-    tmp_path: Path, no_playwright_download: Path
-) -> None:
+@pytest.fixture
+def system_pair(tmp_path: Path, no_playwright_download: Path) -> tuple[Path, Path, BrowserChoice]:
+    """A PATH with `chromium` and `chromium-headless-shell` side by side (Debian's layout), and the choice."""
     chromium = executable(tmp_path, "chromium")
     shell = executable(tmp_path, "chromium-headless-shell")
-    choice = find_browser(env={"PATH": str(tmp_path)})
+    return chromium, shell, find_browser(env={"PATH": str(tmp_path)})
+
+
+def test_a_system_chromium_comes_with_the_headless_shell_beside_it(
+    system_pair: tuple[Path, Path, BrowserChoice],
+) -> None:
+    chromium, shell, choice = system_pair
     assert (choice.executable, choice.headless_shell, choice.source) == (str(chromium), str(shell), "system")
     assert choice.executable_for(headless=True) == str(shell)
     assert choice.executable_for(headless=False) == str(chromium)
@@ -101,11 +107,9 @@ def test_nothing_found_says_where_it_looked(no_playwright_download: Path, tmp_pa
 
 
 def test_a_run_plans_the_shell_when_headless_and_the_browser_when_headed(
-    tmp_path: Path, no_playwright_download: Path
+    tmp_path: Path, system_pair: tuple[Path, Path, BrowserChoice]
 ) -> None:
-    chromium = executable(tmp_path, "chromium")
-    shell = executable(tmp_path, "chromium-headless-shell")
-    choice = find_browser(env={"PATH": str(tmp_path)})
+    chromium, shell, choice = system_pair
     hosts = {"shop.test": "127.0.0.1"}
     headless = LaunchPlan.for_options(RunOptions(browser=choice, out_dir=tmp_path), hosts)
     headed = LaunchPlan.for_options(RunOptions(browser=choice, out_dir=tmp_path, headed=True), hosts)
