@@ -368,7 +368,8 @@ SHOP_ONLY_ACTIONS = frozenset({"pay", "reload"})
 # Keys that may sit beside the action key instead of inside its long form (`- click: x` / `optional: true`).
 STEP_MODIFIERS = ("frame", "timeout", "optional")
 
-PayArgs.model_rebuild()
+# PayArgs names PlatformStep before it is defined: with defer_build the name is resolved from this
+# module when PayArgs is first built, so no model_rebuild() (which would build it at import) is needed.
 
 # ---------------------------------------------------------------- top level
 
