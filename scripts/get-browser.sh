@@ -26,10 +26,10 @@ apt_install() {  # apt_install PACKAGE: from the known package lists, else after
 # Headless runs use Chromium's headless shell beside the system's chromium, as Playwright uses its own
 # for a headless launch: a third less time and CPU per checkout. Without it, chromium runs headless itself.
 headless_shell() {
-  dir=$(dirname "$(command -v "$1")")
   if [ "$1" != chromium ] && [ "$1" != chromium-browser ]; then
-    return 0
+    return 0  # a shell is paired with Chromium only, as the auditor pairs it
   fi
+  dir=$(dirname "$(command -v "$1")")
   if [ -x "$dir/chromium-headless-shell" ]; then
     echo "browser: headless runs use $dir/chromium-headless-shell"
   elif can_apt && apt_install chromium-headless-shell && [ -x "$dir/chromium-headless-shell" ]; then

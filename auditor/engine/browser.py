@@ -120,7 +120,7 @@ def _playwright_download(name: str) -> str | None:
     return str(path) if path.is_file() else None
 
 
-def _executable(path: str) -> bool:
+def _executable(path: str | Path) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
@@ -131,7 +131,7 @@ def find_browser(explicit: str | None = None, env: Mapping[str, str] | None = No
         if not value:
             continue
         path = Path(value).expanduser()
-        if path.is_file() and os.access(path, os.X_OK):
+        if _executable(path):
             return BrowserChoice(executable=str(path), source=source)
         label = "--browser-path" if source == "option" else ENV_BROWSER_PATH
         raise AuditorError(

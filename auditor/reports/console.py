@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from auditor.results import Baseline, RunResult, ScenarioResult
     from auditor.scenario.load import LoadedScenario
 
-# emoji=False: a ":name:" in a URL or a page's text is printed as it is, not turned into an emoji.
+# emoji=False: nothing printed here is emoji markup (what a page or a user wrote goes in as Text), and
+# rich then never loads its emoji table at start-up.
 err_console = Console(stderr=True, highlight=False, emoji=False)
 out_console = Console(highlight=False, emoji=False)
 

@@ -79,6 +79,21 @@ def test_an_explicit_path_is_used_as_given_for_every_launch(tmp_path: Path) -> N
     assert choice.executable_for(headless=True) == str(chromium)
 
 
+def test_an_explicit_path_that_is_not_a_program_is_refused_by_its_name(tmp_path: Path) -> None:
+    text = tmp_path / "chromium"
+    text.write_text("not a program", encoding="utf-8")
+    for explicit, env, label in (
+        (str(text), {}, "--browser-path"),
+        (None, {"AUDITOR_BROWSER_PATH": str(text)}, "AUDITOR_BROWSER_PATH"),
+    ):
+        with pytest.raises(AuditorError) as caught:
+            find_browser(explicit, env={**env, "PATH": ""})
+        assert (
+            caught.value.headline.startswith(f"{label} points at")
+            and "not an executable file" in caught.value.headline
+        )
+
+
 @pytest.mark.skipif(
     sys.platform != "linux" or platform.machine() != "x86_64", reason="the layout written here is Linux x64's"
 )
