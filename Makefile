@@ -30,7 +30,7 @@ demo: setup
 test: setup axe grid
 	$(BIN)/ruff check auditor tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2 --dist loadscope -q
+	$(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder -q
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check auditor tests bench

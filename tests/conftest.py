@@ -13,3 +13,20 @@ def shared_playwright() -> Iterator[Playwright]:
     """One Playwright driver per test process: the sync API allows only one per thread at a time."""
     with sync_playwright() as p:
         yield p
+
+
+def _module_weight(item: pytest.Item) -> float:
+    module = item.getparent(pytest.Module)
+    mark = module.get_closest_marker("heavy") if module is not None else None
+    return float(mark.args[0]) if mark is not None else 0.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules marked `heavy` first, longest first; the others after them, in file order.
+
+    `make test` hands whole modules to two xdist workers in this order (`--dist loadscope
+    --no-loadscope-reorder`). xdist's own order, by number of tests, put the few-test modules that take
+    minutes (the truth table, the grid) last, and one worker ran them alone while the other sat idle.
+    The sort is stable and by module, so a module's tests stay together and in their order.
+    """
+    items.sort(key=lambda item: -_module_weight(item))

@@ -22,7 +22,7 @@ from tests.engine.labscenario import stripe_scenario
 from tests.reports.htmltree import parse
 from tests.webhook_receiver import Receiver, webhook_receiver
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy(50)]
 
 # scenario → lab fault in the first run, in the second run (None: not in that run)
 PLAN = {

@@ -24,7 +24,7 @@ import pytest
 from auditor.lab import Lab
 from auditor.lab.connectif import STORE_ID, STORE_ID_OTHER
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy(65)]
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = sorted((ROOT / "scenarios").glob("connectif-api-*.yaml"))

@@ -24,7 +24,7 @@ from auditor.scenario.load import load_all
 from tests.engine.labscenario import stripe_scenario
 from tests.engine.test_interrupt import browsers_using, wait_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy(65)]
 
 
 @pytest.fixture(scope="module")

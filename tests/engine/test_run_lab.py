@@ -22,7 +22,7 @@ from auditor.results import RunResult, ScenarioResult
 from auditor.scenario.load import load_all
 from tests.engine.labscenario import CARD, stripe_scenario
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy(90)]
 
 ROOT = Path(__file__).resolve().parents[2]
 

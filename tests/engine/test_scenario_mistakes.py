@@ -20,7 +20,7 @@ import pytest
 
 from auditor.lab import Lab
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy(40)]
 
 ROOT = Path(__file__).resolve().parents[2]
 STRIPE = (ROOT / "scenarios/stripe-checkout-redirect.yaml").read_text(encoding="utf-8")

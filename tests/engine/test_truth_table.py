@@ -24,7 +24,7 @@ from playwright.sync_api import Playwright, expect
 from auditor.engine.browser import find_browser, launch_args
 from auditor.lab import Lab
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy(135)]
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = yaml.safe_load((ROOT / "tests/lab/expected_outcomes.yaml").read_text(encoding="utf-8"))[

@@ -32,7 +32,7 @@ from tests.engine.labscenario import stripe_scenario
 from tests.grid.conftest import start_grid
 from tests.pytest_plugin.pluginrun import run_pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy(120)]
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "scenarios"

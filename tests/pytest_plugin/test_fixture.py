@@ -19,6 +19,8 @@ from auditor.lab import Lab
 from auditor.lab.connectif_api import LAB_API_KEY
 from tests.pytest_plugin.pluginrun import REPO, Outcome, junit_cases, run_pytest
 
+pytestmark = pytest.mark.heavy(75)
+
 HOSTS = {
     "shop.test",
     "cdn.connectif.cloud",

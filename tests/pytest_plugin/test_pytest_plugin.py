@@ -13,6 +13,8 @@ import pytest
 from tests.engine.miniserver import mini_shop
 from tests.pytest_plugin.pluginrun import junit_cases, run_pytest, write_suite
 
+pytestmark = pytest.mark.heavy(40)
+
 NODES = [
     "scenarios/allowed.yaml::Manual return is allowed",
     "scenarios/automatic.yaml::Bank sends the customer back",

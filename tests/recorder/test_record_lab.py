@@ -24,7 +24,7 @@ from auditor.scenario.model import FillStep, GotoStep, PressStep, Scenario, Sele
 from .recording import CARDS, EMAIL, FLOWS, PAYPAL_PASSWORD, START, recording, secret_env
 from .walker import walk
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.heavy(105)]
 
 # what the lab's platforms do (auditor/lab/README.md): the recording must say so, and so must the replay
 EXPECTED: dict[str, tuple[str, str | None]] = {
