@@ -328,9 +328,7 @@ class _PayRun:
             since = commits[-1].at_ms if commits else self.left_at
             if self.rec.pending_documents_since(since):
                 return None  # it is moving on (an auto-submitted form, a redirect): wait for where to
-            try:  # the page has loaded, and is not on its way elsewhere: that is where the submit led
-                target.wait_for_load_state("load", timeout=self.ctx.timeout(self.ctx.navigation_timeout))
-            except PlaywrightTimeout:
+            if not self.ctx.wait_loaded(target):  # loaded, and not on its way: where the submit led
                 return None
             if self.rec.pending_documents_since(since) or target.url != url:
                 return None
@@ -401,10 +399,8 @@ class _PayRun:
             key = "pay.hosts" if self.left_for else None
             raise self.stopped(trouble[0], None, self.index, "pay", key=key)
         if reached is not None and reached.via == "navigation":
-            try:
-                self.page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
-            except PlaywrightTimeout:
-                pass  # a platform page whose HTML is there but whose load never ends: its steps still run
+            # A platform page whose HTML is there but whose load never ends: its steps still run.
+            ctx.wait_loaded(self.page)
         return reached
 
     def not_reached_note(self) -> str:
@@ -542,9 +538,7 @@ class _PayRun:
             )
             return PayOutcome(observation=observation, steps=self.steps, returned_page=None)
         note = None
-        try:  # the first shop page after the payment, loaded
-            page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
-        except PlaywrightTimeout:
+        if not ctx.wait_loaded(page):  # the first shop page after the payment, loaded
             note = f"the shop page {back.navigation.url} did not finish loading"
         observation = self.freeze(reached, last_step_ended=last_step_ended, back=back, note=note)
         return PayOutcome(observation=observation, steps=self.steps, returned_page=page)

@@ -112,6 +112,38 @@ class StepContext:
     # Raises when the live-payment guard has blocked a request (LivePaymentGuard.check_blocked): waits
     # that the blocked request would have ended stop at once instead of running into their timeout.
     live_guard: Callable[[], None] = field(default=lambda: None)
+    # The documents (page, its navigation count) whose load event was once waited for in vain.
+    unloaded: set[tuple[int, int]] = field(default_factory=set)
+
+    def _document(self, page: Page) -> tuple[int, int]:
+        role = self.recorder.pages.get(id(page), "main")
+        return id(page), len(self.recorder.navigations_of(role))
+
+    def gave_up_loading(self, page: Page) -> None:
+        """Remember that the current document of `page` never fired its load event in time."""
+        self.unloaded.add(self._document(page))
+
+    def load_given_up(self, page: Page) -> bool:
+        """Whether the load of the current document of `page` was already waited for in vain."""
+        return self._document(page) in self.unloaded
+
+    def wait_loaded(self, page: Page) -> bool:
+        """Wait for the load event of the page's document; False when it does not come in time.
+
+        A document is waited for once: a third-party script that never answers (a Connectif CDN that
+        hangs) would otherwise cost every later step on that page the whole navigation timeout, and a
+        long enough checkout its scenario deadline, hiding the shop's real fault behind a timeout.
+        """
+        document = self._document(page)
+        if document in self.unloaded:
+            return False
+        try:
+            page.wait_for_load_state("load", timeout=self.timeout(self.navigation_timeout))
+        except PlaywrightTimeout:
+            if self._document(page) == document:  # no new page meanwhile: this one never loaded
+                self.unloaded.add(document)
+            return False
+        return True
 
     def unreachable(self, failed: FailedDocument) -> HostUnreachable:
         """The error for a page request that could not reach its host: the host, the error, the fix."""
@@ -347,17 +379,16 @@ def settle(page: Page, ctx: StepContext, before: int, record: dict[str, Any]) ->
     answers) is not a failed step: the step notes it and the scenario goes on, as a customer would.
     """
     navigated = len(ctx.recorder.navigations_of("main")) != before
-    if not navigated and page.url == "about:blank":
+    if not navigated and (page.url == "about:blank" or ctx.load_given_up(page)):
+        return  # nothing loading, or a page already noted as never finishing: act on it at once
+    if ctx.wait_loaded(page):
         return
-    try:
-        page.wait_for_load_state("load", timeout=ctx.timeout(ctx.navigation_timeout))
-    except PlaywrightTimeout:
-        if html_ready(page):
-            record["message"] = load_blocked_note(page, ctx)
-        elif navigated:
-            raise StepFailed(
-                f"the page {page.url} did not finish loading within {ctx.navigation_timeout / 1000:g}s"
-            ) from None
+    if html_ready(page):
+        record["message"] = load_blocked_note(page, ctx)
+    elif navigated:
+        raise StepFailed(
+            f"the page {page.url} did not finish loading within {ctx.navigation_timeout / 1000:g}s"
+        )
 
 
 def run_step(page: Page, step: Step, index: str, ctx: StepContext) -> StepRecord:
@@ -403,6 +434,7 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
         except PlaywrightTimeout:
             committed = len(ctx.recorder.navigations_of("main")) > before
             if committed and args.wait_until in ("load", "networkidle") and html_ready(page):
+                ctx.gave_up_loading(page)
                 record["message"] = load_blocked_note(page, ctx)
                 return "ok"
             raise StepFailed(f"{url} did not load within {timeout / 1000:g}s") from None
@@ -453,6 +485,7 @@ def _reload(page: Page, args: ReloadArgs, ctx: StepContext, record: dict[str, An
     except PlaywrightTimeout:
         committed = len(ctx.recorder.navigations_of("main")) > before
         if committed and args.wait_until in ("load", "networkidle") and html_ready(page):
+            ctx.gave_up_loading(page)
             record["message"] = load_blocked_note(page, ctx)
             return "ok"
         raise StepFailed(f"the reload of {url} did not load within {timeout / 1000:g}s") from None

@@ -45,6 +45,12 @@ def test_a_connectif_cdn_that_never_answers_fails_the_script_check(tmp_path: Pat
     assert result.status.value == "fail" and result.error is None
     script = [r for r in result.connectif_requests if r.kind == "script"]
     assert script and script[0].status is None
+    # Each page is waited for once: the steps that loaded a page note that it never finished loading;
+    # the steps that then act on that same page (a fill, the capture) do not wait for it again.
+    notes = {s.action + " " + s.target: s.message or "" for s in result.steps}
+    assert "never finished loading" in notes["goto /checkout"], notes
+    assert "never finished loading" not in notes["fill #email"], notes
+    assert "never finished loading" not in notes["capture .order-number"], notes
 
 
 def test_a_scenario_past_its_deadline_is_an_error_that_says_so(tmp_path: Path, lab: Lab) -> None:
