@@ -554,12 +554,16 @@ def run_pay(
 ) -> PayOutcome:
     """Go through the payment platform and come back; records everything as plain data."""
     run = _PayRun(page, args, index, ctx, shop_hosts, declared)
-    run.leave()
-    reached = run.reach()
-    if reached is None:
-        return run.not_reached()
-    since = len(ctx.recorder.navigations_of("main"))
-    return run.come_home(reached, since, run.act(reached))
+    reached: _Reached | None = None
+    try:
+        run.leave()
+        reached = run.reach()
+        if reached is None:
+            return run.not_reached()
+        since = len(ctx.recorder.navigations_of("main"))
+        return run.come_home(reached, since, run.act(reached))
+    except BrowserGone as exc:  # the browser died on the way: keep the steps and what was seen so far
+        raise run.stopped(exc, reached, index, "pay") from None
 
 
 class DrivenPay:

@@ -217,13 +217,21 @@ def wait_until(
         try:
             page.wait_for_event(event, timeout=max(1, min(remaining, _RECHECK_MS)))
         except PlaywrightTimeout:
-            continue
-        except PlaywrightError:  # the page closed: the condition decides what that means
-            if condition():
-                return True
-            if page.is_closed():
-                raise BrowserGone("the browser window closed (did the browser crash?)") from None
-            return False
+            # A page already closed (its browser killed while we waited) times out again and again
+            # instead of raising: without this look, a dead browser would hold the scenario until its
+            # navigation timeout.
+            if not page.is_closed():
+                continue
+        except PlaywrightError:
+            pass
+        else:
+            continue  # the event came: look at the condition again
+        # The page closed: the condition decides what that means.
+        if condition():
+            return True
+        if page.is_closed():
+            raise BrowserGone("the browser window closed (did the browser crash?)")
+        return False
     return True
 
 

@@ -70,7 +70,7 @@ def test_a_scenario_past_its_deadline_is_an_error_that_says_so(tmp_path: Path, l
 def test_a_browser_that_dies_mid_scenario_is_recorded_and_the_others_go_on(tmp_path: Path, lab: Lab) -> None:
     folder = tmp_path / "scenarios"
     stripe_scenario(
-        folder, lab, "a-dies", fault="pay-hang", key="dies", step="15s", navigation="15s", scenario="60s"
+        folder, lab, "a-dies", fault="pay-hang", key="dies", step="15s", navigation="40s", scenario="90s"
     )
     stripe_scenario(folder, lab, "b-after")
     profile_root = Path(tempfile.mkdtemp(prefix="aud-", dir="/tmp"))
@@ -100,7 +100,12 @@ def test_a_browser_that_dies_mid_scenario_is_recorded_and_the_others_go_on(tmp_p
     results = {
         s["name"]: s for s in json.loads((out / "results.json").read_text(encoding="utf-8"))["scenarios"]
     }
-    assert results["a-dies"]["status"] == "error"
-    assert "browser" in (results["a-dies"]["error"] or "").lower()
+    died = results["a-dies"]
+    assert died["status"] == "error"
+    assert "browser" in (died["error"] or "").lower()
+    # Noticed when it happens, not when the wait for the payment platform (40 s) runs out; the steps
+    # done before it are kept.
+    assert died["duration_ms"] < 40_000, died["duration_ms"]
+    assert [s["index"] for s in died["steps"]][-2:] == ["6.submit", "6"], died["steps"]
     assert results["b-after"]["status"] == "pass", results["b-after"]["error"]
     assert wait_for(lambda: not browsers_using(str(profile_root)), 10)
