@@ -1,6 +1,6 @@
 """`python -m auditor` is the same command as `checkout-auditor`."""
 
-from auditor.cli import main
+from auditor.cli.start import main
 
 if __name__ == "__main__":
     main()

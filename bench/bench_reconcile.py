@@ -45,7 +45,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "lost": result.lost,
 
 CLI_RUN = """
 import sys
-from auditor.cli import cli, main
+from auditor.cli.main import cli, main
 from auditor.cli.reconcile import reconcile
 if "reconcile" not in cli.commands:
     cli.add_command(reconcile)

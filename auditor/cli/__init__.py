@@ -1,5 +1,5 @@
-"""The command line: one module per command group; the only place that prints or exits."""
+"""The command line: one module per command group; the only place that prints or exits.
 
-from auditor.cli.main import cli, main
-
-__all__ = ["cli", "main"]
+`auditor.cli.main` holds the click group (`cli`) and `main`; `auditor.cli.start` is the console entry
+point. Nothing is imported here, so that the entry point can pause the cycle collector first.
+"""

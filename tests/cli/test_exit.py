@@ -24,7 +24,7 @@ if sys.argv[1] == "thread":
         print("the thread finished", flush=True)
     threading.Thread(target=late).start()
 sys.argv = ["checkout-auditor", *sys.argv[2:]]
-from auditor.cli import main
+from auditor.cli.main import main
 main()
 """
 

@@ -272,7 +272,7 @@ def test_after_a_bad_option_no_warm_worker_outlives_the_command(tmp_path: Path, 
     after the error was printed): the command waits for its discarded workers to end."""
     from click.testing import CliRunner
 
-    from auditor.cli import cli
+    from auditor.cli.main import cli
 
     scenario = write(tmp_path, base, "bad-option", "return=redirect")
     result = CliRunner().invoke(

@@ -15,7 +15,7 @@ import click
 import pytest
 import yaml
 
-from auditor.cli import cli
+from auditor.cli.main import cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "ci"
 STAGING = "https://staging.example.test"

@@ -18,7 +18,7 @@ from auditor.cli.reconcile import LossRate, reconcile
 # The real entry point (auditor.cli.main: tool errors → exit 2), with the command added the way
 # the CLI will register it.
 MAIN = """
-from auditor.cli import cli, main
+from auditor.cli.main import cli, main
 from auditor.cli.reconcile import reconcile
 if "reconcile" not in cli.commands:
     cli.add_command(reconcile)

@@ -31,7 +31,7 @@ from click.testing import CliRunner
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from auditor.cli import cli
+from auditor.cli.main import cli
 from auditor.errors import InputError
 from auditor.scenario import yamlload
 from auditor.scenario.load import MAX_PROBLEMS, load_scenario
