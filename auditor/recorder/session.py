@@ -149,6 +149,7 @@ def wait_closed(context: BrowserContext, stop: threading.Event) -> str:
     context.on("close", lambda _: gone.set())
     while True:
         if stop.is_set():
+            _drain(context)
             return "interrupted"
         try:
             if gone.is_set() or not context.pages:
@@ -158,6 +159,21 @@ def wait_closed(context: BrowserContext, stop: threading.Event) -> str:
             continue
         except PlaywrightError:
             return "closed"
+
+
+def _drain(context: BrowserContext) -> None:
+    """Before the recording ends on Ctrl-C: let the reports the windows sent just before it arrive.
+
+    A page reports its order number from its load event; Ctrl-C right after that load could end the
+    recording before the report was read, and the scenario would lose its capture of the order id.
+    One round trip to each window (bounded: Ctrl-C must still end the recording within seconds) comes
+    back after what the page sent before it.
+    """
+    for page in list(context.pages):
+        try:
+            page.wait_for_function("() => true", timeout=1_000)
+        except PlaywrightError:  # a window closing, or a browser that got the Ctrl-C too
+            continue
 
 
 @dataclass
