@@ -16,15 +16,16 @@ GOOD = "name: fine\nbase_url: http://shop.test\nsteps:\n  - goto: /\n"
 # The entry point, with an exit handler and (with "thread") a non-daemon thread that only writes once
 # the main thread has finished: Python waits for such a thread, and so must the quick exit.
 PROGRAM = """
-import atexit, sys, threading
+import atexit, gc, sys, threading
 atexit.register(lambda: print("exit handler ran", flush=True))
+atexit.register(lambda: print("cycle collector enabled:", gc.isenabled(), flush=True))
 if sys.argv[1] == "thread":
     def late():
         threading.main_thread().join()
         print("the thread finished", flush=True)
     threading.Thread(target=late).start()
 sys.argv = ["checkout-auditor", *sys.argv[2:]]
-from auditor.cli.main import main
+from auditor.cli.start import main
 main()
 """
 
@@ -59,3 +60,11 @@ def test_a_running_thread_is_waited_for_as_python_would(tmp_path: Path) -> None:
     done = run("thread", "validate", str(tmp_path / "s.yaml"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "the thread finished" in done.stdout and "exit handler ran" in done.stdout
+
+
+def test_the_cycle_collector_runs_again_once_the_command_line_is_imported(tmp_path: Path) -> None:
+    """The entry point pauses it only for the import (auditor.cli.start): a command runs with it on."""
+    (tmp_path / "s.yaml").write_text(GOOD, encoding="utf-8")
+    done = run("plain", "validate", str(tmp_path / "s.yaml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cycle collector enabled: True" in done.stdout
