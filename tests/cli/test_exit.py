@@ -6,9 +6,12 @@ entry point in a fresh interpreter and read what came out of it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from auditor.cli.start import GC_THRESHOLDS
 
 BAD = "name: x\nsteps:\n  - goto: /\n  - clik: '#buy'\n"  # a misspelt action: exit status 2
 GOOD = "name: fine\nbase_url: http://shop.test\nsteps:\n  - goto: /\n"
@@ -16,9 +19,11 @@ GOOD = "name: fine\nbase_url: http://shop.test\nsteps:\n  - goto: /\n"
 # The entry point, with an exit handler and (with "thread") a non-daemon thread that only writes once
 # the main thread has finished: Python waits for such a thread, and so must the quick exit.
 PROGRAM = """
-import atexit, gc, sys, threading
+import atexit, gc, os, sys, threading
 atexit.register(lambda: print("exit handler ran", flush=True))
 atexit.register(lambda: print("cycle collector enabled:", gc.isenabled(), flush=True))
+atexit.register(lambda: print("thresholds:", gc.get_threshold(), flush=True))
+atexit.register(lambda: print("plugins off:", repr(os.environ.get("PYDANTIC_DISABLE_PLUGINS")), flush=True))
 if sys.argv[1] == "thread":
     def late():
         threading.main_thread().join()
@@ -30,9 +35,14 @@ main()
 """
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", PROGRAM, *args], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", PROGRAM, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
     )
 
 
@@ -68,3 +78,21 @@ def test_the_cycle_collector_runs_again_once_the_command_line_is_imported(tmp_pa
     done = run("plain", "validate", str(tmp_path / "s.yaml"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "cycle collector enabled: True" in done.stdout
+
+
+def test_a_command_collects_young_objects_less_often_and_skips_pydantic_plugins(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(GOOD, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = run("plain", "validate", str(tmp_path / "s.yaml"), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"thresholds: {GC_THRESHOLDS}" in done.stdout
+    assert "plugins off: '__all__'" in done.stdout
+
+
+def test_pydantic_plugins_stay_as_the_user_set_them(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(GOOD, encoding="utf-8")
+    done = run(
+        "plain", "validate", str(tmp_path / "s.yaml"), env={**os.environ, "PYDANTIC_DISABLE_PLUGINS": ""}
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "plugins off: ''" in done.stdout
