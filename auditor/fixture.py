@@ -541,6 +541,12 @@ class CheckoutAudit:
 
     def finish(self) -> None:
         """At the test's end: judge if the test did not, hand the result to the reports, fail on a failure."""
+        try:
+            self._finish()
+        finally:
+            self._run.guard.detach()  # the browser is the test session's: its live-payment block ends here
+
+    def _finish(self) -> None:
         from auditor.engine.aborts import StepFailed
 
         item = self._item

@@ -239,6 +239,7 @@ class ScenarioRun:
                     interrupted=self.error_kind is ErrorKind.INTERRUPTED,
                 )
             cookies = self._cookies(context)
+            self.guard.detach()
             self.recorder.finish()
             if context is not None:
                 self.artefacts.close_context(context, page)
