@@ -65,6 +65,18 @@ class AuditorError(Exception):
         return "\n".join(lines)
 
 
+class GridError(AuditorError):
+    """No browser from the grid: it cannot be reached, refused the session, or gave one without DevTools.
+
+    Here rather than in engine/grid.py, so that a run without --grid can catch it without importing the
+    grid client (urllib.request and http.client, a few milliseconds of every run).
+    """
+
+    def one_line(self) -> str:
+        """The headline and the tip in one line, for a scenario's error field."""
+        return f"{self.headline}; {self.tip}" if self.tip else self.headline
+
+
 @dataclass(frozen=True, kw_only=True)
 class Problem:
     """One thing wrong in an input file, located precisely."""

@@ -49,11 +49,11 @@ def check_notify_options(urls: Sequence[str], notify_on: str, baseline: str | No
 
 def send_notifications(urls: Sequence[str], notify_on: str, run: RunResult, deadline_s: float) -> None:
     """Post to each webhook when `notify_on` says so; a failure is a warning, never the run's exit status."""
+    if not urls:
+        return
     from auditor.notify import NotifyOn, notify, should_notify
     from auditor.reports.console import print_note, print_warning
 
-    if not urls:
-        return
     post, why = should_notify(run, NotifyOn(notify_on))
     if not post:
         print_note(f"no notification: {why} (--notify-on {notify_on})")

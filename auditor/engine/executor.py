@@ -13,7 +13,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from playwright.sync_api import Browser, Playwright
 from playwright.sync_api import Error as PlaywrightError
@@ -22,14 +22,16 @@ from auditor.checks.judge import error_result
 from auditor.engine.browser import LaunchPlan, launch_args
 from auditor.engine.browser import merged_hosts as merge_mappings
 from auditor.engine.events import Listener, RunInterrupted, ScenarioFinished, ScenarioStarted, ignore
-from auditor.engine.grid import GridBrowsers, GridError
 from auditor.engine.run import Attempt, RunOptions, ScenarioRun
 from auditor.engine.verdict import ask_connectif, judge_attempt, lookup_plan
 from auditor.engine.warm import WarmStart, WorkerThread, close_browsers
-from auditor.errors import ErrorKind, first_line
+from auditor.errors import ErrorKind, GridError, first_line
 from auditor.hosts import host_matches
 from auditor.results import ScenarioResult, ScenarioStatus
 from auditor.scenario.load import LoadedScenario
+
+if TYPE_CHECKING:
+    from auditor.engine.grid import GridBrowsers
 
 NOT_RUN = "not run: the run was interrupted (Ctrl-C) before this scenario started"
 # After Ctrl-C, how long running scenarios get to reach a step boundary before their browsers are ended.
@@ -67,7 +69,11 @@ class ScenarioExecutor:
         self.prelaunched = prelaunched if prelaunched is not None else {}
         self.alone: set[str] = set()  # scenarios that need a browser of their own mapping
         # A Selenium Grid: one session per worker, created and deleted here (see engine/grid.py).
-        self.grid = GridBrowsers(options.grid, headed=options.headed, stop=stop) if options.grid else None
+        self.grid: GridBrowsers | None = None
+        if options.grid:
+            from auditor.engine.grid import GridBrowsers
+
+            self.grid = GridBrowsers(options.grid, headed=options.headed, stop=stop)
 
     def remote(self) -> bool:
         """Is the browser started by someone else (a browser server, a Chromium with remote debugging,

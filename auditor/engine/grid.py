@@ -39,7 +39,7 @@ from playwright.sync_api import Browser, BrowserType
 from playwright.sync_api import Error as PlaywrightError
 
 from auditor.engine.browser import launch_args
-from auditor.errors import AuditorError, first_line
+from auditor.errors import AuditorError, GridError, first_line
 
 ENV_URL = "SELENIUM_REMOTE_URL"
 ENV_CAPABILITIES = "SELENIUM_REMOTE_CAPABILITIES"
@@ -59,14 +59,6 @@ ERROR_PREFIX = "the Selenium Grid at "
 CHROMIUM_NAMES = {"chrome": "goog:chromeOptions", "chromium": "goog:chromeOptions"}
 EDGE_NAMES = {"microsoftedge": "ms:edgeOptions", "msedge": "ms:edgeOptions"}
 _SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "auth", "credential")
-
-
-class GridError(AuditorError):
-    """No browser from the grid: it cannot be reached, refused the session, or gave one without DevTools."""
-
-    def one_line(self) -> str:
-        """The headline and the tip in one line, for a scenario's error field."""
-        return f"{self.headline}; {self.tip}" if self.tip else self.headline
 
 
 @dataclass(frozen=True, kw_only=True)

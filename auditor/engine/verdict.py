@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from typing import TYPE_CHECKING
 
 from auditor.checks.facts import this_purchase_id
 from auditor.checks.judge import build_result, judge, resolve_expectations
-from auditor.connectif.api import ApiRefused, ConnectifApi, ConnectifApiError, Policy, lookups
 from auditor.engine.run import Attempt
 from auditor.observation import ConnectifApiRecord
 from auditor.results import ScenarioResult, ScenarioStatus
+
+if TYPE_CHECKING:
+    from auditor.connectif.api import Policy
 
 
 def lookup_plan(attempt: Attempt) -> tuple[str, Policy] | None:
@@ -41,6 +44,9 @@ def ask_connectif(attempt: Attempt, stop: threading.Event | None = None) -> Atte
     if plan is None or api is None:
         return attempt
     purchase_id, policy = plan
+    # The API client (http.client, ssl) is imported only by the scenarios that ask Connectif.
+    from auditor.connectif.api import ApiRefused, ConnectifApi, ConnectifApiError, lookups
+
     try:
         client = ConnectifApi(api.url, api.key)
     except ConnectifApiError as exc:  # a key that cannot be sent at all, a URL that is none

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from auditor.errors import InputError, Problem
 from auditor.scenario import advice
@@ -747,6 +747,8 @@ class _Loader:
 
 class _MatrixHolder(BaseModel):
     """Validates `matrix` alone, with locations that start at `matrix`."""
+
+    model_config = ConfigDict(defer_build=True)  # built by the first file with a matrix, not at import
 
     matrix: Matrix
 
