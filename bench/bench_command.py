@@ -20,7 +20,7 @@ of the pairs' ratios.
     four processes at a time against one after the other. What four independent Playwright scripts
     gain here bounds what four workers can.
 
-    .venv/bin/python bench/bench_command.py [--pairs 5] [--scaling-pairs 2] [--only a,b,c,d,e]
+    .venv/bin/python bench/bench_command.py [--pairs 9] [--scaling-pairs 2] [--only a,b,c,d,e]
 
 The same figures can be reproduced by hand with public tools, e.g.
 `hyperfine -w 1 -r 5 'checkout-auditor run scenarios/stripe-checkout-redirect.yaml --out /tmp/x'`
@@ -215,7 +215,7 @@ def compile_ahead() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--pairs", type=int, default=5, help="alternated pairs for the one-checkout comparison"
+        "--pairs", type=int, default=9, help="alternated pairs for the one-checkout comparison"
     )
     parser.add_argument(
         "--scaling-pairs", type=int, default=2, help="alternated pairs for the worker scaling"
