@@ -99,7 +99,7 @@ def test_pydantic_plugins_stay_as_the_user_set_them(tmp_path: Path) -> None:
 
 
 def test_a_run_that_stops_in_its_set_up_leaves_the_cycle_collector_on(tmp_path: Path) -> None:
-    """`run` pauses the collector while it sets up (auditor.cli.main): a bad scenario must not leave it off."""
+    """`run` pauses the collector during its set-up (cli/main.py): a bad scenario must not keep it off."""
     (tmp_path / "bad.yaml").write_text(BAD, encoding="utf-8")
     done = run("plain", "run", str(tmp_path / "bad.yaml"), "--out", str(tmp_path / "out"))
     assert done.returncode == 2, done.stdout + done.stderr
