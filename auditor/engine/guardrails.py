@@ -83,15 +83,18 @@ class LivePaymentGuard:
     The endpoints are blocked by the browser itself, through a browser-wide DevTools session whose
     Fetch interception pauses only the requests that FETCH_PATTERNS match: every page, popup,
     cross-site iframe and worker of the browser is covered, and the other requests are not held at
-    all. (Playwright's route, the fallback for a browser that refuses such a session, pauses every
-    request of the context for its driver to match: measured, about 70 ms of a lab checkout's 1.1 s.)
+    all. Playwright's route pauses every request of the context for its driver to match (measured:
+    about 70 ms of a lab checkout's 1.1 s); it is used where the block must stay within one context
+    (`browser_wide=False`: a browser others use at the same time) and where the browser refuses a
+    browser-wide session.
     The key is looked for once per new document, and only before gestures: typing and navigating
     cannot pay, and each look costs round trips to the browser.
     """
 
-    def __init__(self, recorder: Recorder, *, allowed: bool):
+    def __init__(self, recorder: Recorder, *, allowed: bool, browser_wide: bool = True):
         self.recorder = recorder
         self.allowed = allowed
+        self.browser_wide = browser_wide
         self.blocked: list[str] = []
         self._documents_seen = -1
         self._session: CDPSession | None = None
@@ -99,15 +102,15 @@ class LivePaymentGuard:
     def attach(self, context: BrowserContext) -> None:
         """Block production payment endpoints while this context's scenario runs (unless allowed).
 
-        The block is the browser's, not the context's: one scenario at a time has the browser, and
-        `detach` ends the block when its scenario ends.
+        Browser-wide, the block is the browser's, not the context's: one scenario at a time has the
+        browser, and `detach` ends the block when its scenario ends.
         """
         if self.allowed:
             return
         browser = context.browser
         try:
-            if browser is None:  # a persistent context: no browser-wide session to ask for
-                raise PlaywrightError("no browser")
+            if browser is None or not self.browser_wide:  # a persistent context has no browser to ask
+                raise PlaywrightError("the block stays within the context")
             session = browser.new_browser_cdp_session()
             session.on("Fetch.requestPaused", lambda event: self._paused(session, event))
             session.send("Fetch.enable", {"patterns": FETCH_PATTERNS})

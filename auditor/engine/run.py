@@ -174,7 +174,11 @@ class ScenarioRun:
             video=options.video,
             screenshot_mode=options.screenshot,
         )
-        self.guard = LivePaymentGuard(self.recorder, allowed=options.allow_live_payments)
+        # A browser reached with --cdp is shared (other workers' contexts, someone's own tabs): its
+        # block stays within the scenario's context, so that each block is told to its own scenario.
+        self.guard = LivePaymentGuard(
+            self.recorder, allowed=options.allow_live_payments, browser_wide=not options.cdp
+        )
         self.steps: list[StepRecord] = []
         self.payment: PaymentObservation | None = None
         self.error: str | None = None

@@ -86,10 +86,9 @@ def server() -> Iterator[_Server]:
     httpd.server_close()
 
 
-def guard() -> LivePaymentGuard:
-    return LivePaymentGuard(
-        Recorder(started=time.monotonic(), connectif_hosts=(), intercept=False), allowed=False
-    )
+def guard(*, browser_wide: bool = True) -> LivePaymentGuard:
+    recorder = Recorder(started=time.monotonic(), connectif_hosts=(), intercept=False)
+    return LivePaymentGuard(recorder, allowed=False, browser_wide=browser_wide)
 
 
 def visit(context: BrowserContext, port: int, answers: int = 5) -> tuple[Page, list[str]]:
@@ -181,3 +180,31 @@ def test_a_persistent_context_is_blocked_by_a_route(
         assert any("from-page" in b for b in watch.blocked)
     finally:
         context.close()
+
+
+def test_a_shared_browser_is_blocked_per_context_and_the_other_contexts_are_left_alone(
+    shared_playwright: Playwright, server: _Server
+) -> None:
+    # With --cdp the browser is shared (other workers, someone's tabs): each scenario's block, and its
+    # record of what was blocked, stay within its own context.
+    port = server.server_address[1]
+    browser = shared_playwright.chromium.launch(
+        executable_path=find_browser().executable_for(headless=True), args=launch_args(HOSTS, headless=True)
+    )
+    try:
+        watch = guard(browser_wide=False)
+        mine, other = browser.new_context(), browser.new_context()
+        watch.attach(mine)
+        _, results = visit(mine, port)
+        assert {"page:failed", "frame:failed", "plain:sent", "lookalike:sent"} <= set(results)
+        _, results = visit(other, port)
+        assert "page:sent" in results and "frame:sent" in results
+        assert "sis.redsys.es/from-page" in server.seen  # the other context's request, not the guarded one's
+        assert sorted(
+            b.split(" ")[0].rsplit("/", 1)[-1] for b in watch.blocked if "from-worker" not in b
+        ) == [
+            "from-frame",
+            "from-page",
+        ]
+    finally:
+        browser.close()
