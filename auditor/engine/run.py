@@ -174,10 +174,14 @@ class ScenarioRun:
             video=options.video,
             screenshot_mode=options.screenshot,
         )
-        # A browser reached with --cdp is shared (other workers' contexts, someone's own tabs): its
-        # block stays within the scenario's context, so that each block is told to its own scenario.
+        # A browser reached with --cdp or --connect may be shared (other workers' contexts, another
+        # client of the same browser server, someone's own tabs): its block stays within the scenario's
+        # context, so that each block is told to its own scenario. A launched browser and a grid
+        # session are the worker's alone.
         self.guard = LivePaymentGuard(
-            self.recorder, allowed=options.allow_live_payments, browser_wide=not options.cdp
+            self.recorder,
+            allowed=options.allow_live_payments,
+            browser_wide=not (options.cdp or options.connect),
         )
         self.steps: list[StepRecord] = []
         self.payment: PaymentObservation | None = None
