@@ -323,7 +323,10 @@ def main() -> int:
     print()
     print("| soak | figure |")
     print("|---|---|")
-    print(f"| runs | {args.runs} scenario runs, --workers {args.workers}, {wall / 60:.1f} min |")
+    print(
+        f"| runs | {len(scenarios)} scenario runs ({args.runs} files; a matrix file is one run per "
+        f"combination), --workers {args.workers}, {wall / 60:.1f} min |"
+    )
     print(f"| runs completed | {len(completed)} ({len(not_run)} not run) |")
     print(f"| results recorded in results.json | {len(recorded)} ({len(ids)} distinct ids) |")
     print(f"| statuses | {', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))} |")
@@ -353,10 +356,11 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
         if not left:
             shutil.rmtree(run_tmp, ignore_errors=True)
-    ok = len(recorded) == args.runs and len(ids) == args.runs and not left
+    # Every scenario run handed to audit() (the files' matrices expanded) must come back recorded.
+    ok = len(recorded) == len(scenarios) and len(ids) == len(scenarios) and not left
     print()
     print(
-        f"{'PASS' if ok else 'FAIL'}: {len(recorded)}/{args.runs} results recorded, "
+        f"{'PASS' if ok else 'FAIL'}: {len(recorded)}/{len(scenarios)} results recorded, "
         f"{len(left)} browser processes left behind"
     )
     return 0 if ok else 1
