@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, CDPSession, Page, Route
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, Route
 from playwright.sync_api import Error as PlaywrightError
 
 from auditor.engine.aborts import LivePaymentStopped
@@ -107,17 +107,21 @@ class LivePaymentGuard:
         """
         if self.allowed:
             return
-        browser = context.browser
+        browser = context.browser  # None for a persistent context: no browser to ask
+        if self.browser_wide and browser is not None:
+            self._session = self._browser_block(browser)
+        if self._session is None:
+            context.route(LIVE_URL_PATTERN, self._block)
+
+    def _browser_block(self, browser: Browser) -> CDPSession | None:
+        """The browser-wide block's DevTools session; None when the browser refuses one."""
         try:
-            if browser is None or not self.browser_wide:  # a persistent context has no browser to ask
-                raise PlaywrightError("the block stays within the context")
             session = browser.new_browser_cdp_session()
             session.on("Fetch.requestPaused", lambda event: self._paused(session, event))
             session.send("Fetch.enable", {"patterns": FETCH_PATTERNS})
         except PlaywrightError:
-            context.route(LIVE_URL_PATTERN, self._block)
-            return
-        self._session = session
+            return None
+        return session
 
     def detach(self) -> None:
         """End the browser's block (the scenario is over); what was blocked stays in `blocked`."""

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 from auditor.engine.browser import find_browser, launch_args
 from auditor.engine.guardrails import FETCH_PATTERNS, LIVE_URL_PATTERN, LivePaymentGuard
@@ -86,6 +86,21 @@ def server() -> Iterator[_Server]:
     httpd.server_close()
 
 
+@pytest.fixture
+def browser(shared_playwright: Playwright) -> Iterator[Browser]:
+    launched = shared_playwright.chromium.launch(
+        executable_path=find_browser().executable_for(headless=True), args=launch_args(HOSTS, headless=True)
+    )
+    yield launched
+    launched.close()
+
+
+def blocked_paths(watch: LivePaymentGuard, *, but: str = "") -> list[str]:
+    """The paths of the URLs the guard blocked (the last part of each), `but` left out."""
+    paths = (b.split(" ")[0].rsplit("/", 1)[-1] for b in watch.blocked)
+    return sorted(p for p in paths if p != but)
+
+
 def guard(*, browser_wide: bool = True) -> LivePaymentGuard:
     recorder = Recorder(started=time.monotonic(), connectif_hosts=(), intercept=False)
     return LivePaymentGuard(recorder, allowed=False, browser_wide=browser_wide)
@@ -127,38 +142,34 @@ def test_every_live_url_is_paused_by_the_browser_and_ordinary_ones_are_not() -> 
 
 
 def test_the_browser_blocks_the_live_host_from_a_page_a_cross_site_frame_and_a_worker(
-    shared_playwright: Playwright, server: _Server
+    browser: Browser, server: _Server
 ) -> None:
     port = server.server_address[1]
-    browser = shared_playwright.chromium.launch(
-        executable_path=find_browser().executable_for(headless=True), args=launch_args(HOSTS, headless=True)
-    )
-    try:
-        watch = guard()
-        context = browser.new_context()
-        watch.attach(context)
-        _, results = visit(context, port)
-        assert results == ["frame:failed", "lookalike:sent", "page:failed", "plain:sent", "worker:failed"]
-        assert not [s for s in server.seen if s.startswith("sis.redsys.es")]  # none left the browser
-        assert "shop.test/looks/cs_live_-" in server.seen  # paused, seen not to be live, let through
-        assert sorted(b.split(" ")[0].rsplit("/", 1)[-1] for b in watch.blocked) == [
-            "from-frame",
-            "from-page",
-            "from-worker",
-        ]
-        assert all("sis.redsys.es is Redsys's production gateway" in b for b in watch.blocked)
-        context.close()
+    watch = guard()
+    context = browser.new_context()
+    watch.attach(context)
+    _, results = visit(context, port)
+    assert results == ["frame:failed", "lookalike:sent", "page:failed", "plain:sent", "worker:failed"]
+    assert not [s for s in server.seen if s.startswith("sis.redsys.es")]  # none left the browser
+    assert "shop.test/looks/cs_live_-" in server.seen  # paused, seen not to be live, let through
+    assert blocked_paths(watch) == ["from-frame", "from-page", "from-worker"]
+    assert all("sis.redsys.es is Redsys's production gateway" in b for b in watch.blocked)
+    # The block is the browser's (not a route of the context): a context opened meanwhile has it too.
+    meanwhile = browser.new_context()
+    _, results = visit(meanwhile, port)
+    assert "page:failed" in results and "frame:failed" in results
+    assert not [s for s in server.seen if s.startswith("sis.redsys.es")]
+    meanwhile.close()
+    context.close()
 
-        # Once its scenario is over the block is gone: the next context (say, the test session's own
-        # pages after the fixture) is the browser's as before.
-        watch.detach()
-        after = browser.new_context()
-        _, results = visit(after, port)
-        assert "page:sent" in results
-        assert "sis.redsys.es/from-page" in server.seen
-        after.close()
-    finally:
-        browser.close()
+    # Once its scenario is over the block is gone: the next context (say, the test session's own
+    # pages after the fixture) is the browser's as before.
+    watch.detach()
+    after = browser.new_context()
+    _, results = visit(after, port)
+    assert "page:sent" in results
+    assert "sis.redsys.es/from-page" in server.seen
+    after.close()
 
 
 def test_a_persistent_context_is_blocked_by_a_route(
@@ -183,28 +194,17 @@ def test_a_persistent_context_is_blocked_by_a_route(
 
 
 def test_a_shared_browser_is_blocked_per_context_and_the_other_contexts_are_left_alone(
-    shared_playwright: Playwright, server: _Server
+    browser: Browser, server: _Server
 ) -> None:
     # With --cdp the browser is shared (other workers, someone's tabs): each scenario's block, and its
     # record of what was blocked, stay within its own context.
     port = server.server_address[1]
-    browser = shared_playwright.chromium.launch(
-        executable_path=find_browser().executable_for(headless=True), args=launch_args(HOSTS, headless=True)
-    )
-    try:
-        watch = guard(browser_wide=False)
-        mine, other = browser.new_context(), browser.new_context()
-        watch.attach(mine)
-        _, results = visit(mine, port)
-        assert {"page:failed", "frame:failed", "plain:sent", "lookalike:sent"} <= set(results)
-        _, results = visit(other, port)
-        assert "page:sent" in results and "frame:sent" in results
-        assert "sis.redsys.es/from-page" in server.seen  # the other context's request, not the guarded one's
-        assert sorted(
-            b.split(" ")[0].rsplit("/", 1)[-1] for b in watch.blocked if "from-worker" not in b
-        ) == [
-            "from-frame",
-            "from-page",
-        ]
-    finally:
-        browser.close()
+    watch = guard(browser_wide=False)
+    mine, other = browser.new_context(), browser.new_context()
+    watch.attach(mine)
+    _, results = visit(mine, port)
+    assert {"page:failed", "frame:failed", "plain:sent", "lookalike:sent"} <= set(results)
+    _, results = visit(other, port)
+    assert "page:sent" in results and "frame:sent" in results
+    assert "sis.redsys.es/from-page" in server.seen  # the other context's request, not the guarded one's
+    assert blocked_paths(watch, but="from-worker") == ["from-frame", "from-page"]
