@@ -202,16 +202,14 @@ def _set_up_and_run(
     if warm is not None and shared is not None and scenarios:
         warm.prelaunch(LaunchPlan.for_options(options, shared))
 
-    import gc
-
     # What audit() imports first, imported while the collector is still paused.
     import auditor.engine.executor
     import auditor.reports.outputs  # noqa: F401
     from auditor.audit import audit
+    from auditor.cli.start import resume_collection
     from auditor.reports.console import RunProgress, print_summary
 
-    gc.freeze()  # what the set-up built lives as long as the run: never scanned again
-    gc.enable()
+    resume_collection()  # the set-up's objects live as long as the run
     progress = RunProgress()
     progress.start(scenarios)
     outcome = audit(scenarios, options, listener=progress.event, baseline=baseline, warm=warm)
