@@ -684,8 +684,13 @@
     return info;
   }
 
+  // What a shop window's load reports, read on demand: Ctrl-C may end the recording before that load.
+  function shopPage() {
+    return window === window.top && isShopHost(documentHost()) ? pageInfo(null) : null;
+  }
+
   if (config.install) {
     install();
   }
-  return {describe: describe, cssPath: cssPath, luhn: luhn};
+  return {describe: describe, cssPath: cssPath, luhn: luhn, shopPage: shopPage};
 })

@@ -104,7 +104,7 @@ class Recorder:
                         tip="is the shop up? For a host without public DNS, map it: --host NAME=IP",
                     ) from None
                 self.ready.set()
-                self.session.recording.ended_by = wait_closed(context, self.stop)
+                self.session.recording.ended_by = wait_closed(context, self.stop, self.session.settle)
         except BaseException as exc:  # kept for the caller: the thread itself has no one to tell
             self.error = exc
         finally:

@@ -46,6 +46,7 @@ CAPTURE_JS = (Path(__file__).parent / "capture.js").read_text(encoding="utf-8")
 BINDING = "__auditorRecord"
 ACTIONS = ("click", "fill", "select", "check", "uncheck", "press")
 _RECHECK_MS = 200  # the longest a closed window or Ctrl-C goes unnoticed
+_SETTLE_MS = 2_000  # for each window, after Ctrl-C: the recording must still end within seconds
 _DEVTOOLS_WAIT_S = 10.0
 
 
@@ -143,13 +144,18 @@ def open_browser(settings: BrowserSettings) -> Iterator[tuple[BrowserContext, st
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def wait_closed(context: BrowserContext, stop: threading.Event) -> str:
-    """Block until every window is closed or the browser goes away ("closed"), or `stop` is set."""
+def wait_closed(
+    context: BrowserContext,
+    stop: threading.Event,
+    settle: Callable[[BrowserContext], None] | None = None,
+) -> str:
+    """Block until every window is closed or the browser goes away ("closed"), or `stop` is set;
+    then `settle` (by default: let what the windows sent arrive) before the recording ends."""
     gone = threading.Event()
     context.on("close", lambda _: gone.set())
     while True:
         if stop.is_set():
-            _drain(context)
+            (settle or _drain)(context)
             return "interrupted"
         try:
             if gone.is_set() or not context.pages:
@@ -171,7 +177,7 @@ def _drain(context: BrowserContext) -> None:
     """
     for page in list(context.pages):
         try:
-            page.wait_for_function("() => true", timeout=1_000)
+            page.wait_for_function("() => true", timeout=_SETTLE_MS)
         except PlaywrightError:  # a window closing, or a browser that got the Ctrl-C too
             continue
 
@@ -206,6 +212,11 @@ class RecordingSession:
         self._received = 0
         self._script = (
             f"({CAPTURE_JS})({json.dumps({'binding': BINDING, 'install': True, 'shop': shop.as_config()})});"
+        )
+        # always truthy, so that waiting for it is one round trip: {page: null} off the shop
+        self._read_shop_page = (
+            f"() => ({{page: ({CAPTURE_JS})({json.dumps({'install': False, 'shop': shop.as_config()})})"
+            ".shopPage()})"
         )
 
     def now(self) -> int:
@@ -399,6 +410,32 @@ class RecordingSession:
                 purchase=purchase,
             )
         )
+
+    def settle(self, context: BrowserContext) -> None:
+        """On Ctrl-C: let each window's reports arrive, and read the shop page it shows when its own
+        report is not among them.
+
+        A shop page reports its title and order number from its load event; Ctrl-C just after a
+        confirmation page appeared could end the recording before that report, and the scenario would
+        lose its capture of the order id. One bounded round trip to each window brings back what the
+        page sent before it, and the page as it is now, which is kept when nothing came since the
+        window last navigated.
+        """
+        for page in list(context.pages):
+            name = self._pages.get(page)
+            try:
+                shown = page.wait_for_function(self._read_shop_page, timeout=_SETTLE_MS).json_value()
+            except PlaywrightError:  # a window closing, or a browser that got the Ctrl-C too
+                continue
+            info = shown.get("page") if isinstance(shown, dict) else None
+            if name is not None and isinstance(info, dict) and not self._reported_since_navigation(name):
+                self._page_info(name, info)
+
+    def _reported_since_navigation(self, page: str) -> bool:
+        for event in reversed(self.recording.events):
+            if event.page == page and isinstance(event, Nav | PageInfo):
+                return isinstance(event, PageInfo)
+        return False
 
     def _action(self, page: str, frame: Frame, payload: dict[str, Any]) -> None:
         at = self.now()

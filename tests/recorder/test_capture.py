@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from auditor.lab import Lab
-from auditor.recorder.model import Action, ShopHosts
+from auditor.recorder.model import Action, PageInfo, ShopHosts, ShownPurchase
 from auditor.recorder.session import CAPTURE_JS, RecordingSession
 
 pytestmark = pytest.mark.browser
@@ -220,3 +220,51 @@ def test_secret_fields_never_send_their_value(walker_browser: Browser, lab: Lab)
         ("#ref", "card_number", None),
         ("#name", None, "Ada"),
     ]
+
+
+CONFIRMATION = """<!doctype html><title>Thanks</title>
+<p>Your order number is <strong class="order-number">ORD-7F3A</strong>.</p>
+<div class="cn_purchase" style="display:none">
+  <span class="purchase_id">ORD-7F3A</span>
+  <div class="product_basket_item"><span class="product_id">p1</span><span class="quantity">1</span></div>
+</div>
+<img src="/__held/picture.png" alt="">
+"""
+
+
+def test_ctrl_c_before_the_confirmation_loaded_still_reads_its_order_number(
+    walker_browser: Browser, lab: Lab
+) -> None:
+    """The page reports its order number from its load event; Ctrl-C can come first (here an image held
+    by the test keeps the load from firing): settling reads the page as it is, once."""
+    context = walker_browser.new_context()
+    context.set_default_timeout(10_000)
+    held: list[Any] = []
+    context.route("**/__held/**", lambda route: held.append(route))
+    try:
+        session = RecordingSession(lab.url("shop.test", "/"), ShopHosts(root="shop.test"))
+        page = session.attach(context)
+        page.goto(lab.add_page(CONFIRMATION), wait_until="domcontentloaded")
+        assert page.evaluate("document.readyState") != "complete"
+        session.settle(context)
+        infos = [e for e in session.recording.events if isinstance(e, PageInfo)]
+        assert [(i.title, i.purchase) for i in infos] == [
+            (
+                "Thanks",
+                ShownPurchase(
+                    purchase_id="ORD-7F3A", products=1, selector="strong.order-number", text="ORD-7F3A"
+                ),
+            )
+        ]
+        # the load's own report comes later: settling again keeps the one report of this page
+        held[0].fulfill(status=204)
+        page.wait_for_load_state("load")
+        session.settle(context)
+        assert len([e for e in session.recording.events if isinstance(e, PageInfo)]) == 2
+        page.goto(lab.add_page(CONFIRMATION.replace("ORD-7F3A", "ORD-9B1C")), wait_until="domcontentloaded")
+        session.settle(context)
+        assert [
+            e.purchase.purchase_id for e in session.recording.events if isinstance(e, PageInfo) and e.purchase
+        ] == ["ORD-7F3A", "ORD-7F3A", "ORD-9B1C"]
+    finally:
+        context.close()

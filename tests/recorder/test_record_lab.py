@@ -120,7 +120,10 @@ def test_record_then_replay(
     # valid, as `validate` says (the commands run in this process: a Python start-up less each)
     validated = CliRunner().invoke(cli, ["validate", str(out)], env=secret_env(platform))
     assert validated.exit_code == 0, validated.output
-    assert_shape(platform, scenario, lab)
+    try:
+        assert_shape(platform, scenario, lab)
+    except AssertionError as exc:  # the file and the console say what the recorder saw
+        raise AssertionError(f"{exc}\n--- {out.name}:\n{text}\n--- console:\n{printed}") from None
 
     # every selector matches exactly one element, step by step
     context = walker_browser.new_context()
