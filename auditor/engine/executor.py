@@ -326,10 +326,15 @@ class WorkerPool:
         # taking jobs from a shared queue) take one only when this pool can start it at once.
         self.ready = threading.Semaphore(0)
         count = max(1, workers)
-        fresh = [WorkerThread(n) for n in range(len(warm) + 1, count + 1)]
-        for thread in fresh:
-            thread.start()
-        self.workers: list[WorkerThread] = [*warm[:count], *fresh]
+        self.workers: list[WorkerThread] = list(warm[:count])
+        try:
+            for number in range(len(warm) + 1, count + 1):
+                thread = WorkerThread(number)
+                thread.start()  # "can't start new thread" where the system is short of them
+                self.workers.append(thread)
+        except BaseException:
+            _end_unused(self.workers)
+            raise
         # Finished attempts whose verdict waits on Connectif's API: judged here, off the workers' browsers.
         self.finisher = concurrent.futures.ThreadPoolExecutor(
             max_workers=FINISHERS_PER_WORKER * len(self.workers),
@@ -520,6 +525,17 @@ def run_scenarios(
     finally:
         closing.join()
     return results
+
+
+def _end_unused(workers: Sequence[WorkerThread], timeout: float = 15.0) -> None:
+    """Workers a pool could not be built with: each stops its Playwright, closes what it launched
+    ahead, and ends before the error goes on (a thread still inside Playwright while the interpreter
+    shuts down can crash it)."""
+    deadline = time.monotonic() + timeout
+    for thread in workers:
+        thread.discard()
+    for thread in workers:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _close(pool: Pool, stop: threading.Event) -> None:

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Playwright
 from auditor.audit import audit
 from auditor.cache import CACHE_ENV, NODE_CACHE_ENV
 from auditor.engine.browser import LaunchPlan, find_browser
-from auditor.engine.executor import ScenarioExecutor
+from auditor.engine.executor import ScenarioExecutor, WorkerPool
 from auditor.engine.options import RunOptions
 from auditor.engine.processes import chromium_below, is_chromium
 from auditor.engine.warm import WarmStart, WorkerThread
@@ -193,6 +193,29 @@ def test_a_discarded_warm_start_closes_what_it_launched_and_ends(tmp_path: Path)
     for thread in threads:
         thread.join(30)
         assert not thread.is_alive()
+    assert not (browser_processes() - before)
+
+
+def test_a_pool_that_cannot_start_its_threads_ends_the_warm_workers_it_was_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    before = browser_processes()
+    warm = WarmStart(1)
+    warm.prelaunch(plan_for(tmp_path, HOSTS))
+    deadline = time.monotonic() + 60
+    while len(browser_processes() - before) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(browser_processes() - before) == 1
+    taken = warm.take(2)
+
+    def refuse(thread: WorkerThread) -> None:  # what a system short of threads answers
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(WorkerThread, "start", refuse)
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        WorkerPool(options(tmp_path), workers=2, warm=taken)
+    # the warm worker has stopped its Playwright and closed the browser it launched ahead
+    assert [t.is_alive() for t in taken] == [False]
     assert not (browser_processes() - before)
 
 
