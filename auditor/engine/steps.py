@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import FrameLocator, Locator, Page
+from playwright.sync_api import FrameLocator, Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from auditor.engine.aborts import (
@@ -435,22 +435,25 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
     if isinstance(args, GotoArgs):
         url = values.substitute(args.url)
         record["target"] = url
-        timeout = ctx.timeout(args.timeout, ctx.navigation_timeout)
-        before = len(ctx.recorder.navigations_of("main"))
-        try:
-            response = page.goto(url, wait_until=args.wait_until, timeout=timeout)
-        except PlaywrightTimeout:
-            committed = len(ctx.recorder.navigations_of("main")) > before
-            if committed and args.wait_until in ("load", "networkidle") and html_ready(page):
-                ctx.gave_up_loading(page)
-                record["message"] = load_blocked_note(page, ctx)
-                return "ok"
-            raise StepFailed(f"{url} did not load within {timeout / 1000:g}s") from None
-        if response is not None and response.status >= 400:
-            record["message"] = f"HTTP {response.status}"
-        return "ok"
+        return _navigate(
+            page,
+            args,
+            ctx,
+            record,
+            lambda timeout: page.goto(url, wait_until=args.wait_until, timeout=timeout),
+            what=url,
+        )
     if isinstance(args, ReloadArgs):
-        return _reload(page, args, ctx, record)
+        # as a customer who refreshes the page does
+        record["target"] = page.url
+        return _navigate(
+            page,
+            args,
+            ctx,
+            record,
+            lambda timeout: page.reload(wait_until=args.wait_until, timeout=timeout),
+            what=f"the reload of {page.url}",
+        )
     if isinstance(args, ScreenshotArgs):
         record["target"] = args.name
         record["screenshot"] = ctx.artefacts.screenshot(
@@ -482,21 +485,27 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
     return "ok"
 
 
-def _reload(page: Page, args: ReloadArgs, ctx: StepContext, record: dict[str, Any]) -> str:
-    """Reload the current page, as a customer who refreshes it does; a page that never loads is noted."""
-    url = page.url
-    record["target"] = url
+def _navigate(
+    page: Page,
+    args: GotoArgs | ReloadArgs,
+    ctx: StepContext,
+    record: dict[str, Any],
+    go: Callable[[float], Response | None],
+    *,
+    what: str,
+) -> str:
+    """A goto or a reload: a page whose HTML came but whose load never ended is noted, not failed."""
     timeout = ctx.timeout(args.timeout, ctx.navigation_timeout)
     before = len(ctx.recorder.navigations_of("main"))
     try:
-        response = page.reload(wait_until=args.wait_until, timeout=timeout)
+        response = go(timeout)
     except PlaywrightTimeout:
         committed = len(ctx.recorder.navigations_of("main")) > before
         if committed and args.wait_until in ("load", "networkidle") and html_ready(page):
             ctx.gave_up_loading(page)
             record["message"] = load_blocked_note(page, ctx)
             return "ok"
-        raise StepFailed(f"the reload of {url} did not load within {timeout / 1000:g}s") from None
+        raise StepFailed(f"{what} did not load within {timeout / 1000:g}s") from None
     if response is not None and response.status >= 400:
         record["message"] = f"HTTP {response.status}"
     return "ok"

@@ -109,3 +109,25 @@ def test_a_browser_that_dies_mid_scenario_is_recorded_and_the_others_go_on(tmp_p
     assert [s["index"] for s in died["steps"]][-2:] == ["6.submit", "6"], died["steps"]
     assert results["b-after"]["status"] == "pass", results["b-after"]["error"]
     assert wait_for(lambda: not browsers_using(str(profile_root)), 10)
+
+
+def test_a_reload_whose_page_never_finishes_loading_is_noted_like_a_goto(tmp_path: Path, lab: Lab) -> None:
+    """goto and reload share one wait: a page whose HTML came but whose load never ends (Connectif's CDN
+    never answers) is a note on the step, not a failed step, and the scenario goes on."""
+    path = tmp_path / "reload-hang.yaml"
+    path.write_text(
+        f"name: reload-hang\nbase_url: {lab.url('shop.test').rstrip('/')}\nhosts: {json.dumps(lab.hosts)}\n"
+        "timeouts: {step: 5s, navigation: 2s, scenario: 60s, tracking: 2s}\n"
+        "steps:\n  - goto: /?platform=stripe&fault=script-hang\n  - goto: /product/keyboard\n"
+        "  - reload: true\n  - click: '#add-to-cart'\n",
+        encoding="utf-8",
+    )
+    result = audit(
+        load_all([path]), RunOptions(browser=find_browser(), out_dir=tmp_path / "out")
+    ).run.scenarios[0]
+    steps = {s.action + " " + s.target: s for s in result.steps}
+    reload = steps[f"reload {lab.url('shop.test').rstrip('/')}/product/keyboard"]
+    assert reload.status == "ok", result.model_dump_json(indent=1)
+    assert "never finished loading" in (reload.message or "")
+    assert "never finished loading" in (steps["goto /product/keyboard"].message or "")
+    assert steps["click #add-to-cart"].status == "ok"  # the scenario went on after the reload
