@@ -149,13 +149,14 @@ def wait_closed(
     stop: threading.Event,
     settle: Callable[[BrowserContext], None] | None = None,
 ) -> str:
-    """Block until every window is closed or the browser goes away ("closed"), or `stop` is set;
-    then `settle` (by default: let what the windows sent arrive) before the recording ends."""
+    """Block until every window is closed or the browser goes away ("closed"), or `stop` is set
+    ("interrupted", after `settle` has read what the windows still hold)."""
     gone = threading.Event()
     context.on("close", lambda _: gone.set())
     while True:
         if stop.is_set():
-            (settle or _drain)(context)
+            if settle is not None:
+                settle(context)
             return "interrupted"
         try:
             if gone.is_set() or not context.pages:
@@ -165,21 +166,6 @@ def wait_closed(
             continue
         except PlaywrightError:
             return "closed"
-
-
-def _drain(context: BrowserContext) -> None:
-    """Before the recording ends on Ctrl-C: let the reports the windows sent just before it arrive.
-
-    A page reports its order number from its load event; Ctrl-C right after that load could end the
-    recording before the report was read, and the scenario would lose its capture of the order id.
-    One round trip to each window (bounded: Ctrl-C must still end the recording within seconds) comes
-    back after what the page sent before it.
-    """
-    for page in list(context.pages):
-        try:
-            page.wait_for_function("() => true", timeout=_SETTLE_MS)
-        except PlaywrightError:  # a window closing, or a browser that got the Ctrl-C too
-            continue
 
 
 @dataclass
