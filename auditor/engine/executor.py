@@ -24,7 +24,7 @@ from auditor.engine.browser import merged_hosts as merge_mappings
 from auditor.engine.events import Listener, RunInterrupted, ScenarioFinished, ScenarioStarted, ignore
 from auditor.engine.run import Attempt, RunOptions, ScenarioRun
 from auditor.engine.verdict import ask_connectif, judge_attempt, lookup_plan
-from auditor.engine.warm import WarmStart, WorkerThread, close_browsers
+from auditor.engine.warm import WarmStart, WorkerThread, close_browsers, end_workers
 from auditor.errors import ErrorKind, GridError, first_line
 from auditor.hosts import host_matches
 from auditor.results import ScenarioResult, ScenarioStatus
@@ -332,8 +332,8 @@ class WorkerPool:
                 thread = WorkerThread(number)
                 thread.start()  # "can't start new thread" where the system is short of them
                 self.workers.append(thread)
-        except BaseException:
-            _end_unused(self.workers)
+        except BaseException:  # the workers it has end before the error goes on
+            end_workers(self.workers)
             raise
         # Finished attempts whose verdict waits on Connectif's API: judged here, off the workers' browsers.
         self.finisher = concurrent.futures.ThreadPoolExecutor(
@@ -525,17 +525,6 @@ def run_scenarios(
     finally:
         closing.join()
     return results
-
-
-def _end_unused(workers: Sequence[WorkerThread], timeout: float = 15.0) -> None:
-    """Workers a pool could not be built with: each stops its Playwright, closes what it launched
-    ahead, and ends before the error goes on (a thread still inside Playwright while the interpreter
-    shuts down can crash it)."""
-    deadline = time.monotonic() + timeout
-    for thread in workers:
-        thread.discard()
-    for thread in workers:
-        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _close(pool: Pool, stop: threading.Event) -> None:

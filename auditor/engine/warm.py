@@ -125,6 +125,18 @@ def close_browsers(browsers: Iterable[Browser]) -> None:
             pass
 
 
+def end_workers(workers: Iterable[WorkerThread], timeout: float = 15.0) -> None:
+    """Discard workers that have no work (those that have keep it) and wait, up to `timeout` for all,
+    until each has ended: stopped its Playwright and closed what it launched ahead. Waiting matters:
+    a thread still inside Playwright while the interpreter shuts down can crash it (SIGSEGV)."""
+    workers = list(workers)
+    deadline = time.monotonic() + timeout
+    for thread in workers:
+        thread.discard()
+    for thread in workers:
+        thread.join(max(0.0, deadline - time.monotonic()))
+
+
 def use_processes(workers: int) -> bool:
     """Processes pay off from two workers on; one worker runs in this process (nothing to spread)."""
     return workers > 1 and os.environ.get("AUDITOR_WORKER_THREADS") != "1"
@@ -172,16 +184,10 @@ class WarmStart:
         self.take(0)
 
     def close(self, timeout: float = 15.0) -> None:
-        """Discard the workers not taken, and wait until every discarded one has ended.
-
-        A discarded worker stops its Playwright and closes what it launched, which can take a second
-        when it was still starting. Waiting matters: a thread still inside Playwright while the
-        interpreter shuts down can crash it (SIGSEGV), after the run's message was already printed.
-        """
+        """Discard the workers not taken, and wait until every discarded one has ended (which can take
+        a second for one still starting; end_workers says why waiting matters)."""
         self.take(0)
-        deadline = time.monotonic() + timeout
-        for thread in self._discarded:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        end_workers(self._discarded, timeout)
 
 
-__all__ = ["WarmStart", "Work", "WorkerThread", "close_browsers", "use_processes"]
+__all__ = ["WarmStart", "Work", "WorkerThread", "close_browsers", "end_workers", "use_processes"]

@@ -28,6 +28,7 @@ from auditor.engine.processes import chromium_below, is_chromium
 from auditor.engine.warm import WarmStart, WorkerThread
 from auditor.scenario.load import load_all
 from tests.engine.miniserver import HOSTS, mini_shop
+from tests.engine.test_interrupt import wait_for
 from tests.engine.test_runner import write
 
 pytestmark = pytest.mark.browser
@@ -185,9 +186,7 @@ def test_a_discarded_warm_start_closes_what_it_launched_and_ends(tmp_path: Path)
     warm.prelaunch(plan_for(tmp_path, HOSTS))
     threads = list(warm.threads)
     # Wait until the browsers are up, so that the discard has something to close.
-    deadline = time.monotonic() + 60
-    while len(browser_processes() - before) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert wait_for(lambda: len(browser_processes() - before) >= 2, 60)
     assert len(browser_processes() - before) == 2
     warm.discard()
     for thread in threads:
@@ -202,9 +201,7 @@ def test_a_pool_that_cannot_start_its_threads_ends_the_warm_workers_it_was_given
     before = browser_processes()
     warm = WarmStart(1)
     warm.prelaunch(plan_for(tmp_path, HOSTS))
-    deadline = time.monotonic() + 60
-    while len(browser_processes() - before) < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert wait_for(lambda: len(browser_processes() - before) >= 1, 60)
     assert len(browser_processes() - before) == 1
     taken = warm.take(2)
 
