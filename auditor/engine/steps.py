@@ -445,14 +445,15 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
         )
     if isinstance(args, ReloadArgs):
         # as a customer who refreshes the page does
-        record["target"] = page.url
+        current = page.url
+        record["target"] = current
         return _navigate(
             page,
             args,
             ctx,
             record,
             lambda timeout: page.reload(wait_until=args.wait_until, timeout=timeout),
-            what=f"the reload of {page.url}",
+            what=f"the reload of {current}",
         )
     if isinstance(args, ScreenshotArgs):
         record["target"] = args.name
