@@ -35,6 +35,7 @@ from auditor.recorder.model import (
     PopupOpened,
     Recording,
     ShopHosts,
+    ShownPurchase,
 )
 from auditor.recorder.secrets import SecretName, SecretNames, luhn_valid
 
@@ -541,7 +542,20 @@ class _Composer:
                     args["pattern"] = pattern
                 capture = Step(action="capture", args=args)
                 expect["cn_purchase"] = {"purchase_id": "{{order_id}}", "products": purchase.products}
+        if capture is None and self.return_nav is not None:
+            self.notes.append(f"no capture of the order number: {self._why_no_capture(purchase)}")
         return capture, expect
+
+    def _why_no_capture(self, purchase: ShownPurchase | None) -> str:
+        if self.confirmation is None:
+            return "the first shop page after the payment never said what it shows (the recording ended)"
+        if purchase is None:
+            return f"the first shop page after the payment ({self.confirmation.url}) has no cn_purchase tag"
+        if not purchase.purchase_id:
+            return "the cn_purchase tag of the first shop page after the payment has no purchase_id"
+        return (
+            f"that page's purchase_id ({purchase.purchase_id}) is not shown in an element a capture can read"
+        )
 
     def draft(self) -> Draft:
         steps = [step for _, step in self.steps]

@@ -411,7 +411,13 @@ class RecordingSession:
             name = self._pages.get(page)
             try:
                 shown = page.wait_for_function(self._read_shop_page, timeout=_SETTLE_MS).json_value()
-            except PlaywrightError:  # a window closing, or a browser that got the Ctrl-C too
+            except PlaywrightTimeout:  # a window that is there but does not answer (a dialog open)
+                if name is not None:
+                    self.recording.notes.append(
+                        f"the {name} window did not answer within {_SETTLE_MS / 1000:g} s at the end"
+                    )
+                continue
+            except PlaywrightError:  # a window closing, or a browser that got the Ctrl-C too: not news
                 continue
             info = shown.get("page") if isinstance(shown, dict) else None
             if name is not None and isinstance(info, dict) and not self._reported_since_navigation(name):

@@ -360,9 +360,37 @@ def test_no_capture_when_the_page_does_not_show_the_purchase_id(tmp_path: Path) 
         nav(30, f"{SHOP}/thanks", NavigationCause.SCRIPT),
         confirmation(40, shown=None),
     )
-    scenario = written(compose(rec), tmp_path)[1]
+    draft = compose(rec)
+    text, scenario = written(draft, tmp_path)
     assert all(s.action != "capture" for s in scenario.steps)
     assert scenario.expect.cn_purchase == "present"
+    why = "no capture of the order number: that page's purchase_id (ORD-1A2B) is not shown in an element"
+    assert any(note.startswith(why) for note in draft.notes), draft.notes
+    assert f"# note: {why}" in text  # the file says why it has no capture
+
+
+@pytest.mark.parametrize(
+    ("after_return", "why"),
+    [
+        ((), "the first shop page after the payment never said what it shows (the recording ended)"),
+        (
+            (PageInfo(at_ms=40, page="main", url=f"{SHOP}/thanks", title="Thanks"),),
+            f"the first shop page after the payment ({SHOP}/thanks) has no cn_purchase tag",
+        ),
+    ],
+)
+def test_a_return_without_a_capture_says_why(after_return: tuple[PageInfo, ...], why: str) -> None:
+    rec = record(act(10, "click", "#pay"), nav(20, f"{PAY}/pay"), nav(30, f"{SHOP}/thanks"), *after_return)
+    draft = compose(rec)
+    assert [n for n in draft.notes if n.startswith("no capture")] == [
+        f"no capture of the order number: {why}"
+    ]
+
+
+def test_a_captured_order_number_or_no_return_adds_no_capture_note(tmp_path: Path) -> None:
+    assert not [n for n in redirect_checkout(tmp_path)[0].notes if n.startswith("no capture")]
+    never_back = compose(record(act(10, "click", "#pay"), nav(20, f"{PAY}/pay")))
+    assert not [n for n in never_back.notes if n.startswith("no capture")]
 
 
 @pytest.mark.parametrize(
