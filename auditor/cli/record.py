@@ -239,6 +239,7 @@ def open_(
         browser_path=browser_path,
     )
     stop = threading.Event()
+    ended = threading.Event()  # not Thread.is_alive: see Recorder.ended
     errors: list[BaseException] = []
 
     def shown(devtools: str | None) -> None:
@@ -253,15 +254,11 @@ def open_(
             open_browser_on(found, settings, stop, shown)
         except BaseException as exc:  # handed to the main thread, which prints it
             errors.append(exc)
+        finally:
+            ended.set()
 
-    thread = threading.Thread(target=work, name="open", daemon=True)
-    thread.start()
-
-    def wait(timeout: float) -> bool:
-        thread.join(timeout)
-        return not thread.is_alive()
-
-    _until_done(wait, stop.set)
+    threading.Thread(target=work, name="open", daemon=True).start()
+    _until_done(ended.wait, stop.set)
     if errors:
         raise errors[0]
-    _leave(wait, 0)
+    _leave(ended.wait, 0)

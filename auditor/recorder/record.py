@@ -81,10 +81,13 @@ class Recorder:
         self.options = options
         self.stop = threading.Event()
         self.ready = threading.Event()
+        # Set when the browser thread is done. Not Thread.join/is_alive: a join interrupted by Ctrl-C
+        # marks the thread as ended while it still runs (CPython 3.11), and the file would be written
+        # before the windows were read, then the process left with Playwright still working.
+        self.ended = threading.Event()
         self.session = RecordingSession(check_url(options.url), options.shop(), on_event)
         self.devtools: str | None = None
         self.error: BaseException | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def recording(self) -> Recording:
@@ -110,11 +113,11 @@ class Recorder:
         finally:
             self.session.recording.ended_ms = self.session.now()
             self.ready.set()
+            self.ended.set()
 
     def start(self) -> None:
         """Open the browser on the URL, in a thread; `ready` is set once it is there or has failed."""
-        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._run, name="recorder", daemon=True).start()
 
     def started(self) -> None:
         """Raise what kept the browser from opening the URL, if anything did."""
@@ -123,9 +126,7 @@ class Recorder:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the recording to end; True when it has."""
-        assert self._thread is not None
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self.ended.wait(timeout)
 
     def interrupt(self) -> None:
         """End the recording (Ctrl-C)."""

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -154,3 +155,27 @@ def test_record_then_replay(
         assert secret not in printed
         for path in written:
             assert secret.encode() not in path.read_bytes(), path
+
+
+BUSY_PAGE = """<!doctype html><title>Busy</title><p>a page whose script is about to hold the browser's tab
+<script>
+  function busy() { const end = Date.now() + 6000; while (Date.now() < end) {} }
+</script>
+"""
+
+
+def test_ctrl_c_waits_for_the_windows_to_be_read_before_writing(
+    tmp_path: Path, lab: Lab, shared_playwright: Playwright
+) -> None:
+    """Ctrl-C interrupts the command's wait for its browser thread; the file is written only once that
+    thread has read the windows, here a tab that does not answer for 6 s: the file says so."""
+    out = tmp_path / "scenarios" / "busy.yaml"
+    start = urlsplit(lab.add_page(BUSY_PAGE)).path
+    with recording(shared_playwright, lab, start, out) as (session, _browser, page):
+        page.evaluate("setTimeout(busy, 0)")  # returns at once; the tab is held from its next task
+        session.proc.send_signal(signal.SIGINT)
+        status, printed = session.finish()
+    assert status == 0, printed
+    text = out.read_text(encoding="utf-8")
+    assert "ended with Ctrl-C" in text
+    assert "# note: the main window did not answer within 2 s at the end" in text, text
