@@ -57,6 +57,9 @@ class AuditorGroup(click.Group):
 
             print_error(exc)
             ctx.exit(exc.exit_status)
+        except KeyboardInterrupt:  # before a run starts or after it ended (a run stops by itself)
+            click.echo("interrupted (Ctrl-C)", err=True)
+            ctx.exit(130)
 
 
 @click.group(

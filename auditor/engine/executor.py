@@ -7,12 +7,14 @@ Either way a scenario's result comes back through its future, and events tell li
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import queue
 import shutil
+import signal
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from playwright.sync_api import Browser, Playwright
@@ -490,9 +492,44 @@ def run_scenarios(
     threads started while the run was being set up; those not needed are discarded. `then`: called
     with the results while the browsers close (the outputs are written meanwhile).
     """
+    stop = stop or threading.Event()
+    with ctrl_c_sets(stop):
+        return _run(scenarios, options, listener=listener, stop=stop, warm=warm, then=then)
+
+
+@contextlib.contextmanager
+def ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
+    """While a run is under way, Ctrl-C sets `stop` instead of raising KeyboardInterrupt.
+
+    Raised, it lands wherever the main thread happens to be: in the middle of answering the queued
+    scenarios, of ending the browsers or of writing the outputs, each of which would then be left
+    half done (and a user who presses it again and again kept the run from ever ending). Only Python's
+    own handler is replaced, and only in the main thread: a caller with its own handler keeps it.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda number, frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _run(
+    scenarios: Sequence[LoadedScenario],
+    options: RunOptions,
+    *,
+    listener: Listener,
+    stop: threading.Event,
+    warm: WarmStart | None,
+    then: Callable[[list[ScenarioResult]], None] | None,
+) -> list[ScenarioResult]:
     from auditor.engine.warm import use_processes
 
-    stop = stop or threading.Event()
     workers = max(1, min(options.workers, len(scenarios)))
     shared = merged_hosts(scenarios)
     pool: Pool

@@ -140,3 +140,76 @@ def test_workers_and_browsers_end_when_the_run_is_killed(tmp_path: Path, lab: La
     assert wait_gone(below, 30) == [], [p.name() for p in below if running(p)]
     assert wait_for(lambda: not browsers_using(str(profile_root)), 10), browsers_using(str(profile_root))
     shutil.rmtree(profile_root, ignore_errors=True)
+
+
+def test_repeated_ctrl_c_still_writes_every_output_and_ends_every_browser(tmp_path: Path, lab: Lab) -> None:
+    """An impatient user presses Ctrl-C again and again, while the run stops, while the outputs are
+    written and while the browsers close: the outputs are still all written, without a traceback."""
+    proc, out, profile_root = start_hanging_run(tmp_path, lab)
+    signals = 0
+    try:
+        browsers = chromium_below(proc.pid)
+        assert browsers, "no browser was found below the auditor's process"
+        pause = threading.Event()
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            proc.send_signal(signal.SIGINT)
+            signals += 1
+            pause.wait(0.02)  # a signal every 20 ms: some land in each phase of the ending
+        ended = proc.poll() is not None
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert ended, f"the run had not ended 30 s after the first of {signals} Ctrl-C"
+    assert proc.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr and "Aborted" not in stderr, stderr[-3000:]
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["interrupted"] is True
+    assert len(results["scenarios"]) == 4
+    assert (out / "report.html").exists() and (out / "junit.xml").exists() and (out / "summary.md").exists()
+    assert wait_gone(browsers, 10) == []
+    assert wait_for(lambda: not browsers_using(str(profile_root)), 10), browsers_using(str(profile_root))
+    shutil.rmtree(profile_root, ignore_errors=True)
+
+
+def test_ctrl_c_before_the_run_starts_ends_cleanly(tmp_path: Path, lab: Lab) -> None:
+    """Ctrl-C while the run is still being set up (here: reading an env file from a pipe, as with
+    `--env-file <(vault read ...)`): status 130 and a plain message, and the Playwright driver started
+    meanwhile is gone."""
+    folder = tmp_path / "scenarios"
+    stripe_scenario(folder, lab, "early")
+    pipe = tmp_path / "secrets.env"
+    os.mkfifo(pipe)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "run", str(folder), "--env-file", str(pipe)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    writer = None
+    try:
+
+        def reading() -> bool:
+            nonlocal writer
+            try:  # opens only once the auditor holds the pipe open for reading
+                writer = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                return False
+            return True
+
+        assert wait_for(reading, 30), "the auditor never opened the env file"
+        below = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if writer is not None:
+            os.close(writer)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stdout + stderr
+    assert "interrupted (Ctrl-C)" in stderr
+    assert "Traceback" not in stderr and "Aborted" not in stderr, stderr[-3000:]
+    assert not (tmp_path / "reports").exists()  # nothing ran, so no empty report claims otherwise
+    assert wait_gone(below, 10) == [], [p.name() for p in below if running(p)]
