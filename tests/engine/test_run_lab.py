@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 from PIL import Image
@@ -115,6 +116,23 @@ def test_secrets_never_reach_any_output_file(tmp_path: Path, lab: Lab, shared_pl
         card, name = (masked_share(pixels, boxes[s]) for s in ("#cardNumber", "#billingName"))
     assert card > 0.9, f"only {card:.0%} of the card number's box is masked"
     assert name < 0.1  # the name typed beside it is no secret: the picture shows it
+
+
+def test_a_secret_is_masked_as_the_browser_encodes_it_in_an_address(tmp_path: Path, lab: Lab) -> None:
+    """A secret typed into a URL comes back percent-encoded in the timeline and the journey: masked too."""
+    promo = "Sekret Wörd"
+    path = stripe_scenario(tmp_path, lab, "url-secret", key="PROMO")
+    text = path.read_text(encoding="utf-8").replace("key=PROMO", "key={{promo}}")
+    path.write_text(text.replace("secrets:\n", f'secrets:\n  promo: "{promo}"\n'), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run([path], out, trace="off").scenarios[0]
+    assert result.status.value == "pass", result.error
+    assert any("key=•••" in event.url for event in result.timeline if event.url)  # the address was there
+    forms = {promo, quote(promo), quote_plus(promo), "Sekret%20W%c3%b6rd"}
+    for file in (p for p in out.rglob("*") if p.is_file()):
+        data = file.read_bytes()
+        for form in forms:
+            assert form.encode() not in data, (file, form)
 
 
 def stripe_field_boxes(playwright: Playwright, lab: Lab, selectors: tuple[str, ...]) -> dict[str, Any]:
