@@ -248,6 +248,20 @@ def first_visible(page: Page, args: ElementArgs | WaitForArgs, selector: str) ->
     return scope(page, args.frame).locator(selector).filter(visible=True).first
 
 
+def several_visible(page: Page, args: ElementArgs | WaitForArgs, selector: str) -> int | None:
+    """How many visible elements match as the step starts, when more than one (the step acts on the
+    first; its evidence says there were others), else None.
+
+    Counted before the action, which may navigate away; an element that only appears later is waited
+    for by the action and counted as one. A count that fails (a frame not attached yet) says nothing.
+    """
+    try:
+        count = scope(page, args.frame).locator(selector).filter(visible=True).count()
+    except PlaywrightError:
+        return None
+    return count if count > 1 else None
+
+
 def wait_visible(
     page: Page, args: ElementArgs | WaitForArgs, selector: str, ctx: StepContext
 ) -> Locator | None:
@@ -474,6 +488,7 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
     if element is None:
         record["message"] = "optional: the element never appeared, step skipped"
         return "skipped"
+    record["matches"] = several_visible(page, args, selector)
     timeout = ctx.timeout(args.timeout)
     try:
         _act_on(element, action, args, ctx, record, timeout)

@@ -59,10 +59,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 '<button id="pay">Pay</button></form>'
             )
         elif host == "shop.test" and url.path == "/steps":
-            # for step failures: a link that redirects home, a disabled button, nothing called #absent
+            # for step failures: a link that redirects home, a disabled button, nothing called #absent, and
+            # three tabs of which two are visible
             self._send(
                 '<a id="home" href="/go-home">Home</a><button id="disabled" disabled>Off</button>'
                 '<form action="/"><button id="search">Search</button></form>'
+                '<span class="tab">One</span><span class="tab">Two</span><span class="tab" hidden>Three</span>'
             )
         elif host == "shop.test" and url.path == "/go-home":
             self.send_response(302)

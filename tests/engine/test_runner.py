@@ -169,6 +169,19 @@ def test_an_element_that_is_there_but_cannot_be_clicked_is_not_called_missing(
     assert "Timeout 1500ms" in result.error
 
 
+def test_a_step_that_acts_on_the_first_of_several_visible_matches_says_how_many(
+    tmp_path: Path, base: str
+) -> None:
+    last = '  - goto: /steps\n  - click: ".tab"\n  - click: "#search"'
+    out = tmp_path / "out"
+    result = run([steps_scenario(tmp_path, base, "tabs", last)], out).scenarios[0]
+    assert result.error is None, result.error
+    by_index = {s.index: s for s in result.steps}
+    assert by_index["4"].target == ".tab" and by_index["4"].matches == 2  # the hidden third is not counted
+    assert by_index["5"].matches is None and by_index["2"].matches is None  # one match: nothing to say
+    assert "(2 visible matches)" in (out / "report.html").read_text(encoding="utf-8")
+
+
 def test_a_form_submission_is_recorded_as_form_get(tmp_path: Path, base: str) -> None:
     last = '  - goto: /steps\n  - click: "#search"'
     result = run([steps_scenario(tmp_path, base, "search", last)], tmp_path / "out").scenarios[0]
