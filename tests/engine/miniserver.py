@@ -64,7 +64,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(
                 '<a id="home" href="/go-home">Home</a><button id="disabled" disabled>Off</button>'
                 '<form action="/"><button id="search">Search</button></form>'
-                '<span class="tab">One</span><span class="tab">Two</span><span class="tab" hidden>Three</span>'
+                '<span class="tab">One</span><span class="tab">Two</span>'
+                '<span class="tab" hidden>Three</span>'
             )
         elif host == "shop.test" and url.path == "/go-home":
             self.send_response(302)
