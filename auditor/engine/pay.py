@@ -181,6 +181,9 @@ class _PayRun:
         self.frames_before: set[int] = set()
         self.left_at = 0  # when the submit was clicked, in ms since the scenario started
         self.left_for: str | None = None
+        self.windows_before: set[int] = set()  # the context's pages before the submit
+        self.at_fault: str | None = None  # the part of the pay step the scenario got wrong
+        self.driven = False  # the submit and the platform's steps are someone else's (DrivenPay)
 
     def freeze(
         self,
@@ -247,6 +250,7 @@ class _PayRun:
     def leave(self) -> None:
         args, ctx, rec = self.args, self.ctx, self.rec
         self.frames_before = {id(f) for f in self.page.frames}
+        self.windows_before = {id(p) for p in self.page.context.pages}
         self.left_at = rec.now()
         if args.submit is None:
             if args.popup:
@@ -316,6 +320,21 @@ class _PayRun:
         """A host that is neither the shop's, nor the platform's, nor named anywhere in the scenario."""
         return bool(host) and not host_matches(host, self.hosts) and host not in self.shop_hosts
 
+    def _undeclared_window(self) -> str | None:
+        """The address of a window opened since the submit on pay.hosts, when `popup` is not set.
+
+        Only once no page is on its way anywhere: a shop that opens a window and also takes its own page
+        to the platform is reached by that page.
+        """
+        if self.args.popup or self.popup is not None or self.rec.pending_documents_since(self.left_at):
+            return None
+        for window in self.page.context.pages:
+            if id(window) in self.windows_before or window.is_closed():
+                continue
+            if host_matches(host_of(window.url), self.hosts):
+                return window.url
+        return None
+
     def _elsewhere(self) -> tuple[str, str] | None:
         """(via, url) when the submit led the customer to a host that pay.hosts does not list: a
         top-level page (or popup) that has loaded there and goes no further, or a payment-sized iframe."""
@@ -363,12 +382,20 @@ class _PayRun:
         failed = self.rec.unreachable_since(self.left_at) or self.rec.unreachable_since(0, self.hosts)
         if failed is not None:
             return self.ctx.unreachable(failed)
+        window = self._undeclared_window()
+        if window is not None:
+            self.at_fault = "pay.popup"
+            return ScenarioInvalid(
+                f"the payment opened a new window on {host_of(window)} ({window}), but this pay step does "
+                "not say `popup: true`, so its steps would run in the shop's page: add `popup: true`"
+            )
         elsewhere = self._elsewhere()
         if elsewhere is None:
             return None
         via, url = elsewhere
         host = host_of(url)
         self.left_for = host
+        self.at_fault = "pay.hosts"
         listed = ", ".join(self.hosts)
         went = {
             "navigation": "the submit left the shop for",
@@ -393,15 +420,30 @@ class _PayRun:
                 trouble.append(found)
             return found is not None
 
-        wait_until(target, there, ctx.timeout(ctx.navigation_timeout), ctx.stop)
+        # Without a submit nothing here leaves the shop: the platform is there already, or its iframe
+        # is on its way into the page (a step's wait), or the scenario forgot the click that goes there.
+        unled = self.args.submit is None and self.popup is None and not self.driven
+        wait = ctx.timeout(None) if unled else ctx.timeout(ctx.navigation_timeout)
+        wait_until(target, there, wait, ctx.stop)
         reached = self._where()
         if reached is None and trouble:
-            key = "pay.hosts" if self.left_for else None
-            raise self.stopped(trouble[0], None, self.index, "pay", key=key)
+            raise self.stopped(trouble[0], None, self.index, "pay", key=self.at_fault)
+        if reached is None and unled:
+            ctx.check_deadline()
+            raise self.stopped(self._unled(wait), None, self.index, "pay", key="submit")
         if reached is not None and reached.via == "navigation":
             # A platform page whose HTML is there but whose load never ends: its steps still run.
             ctx.wait_loaded(self.page)
         return reached
+
+    def _unled(self, waited_ms: int) -> ScenarioInvalid:
+        hosts = ", ".join(self.hosts)
+        return ScenarioInvalid(
+            f"this pay step has no `submit`, so the payment platform ({hosts}) had to be there when it "
+            f"started (an earlier step that goes there, or its iframe in the page), but the browser is on "
+            f"{self.page.url} and no iframe from {hosts} came within {waited_ms / 1000:g}s: add "
+            "`submit:` with the click that leaves the shop for the platform"
+        )
 
     def not_reached_note(self) -> str:
         pending = self.rec.unanswered_documents(self.hosts)
@@ -585,6 +627,8 @@ class DrivenPay:
         popups: bool = True,
     ):
         self.run = _PayRun(page, args, index, ctx, shop_hosts)
+        self.run.windows_before = {id(p) for p in page.context.pages}
+        self.run.driven = True
         self.rec = ctx.recorder
         self.context = page.context
         self.started_ms = self.rec.now()

@@ -144,6 +144,43 @@ def test_a_popup_or_an_iframe_on_a_host_pay_hosts_misses_is_the_scenarios_error(
     assert status == 2
 
 
+def test_a_payment_window_the_pay_step_does_not_declare_is_the_scenarios_error_at_once(
+    tmp_path: Path, lab: Lab
+) -> None:
+    text = (ROOT / "scenarios" / "paypal-popup-opener.yaml").read_text(encoding="utf-8")
+    path = write(
+        tmp_path,
+        "no-popup",
+        text,
+        ("      popup: true\n", ""),
+        ("  scenario: 1m", "  navigation: 10m\n  scenario: 3m"),
+    )
+    status, results, _ = audit(lab, tmp_path / "out", path)
+    got = results[path.name]
+    assert got["status"] == "error" and got["error_kind"] == "scenario-invalid", got["error"]
+    where = f"steps[6] (pay, {path}:{line_of(path, '- pay:')})"
+    assert got["error"].startswith(where), got["error"]
+    assert "opened a new window on sandbox.paypal.test (" in got["error"]
+    assert "add `popup: true`" in got["error"]
+    assert "fail" not in statuses(got).values()  # nothing blames the shop
+    assert status == 2
+
+
+def test_a_pay_step_without_submit_that_never_sees_the_platform_is_the_scenarios_error(
+    tmp_path: Path, lab: Lab
+) -> None:
+    text = (ROOT / "scenarios" / "stripe-checkout-redirect.yaml").read_text(encoding="utf-8")
+    path = write(tmp_path, "no-submit", text, ('      submit: "#pay"\n', ""), ("  step: 10s", "  step: 2s"))
+    status, results, _ = audit(lab, tmp_path / "out", path)
+    got = results[path.name]
+    assert got["status"] == "error" and got["error_kind"] == "scenario-invalid", got["error"]
+    assert got["error"].startswith(f"steps[6] (pay, {path}:{line_of(path, '- pay:')})"), got["error"]
+    assert "has no `submit`" in got["error"] and "/checkout" in got["error"] and "within 2s" in got["error"]
+    assert "add `submit:` with the click that leaves the shop" in got["error"]
+    assert "fail" not in statuses(got).values()  # nothing blames the shop
+    assert status == 2
+
+
 @pytest.mark.parametrize(
     ("mapping", "host", "where"),
     [
