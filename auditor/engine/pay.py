@@ -436,6 +436,22 @@ class _PayRun:
             ctx.wait_loaded(self.page)
         return reached
 
+    @staticmethod
+    def _click_missed(
+        selector: str,
+        url: str,
+        waited_ms: int,
+        close: tuple[str, str] | None,
+        ways: list[dict[str, str]],
+    ) -> StepFailed:
+        message = f"no visible element matches {selector!r} on {url} within {waited_ms / 1000:g}s"
+        if close is not None:
+            message += f"; the closest on the page is {close[0]!r} (by {close[1]})"
+        else:
+            listed = "; ".join(f"{w['selector']!r} ({w['what']})" for w in ways)
+            message += f"; the page's ways back to the shop: {listed}"
+        return StepFailed(message)
+
     def _unled(self, waited_ms: int) -> ScenarioInvalid:
         hosts = ", ".join(self.hosts)
         return ScenarioInvalid(
@@ -517,16 +533,23 @@ class _PayRun:
         button = wait_visible(click_page, ret.click, selector, ctx)
         if button is None:
             close = closest_match(click_page, ret.click, selector)
-            note = f"return.click {selector!r} never appeared on {click_page.url}"
-            if close is not None:
-                note += f"; the closest on the page is {close[0]!r} (by {close[1]})"
-            return _Return(
+            ways = self._ways_back()
+            if close is not None or ways:
+                # The page has a way back that the selector misses: the scenario's mistake.
+                raise self.stopped(
+                    self._click_missed(selector, click_page.url, ctx.timeout(ret.click.timeout), close, ways),
+                    reached,
+                    f"{self.index}.return",
+                    "click",
+                    selector,
+                )
+            return _Return(  # a dead end: no way back at all, whatever the selector
                 returned="none",
                 navigation=None,
                 waited_ms=waited,
                 click_found=False,
-                candidates=self._ways_back(),
-                note=note,
+                candidates=ways,
+                note=f"return.click {selector!r} never appeared on {click_page.url}",
             )
         clicked_at = rec.now()
         failed_since = clicked_at

@@ -295,6 +295,28 @@ def test_a_platform_with_no_way_back_and_no_return_click_says_there_is_none(tmp_
     assert "The platform's last page has no link or button back to the shop." in back["message"]
 
 
+def test_a_return_click_that_misses_the_platforms_way_back_is_the_scenarios_error(
+    tmp_path: Path, lab: Lab
+) -> None:
+    path = write(
+        tmp_path,
+        "return-click-typo",
+        REDSYS,
+        ('click: "text=Continuar"', 'click: "text=Continue"'),
+        ("  step: 10s", "  step: 2s"),
+    )
+    status, results, _ = audit(lab, tmp_path / "out", path)
+    got = results[path.name]
+    assert got["status"] == "error" and got["error_kind"] == "step-failed", got["error"]
+    line = line_of(path, "text=Continue")
+    where = f"steps[6].pay.return.click (click, {path}:{line})"
+    assert got["error"].startswith(where), got["error"]
+    assert "no visible element matches 'text=Continue' on " in got["error"] and "within 2s" in got["error"]
+    assert "the closest on the page is 'text=Continuar' (by text)" in got["error"]
+    assert "fail" not in statuses(got).values()  # nothing blames the shop
+    # A platform that has no way back at all is still the shop's: see the dead end test above.
+
+
 def test_a_platform_that_waits_for_a_click_without_return_click_offers_one(tmp_path: Path, lab: Lab) -> None:
     path = write(tmp_path, "no-return-click", REDSYS, ('        click: "text=Continuar"\n', ""))
     status, results, _ = audit(lab, tmp_path / "out", path)
