@@ -314,6 +314,7 @@ def test_a_return_click_that_misses_the_platforms_way_back_is_the_scenarios_erro
     assert "no visible element matches 'text=Continue' on " in got["error"] and "within 2s" in got["error"]
     assert "the closest on the page is 'text=Continuar' (by text)" in got["error"]
     assert "fail" not in statuses(got).values()  # nothing blames the shop
+    assert status == 1  # a scenario that could not finish, as for any failed step
     # A platform that has no way back at all is still the shop's: see the dead end test above.
 
 
