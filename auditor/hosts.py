@@ -64,12 +64,13 @@ def host_matches(host: str, patterns: Iterable[str]) -> bool:
 
 
 # Chromium's network errors that mean the browser could not get the page at all: the name does not
-# resolve, nothing answers at the address, the connection or its TLS failed. Not ERR_ABORTED (another
+# resolve, nothing answers at the address, the connection or its TLS failed, or the port is one Chromium
+# never connects to (ERR_UNSAFE_PORT: 1, 21, 25, 6000… for the protocols they serve). Not ERR_ABORTED (another
 # navigation replaced this one) nor ERR_BLOCKED_BY_CLIENT (the auditor's own guard stopped it).
 _UNREACHABLE = re.compile(
     r"net::ERR_(NAME_NOT_RESOLVED|NAME_RESOLUTION_FAILED|ADDRESS_UNREACHABLE|ADDRESS_INVALID|"
     r"CONNECTION_\w+|TIMED_OUT|EMPTY_RESPONSE|INTERNET_DISCONNECTED|NETWORK_\w+|SSL_\w+|CERT_\w+|"
-    r"TUNNEL_CONNECTION_FAILED|PROXY_\w+|SOCKS_\w+|BAD_SSL_CLIENT_AUTH_CERT|HTTP2_\w+|QUIC_\w+)\b"
+    r"TUNNEL_CONNECTION_FAILED|PROXY_\w+|SOCKS_\w+|BAD_SSL_CLIENT_AUTH_CERT|HTTP2_\w+|QUIC_\w+|UNSAFE_PORT)\b"
 )
 
 
@@ -116,6 +117,11 @@ def unreachable_fix(host: str, error: str, mapped: Mapping[str, str], port: int 
         )
     ip = next((mapped[p] for p in mapped if host_matches(host, [p])), None)
     mapping = f" (`hosts:` maps it to {ip}: is that the right address?)" if ip else ""
+    if code == "UNSAFE_PORT":
+        return (
+            f"Chromium never connects to port {port or '(this one)'}, which it keeps closed to web pages for "
+            "the protocol that usually runs there: serve the shop (or point the URL) at another port"
+        )
     if code == "CONNECTION_REFUSED":
         return f"nothing accepts connections at {where}: the server is down or listens elsewhere{mapping}"
     if code in ("CONNECTION_TIMED_OUT", "TIMED_OUT", "ADDRESS_UNREACHABLE", "CONNECTION_FAILED"):

@@ -210,6 +210,19 @@ def test_a_misspelt_hosts_mapping_names_the_host_the_error_and_the_entry(
     assert "ERR_NAME_NOT_RESOLVED" in console
 
 
+def test_a_port_chromium_never_connects_to_is_an_unreachable_host_with_the_fix(
+    tmp_path: Path, lab: Lab
+) -> None:
+    path = ROOT / "scenarios" / "stripe-checkout-redirect.yaml"
+    status, results, _ = audit(lab, tmp_path / "out", path, SHOP_URL="http://shop.test:6000")
+    got = results[path.name]
+    assert status == 2
+    assert got["status"] == "error" and got["error_kind"] == "host-unreachable", got["error"]
+    assert got["error"].startswith("steps[0] (goto, "), got["error"]
+    assert "net::ERR_UNSAFE_PORT" in got["error"] and "Chromium never connects to port 6000" in got["error"]
+    assert "fail" not in statuses(got).values()
+
+
 def test_the_payment_platform_refusing_connections_is_an_error_naming_the_server(
     tmp_path: Path, lab: Lab
 ) -> None:
