@@ -435,7 +435,9 @@ def run_step(page: Page, step: Step, index: str, ctx: StepContext) -> StepRecord
             failed = FailedDocument(at_ms=ctx.recorder.now(), url=url, host=host_of(url), error=error or "")
             raise ctx.unreachable(failed) from None
         ctx.check_reached(page, started)
-        raise StepFailed(first_line(exc, 500)) from None
+        target = record.get("target")
+        on = f" on {target!r}" if target and not isinstance(args, GotoArgs | ReloadArgs) else ""
+        raise StepFailed(f"{step.action}{on}: {first_line(exc, 500)}") from None
     except StepFailed:
         ctx.check_reached(page, started)  # an element that never came, on Chromium's error page
         raise
@@ -537,10 +539,17 @@ def _act_on(
         if values.touches_secret(args.value):
             ctx.artefacts.masks.append(element)
     elif isinstance(args, SelectArgs):
-        if args.value is not None:
-            element.select_option(value=values.substitute(args.value), timeout=timeout)
-        else:
-            element.select_option(label=values.substitute(args.label or ""), timeout=timeout)
+        by, wanted = ("value", args.value) if args.value is not None else ("label", args.label or "")
+        wanted = values.substitute(wanted)
+        try:
+            if by == "value":
+                element.select_option(value=wanted, timeout=timeout)
+            else:
+                element.select_option(label=wanted, timeout=timeout)
+        except PlaywrightTimeout as exc:
+            if "resolved to" not in str(exc):
+                raise  # no such element: _act says so
+            raise no_option(element, selector, by, wanted) from None
     elif isinstance(args, PressArgs):
         _user(ctx, lambda: element.press(args.key, timeout=timeout))
     elif isinstance(args, ExpectTextArgs):
@@ -568,6 +577,34 @@ def _act_on(
         _user(ctx, lambda: element.uncheck(timeout=timeout))
     else:  # pragma: no cover - the model allows no other action here
         raise StepFailed(f"unknown action {action}")
+
+
+_OPTIONS_JS = "el => el.options ? Array.from(el.options, o => [o.value, o.label]) : null"
+_OPTIONS_SHOWN = 12
+
+
+def no_option(element: Locator, selector: str, by: str, wanted: str) -> StepFailed:
+    """A select step whose option never came: the options the element has, and the closest one."""
+    try:
+        options = element.evaluate(_OPTIONS_JS, timeout=2_000)
+    except PlaywrightError:
+        options = None
+    if options is None:
+        return StepFailed(f"{selector!r} is not a <select>, or did not answer: select needs a <select>")
+    keys = [str(o[0] if by == "value" else o[1]) for o in options]
+    message = f"{selector!r} has no option with {by} {wanted!r}"
+    if not keys:
+        return StepFailed(message + ": it has no options")
+    shown = ", ".join(
+        f"{value!r} ({label})" if label and label != value else repr(value)
+        for value, label in options[:_OPTIONS_SHOWN]
+    )
+    more = f" and {len(options) - _OPTIONS_SHOWN} more" if len(options) > _OPTIONS_SHOWN else ""
+    message += f"; its options (value and label) are {shown}{more}"
+    close = difflib.get_close_matches(wanted, keys, n=1, cutoff=0.5)  # short values: "ez" for "es"
+    if close:
+        message += f": did you mean {by} {close[0]!r}?"
+    return StepFailed(message)
 
 
 def _user(ctx: StepContext, act: Callable[[], None]) -> None:

@@ -60,12 +60,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             )
         elif host == "shop.test" and url.path == "/steps":
             # for step failures: a link that redirects home, a disabled button, nothing called #absent, and
-            # three tabs of which two are visible
+            # three tabs of which two are visible, a select and a text input
             self._send(
                 '<a id="home" href="/go-home">Home</a><button id="disabled" disabled>Off</button>'
                 '<form action="/"><button id="search">Search</button></form>'
                 '<span class="tab">One</span><span class="tab">Two</span>'
                 '<span class="tab" hidden>Three</span>'
+                '<select id="country"><option value="es">Spain</option><option value="fr">France</option>'
+                '</select><input id="q">'
             )
         elif host == "shop.test" and url.path == "/go-home":
             self.send_response(302)

@@ -182,6 +182,27 @@ def test_a_step_that_acts_on_the_first_of_several_visible_matches_says_how_many(
     assert "(2 visible matches)" in (out / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(
+    ("step", "said"),
+    [
+        (
+            '{select: {selector: "#country", value: "ez"}}',
+            "'#country' has no option with value 'ez'; its options (value and label) are 'es' (Spain), "
+            "'fr' (France): did you mean value 'es'?",
+        ),
+        ('{select: {selector: "#country", label: "Germany"}}', "has no option with label 'Germany'"),
+        ('{check: "#q"}', "check on '#q': Locator.check: Error: Not a checkbox or radio button"),
+    ],
+)
+def test_an_element_that_cannot_do_what_the_step_asks_is_named_with_why(
+    tmp_path: Path, base: str, step: str, said: str
+) -> None:
+    last = f"  - goto: /steps\n  - {step}"
+    result = run([steps_scenario(tmp_path, base, "cannot", last)], tmp_path / "out").scenarios[0]
+    assert result.status.value == "error" and result.error is not None
+    assert "steps[4] (" in result.error and said in result.error, result.error
+
+
 def test_a_form_submission_is_recorded_as_form_get(tmp_path: Path, base: str) -> None:
     last = '  - goto: /steps\n  - click: "#search"'
     result = run([steps_scenario(tmp_path, base, "search", last)], tmp_path / "out").scenarios[0]
