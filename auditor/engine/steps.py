@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import FrameLocator, Locator, Page, Response
+from playwright.sync_api import Frame, FrameLocator, Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from auditor.engine.aborts import (
@@ -308,10 +308,61 @@ def missing(args: ElementArgs | WaitForArgs, selector: str, waited_ms: int, page
     """No visible element matched `selector` within `waited_ms`: say so, with the closest match if any."""
     where = f" in frame {' > '.join(args.frame)}" if args.frame else ""
     message = f"no visible element matches {selector!r}{where} within {waited_ms / 1000:g}s"
+    hint = frame_hint(page, args, selector) if page is not None else None
+    if hint is not None:
+        return StepFailed(f"{message}; {hint}")
     close = closest_match(page, args, selector) if page is not None else None
     if close is not None:
         message += f"; the closest on the page is {close[0]!r} (by {close[1]})"
     return StepFailed(message)
+
+
+_FRAME_SELECTOR_JS = """el => el.id ? '#' + CSS.escape(el.id)
+  : el.getAttribute('name') ? 'iframe[name="' + el.getAttribute('name') + '"]'
+  : el.getAttribute('title') ? 'iframe[title="' + el.getAttribute('title') + '"]' : null"""
+
+
+def frame_hint(page: Page, args: ElementArgs | WaitForArgs, selector: str) -> str | None:
+    """The element is there, in another frame than the step says: where it is, as a ready `frame:`.
+
+    Payment forms live in iframes (card fields, 3-D Secure): a selector without `frame:` finds nothing
+    in the page, and one with a `frame:` of the page itself finds nothing in the frame.
+    """
+    if args.frame:
+        if _visible_in(page.main_frame, selector):
+            return "it is in the page itself, not in that frame: remove `frame:`"
+        return None
+    for frame in page.frames[1:]:
+        if not _visible_in(frame, selector):
+            continue
+        chain = _frame_chain(frame)
+        if chain is None:
+            return f"an element that matches is in an iframe at {frame.url}: add `frame:` with its selector"
+        shown = f'"{chain[0]}"' if len(chain) == 1 else "[" + ", ".join(f'"{c}"' for c in chain) + "]"
+        return f"an element that matches is inside the iframe {' > '.join(chain)}: add `frame: {shown}`"
+    return None
+
+
+def _visible_in(frame: Frame, selector: str) -> bool:
+    try:
+        return frame.locator(selector).filter(visible=True).count() > 0
+    except PlaywrightError:
+        return False
+
+
+def _frame_chain(frame: Frame) -> list[str] | None:
+    """The selectors of the iframes from the page down to `frame`; None where one has no id, name or title."""
+    chain: list[str] = []
+    while frame.parent_frame is not None:
+        try:
+            found = frame.frame_element().evaluate(_FRAME_SELECTOR_JS)
+        except PlaywrightError:
+            return None
+        if not found:
+            return None
+        chain.insert(0, str(found))
+        frame = frame.parent_frame
+    return chain
 
 
 # Every visible element's id, name, test id, classes and (for what a customer clicks) short text, in one

@@ -272,6 +272,43 @@ def test_a_selector_that_matches_nothing_names_the_place_the_wait_and_the_closes
     )
 
 
+BANK = (ROOT / "scenarios/bank-3ds-nested-iframes-form-post.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "old", "new", "hint"),
+    [
+        (
+            ELEMENTS,
+            '{frame: "#card-element", selector: "#cardnumber"',
+            '{selector: "#cardnumber"',
+            'inside the iframe #card-element: add `frame: "#card-element"`',
+        ),
+        (
+            BANK,
+            '{frame: ["#threeds", "#challenge-frame"], selector: "#otp"',
+            '{selector: "#otp"',
+            'inside the iframe #threeds > #challenge-frame: add `frame: ["#threeds", "#challenge-frame"]`',
+        ),
+        (
+            STRIPE,
+            'fill: {selector: "#email"',
+            'fill: {frame: "#checkout-frame", selector: "#email"',
+            "it is in the page itself, not in that frame: remove `frame:`",
+        ),
+    ],
+)
+def test_an_element_in_another_frame_than_the_step_says_is_found_and_named(
+    tmp_path: Path, lab: Lab, text: str, old: str, new: str, hint: str
+) -> None:
+    path = write(tmp_path, "frame", text, (old, new), ("  step: 10s", "  step: 2s"))
+    _, results, _ = audit(lab, tmp_path / "out", path)
+    got = results[path.name]
+    assert got["status"] == "error" and got["error_kind"] == "step-failed", got["error"]
+    assert "no visible element matches" in got["error"] and hint in got["error"], got["error"]
+    assert "fail" not in statuses(got).values()
+
+
 def test_a_stale_capture_is_named_in_the_failing_check(tmp_path: Path, lab: Lab) -> None:
     # cart_total is captured, then a second product is added: the tag is right, the capture is stale.
     path = write(
