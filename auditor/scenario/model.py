@@ -6,6 +6,8 @@ lives in load.py; this module only says what a valid scenario looks like.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from typing import Annotated, Any, Literal
 
@@ -107,6 +109,36 @@ HostPattern = Annotated[NonEmpty, AfterValidator(host_pattern)]
 def _url(value: str) -> str:
     if not re.match(r"^https?://[^/\s]+", value):
         raise ValueError(f"{value!r} is not an http(s) URL (like https://staging.shop.example/)")
+    if re.search(r"[\s\x00-\x1f\x7f]", value):
+        raise ValueError(f"{value!r} has a space or a control character: write a space as %20")
+    return value
+
+
+# A language tag as browsers send it (BCP 47: `es`, `es-ES`, `zh-Hant-TW`; Chromium also takes `es_ES`).
+# Anything else reaches the Accept-Language header, where Chromium refuses requests that carry it.
+_LOCALE = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+def _locale(value: str) -> str:
+    if "{{" not in value and not _LOCALE.match(value):  # a {{name}} is checked once filled in
+        raise ValueError(f"{value!r} is not a language tag (like es-ES, en-GB or fr)")
+    return value
+
+
+@functools.lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    import zoneinfo  # reads the machine's time zone folder: only for a scenario that sets one
+
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _timezone(value: str) -> str:
+    """An IANA time zone, checked against this machine's list when it has one (Chromium's is the same)."""
+    known = _timezones() if "{{" not in value else frozenset()
+    if known and value not in known:
+        close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+        hint = f": did you mean {close[0]}?" if close else ""
+        raise ValueError(f"{value!r} is not an IANA time zone (like Europe/Madrid){hint}")
     return value
 
 
@@ -392,8 +424,8 @@ class BrowserOptions(Strict):
     """Browser context options."""
 
     viewport: Viewport | None = None
-    locale: NonEmpty | None = None
-    timezone: NonEmpty | None = None
+    locale: Annotated[NonEmpty, AfterValidator(_locale)] | None = None
+    timezone: Annotated[NonEmpty, AfterValidator(_timezone)] | None = None
     user_agent: NonEmpty | None = None
     device: NonEmpty | None = None
     ignore_https_errors: bool = False
@@ -410,12 +442,22 @@ class ConnectifApi(Strict):
     wait: Duration = 60_000  # how long to keep asking: Connectif stores purchases asynchronously
 
 
+def _api_given(value: Any) -> Any:
+    """`api:` with nothing under it (its keys commented out) is a mistake, not "no API"."""
+    if value is None:
+        raise ValueError(
+            "expected a mapping with `key:` (and `url:`, `wait:`), got nothing (null): give its key, "
+            "or remove `api:` to audit without Connectif's API"
+        )
+    return value
+
+
 class ConnectifOptions(Strict):
     """How Connectif's traffic is handled: observed (let through) or intercepted (answered locally)."""
 
     mode: Literal["observe", "intercept"] = "observe"
     hosts: tuple[NonEmpty, ...] = ()
-    api: ConnectifApi | None = None
+    api: Annotated[ConnectifApi | None, BeforeValidator(_api_given)] = None
 
 
 Presence = Literal["required", "optional", "absent"]
