@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from auditor.connectif.amounts import parse_amount
 from auditor.connectif.tag import ITEM_PROPERTIES, PURCHASE_FIELDS
 from auditor.hosts import host_pattern, ip_address
 
@@ -509,6 +510,27 @@ def keyed(path: str, message: str) -> ValueError:
     return ValueError(f"[{path}] {message}")
 
 
+# The tag's numbers, as Connectif's script reads them: an expected one must be a number too.
+_NUMBER_KINDS = {
+    "total_price": "float",
+    "total_quantity": "int",
+    **{name: kind for name, _, kind in ITEM_PROPERTIES if kind in ("int", "float")},
+}
+
+
+def _not_a_number(name: str, expected: Any, in_items: bool = False) -> str | None:
+    """Why an expected value cannot be the number the tag's field holds, or None."""
+    kind = _NUMBER_KINDS.get(name) if in_items or name in PURCHASE_FIELDS else None
+    if kind is None or isinstance(expected, bool) or (isinstance(expected, str) and "{{" in expected):
+        return None  # a {{capture}} is compared once the run has read it
+    amount = parse_amount(expected) if isinstance(expected, str) else expected
+    if kind == "float" and amount is None:
+        return f"the expected {name}: an amount (89.90, 89,90 or €89.90) or a {{{{capture}}}}"
+    if kind == "int" and (amount is None or amount != int(amount)):
+        return f"the expected {name}: a whole number or a {{{{capture}}}}"
+    return None
+
+
 def _check_purchase_expect(value: Any) -> Any:
     """The keys of `expect.cn_purchase` (and of its items) are the tag's own field names."""
     if not isinstance(value, dict):
@@ -530,10 +552,15 @@ def _check_purchase_expect(value: Any) -> Any:
                         raise keyed(
                             f"items[{i}].{name}", f"the expected {name}: one value (text or a number)"
                         )
+                    problem = _not_a_number(name, one, in_items=True)
+                    if problem:
+                        raise keyed(f"items[{i}].{name}", f"{problem}, got {one!r}")
         elif key not in PURCHASE_FIELDS:
             raise keyed(key, f"cn_purchase has no field {key!r}")
         elif isinstance(expected, list | tuple | dict) or expected is None:
             raise keyed(key, f"the expected {key}: one value (text or a number)")
+        elif problem := _not_a_number(key, expected):
+            raise keyed(key, f"{problem}, got {expected!r}")
     return value
 
 
