@@ -537,8 +537,12 @@ def _check_purchase_expect(value: Any) -> Any:
         return value
     for key, expected in value.items():
         if key == "products":
-            if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
-                raise keyed("products", "the number of product_basket_item blocks: a whole number")
+            # A whole number; from ${N} or a matrix's {{n}} it comes as text ("2"), which is as good.
+            written = isinstance(expected, str) and expected.strip().isascii() and expected.strip().isdigit()
+            if not written and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
+                raise keyed(
+                    "products", f"the number of product_basket_item blocks: a whole number, got {expected!r}"
+                )
         elif key == "items":
             if not isinstance(expected, list | tuple):
                 raise keyed("items", "the expected basket items: a list with one mapping per item")

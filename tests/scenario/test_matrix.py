@@ -302,3 +302,19 @@ def test_a_huge_matrix_is_refused_quickly(tmp_path: Path) -> None:
         load_scenarios(path, env={})
     assert "before exclude" in refused.value.render()
     assert time.monotonic() - start < 5  # 50**30 combinations are counted, never built
+
+
+def test_an_expected_number_of_products_can_come_from_the_matrix_or_the_environment(tmp_path: Path) -> None:
+    text = (
+        "name: Baskets\nbase_url: http://shop.test:8000\nhosts: {shop.test: 127.0.0.1}\n"
+        "matrix:\n  n: [1, 3]\nsteps:\n  - goto: /\n"
+        "expect:\n  cn_purchase:\n    products: '{{n}}'\n    total_quantity: ${QTY:-2}\n"
+    )
+    loaded = load_scenarios(write(tmp_path, text), env={})
+    expected = [s.scenario.expect.cn_purchase for s in loaded]
+    assert [e["products"] for e in expected if isinstance(e, dict)] == ["1", "3"]
+    with pytest.raises(InputError) as caught:
+        load_scenarios(write(tmp_path, text.replace("[1, 3]", "[1, many]"), "bad.yaml"), env={})
+    assert "products: the number of product_basket_item blocks: a whole number, got 'many'" in str(
+        caught.value.render()
+    )
