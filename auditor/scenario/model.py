@@ -101,6 +101,11 @@ Frame = Annotated[
 def _one_line(value: str) -> str:
     if "\n" in value.strip():
         raise ValueError("must be one line")
+    # An escape (ESC [31m…) would reach every terminal that prints the name: colours, links, a cleared
+    # screen. Names are plain text.
+    control = re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", value)
+    if control:
+        raise ValueError(f"has a control character ({control.group()!r}): a name is one line of plain text")
     return value.strip()
 
 
