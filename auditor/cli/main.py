@@ -413,6 +413,11 @@ def main() -> None:
     try:
         cli(prog_name="checkout-auditor")  # click's standalone mode always ends in SystemExit
     except SystemExit as done:
+        # The command has ended and its outputs are written: a Ctrl-C from here on (pressed again by an
+        # impatient user) would only turn the exit into a traceback.
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         exit_now(done.code)
         raise
 
