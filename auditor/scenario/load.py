@@ -532,6 +532,7 @@ class _Loader:
     def check_references(self, scenario: Scenario, raw: dict[str, Any]) -> None:
         """Every `{{name}}` names something defined before the place that uses it."""
         captures = _capture_steps(scenario)
+        self.check_builtin_names(scenario, captures)
         every = {*BUILTIN_NAMES, *scenario.vars, *scenario.secrets, *captures}
         for path, text in _strings(raw, ()):
             if path and path[0] in UNSUBSTITUTED:
@@ -554,6 +555,19 @@ class _Loader:
                     late = self.too_early(path, name, scenario, captures)
                     if late is not None:
                         self.problem(path, *late)
+
+    def check_builtin_names(self, scenario: Scenario, captures: dict[str, PathKey]) -> None:
+        """A var, a secret or a capture named like a built-in ({{run_id}}…) would hide it."""
+        named: list[tuple[PathKey, str]] = [(("vars", n), n) for n in scenario.vars]
+        named += [(("secrets", n), n) for n in scenario.secrets]
+        named += [((*where, "capture", "name"), n) for n, where in captures.items()]
+        for path, name in named:
+            if name in BUILTIN_NAMES:
+                self.problem(
+                    path,
+                    f"{name} is a built-in name: {{{{{name}}}}} is filled in by the auditor",
+                    tip=f"give it another name ({name}_2, my_{name}…)",
+                )
 
     def bad_reference(self, path: PathKey, name: str) -> None:
         if DOTTED.match(name):
