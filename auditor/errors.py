@@ -108,11 +108,15 @@ class Problem:
 class InputError(AuditorError):
     """One or more problems in input files (scenarios, CSV exports)."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], *, truncated: bool = False):
+        """`truncated`: the last problem only says that more were found and are not shown."""
         self.problems = problems
         files = sorted({p.file for p in problems})
-        noun = "problem" if len(problems) == 1 else "problems"
-        super().__init__(f"{len(problems)} {noun} in {', '.join(files)}")
+        if truncated:
+            counted = f"more than {len(problems) - 1} problems"
+        else:
+            counted = f"{len(problems)} {'problem' if len(problems) == 1 else 'problems'}"
+        super().__init__(f"{counted} in {', '.join(files)}")
 
     def render(self) -> str:
         return "\n".join([self.headline, *(p.render() for p in self.problems)])

@@ -145,7 +145,7 @@ class _Loader:
                     tip="fix the ones above first",
                 )
             )
-        return InputError(shown)
+        return InputError(shown, truncated=self.enough())
 
     # ------------------------------------------------------------ ${ENV}
 
