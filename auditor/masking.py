@@ -10,6 +10,7 @@ between its digits, as payment forms show it (`4242 4242 4242 4242`).
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -55,6 +56,30 @@ def mask_text(text: str, secrets: Iterable[str]) -> str:
     if not wanted or not text:
         return text
     return _pattern(wanted).sub(MASK, text)
+
+
+def shown_url(url: str) -> str:
+    """An address without its user, password, query and fragment: fit for any output.
+
+    Remote browsers and grids take their token in the query (`?token=…`) or the user part.
+    """
+    parts = urllib.parse.urlsplit(url)
+    try:
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # a port that is not a number: show no more than the scheme
+        return f"{parts.scheme}://…" if parts.scheme else "…"
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port else host
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of an address that may be credentials: its password, its query and each query value."""
+    parts = urllib.parse.urlsplit(url)
+    found = [parts.password or "", parts.query, parts.fragment]
+    found += [value for _, value in urllib.parse.parse_qsl(parts.query)]
+    return [s for s in found if len(s) >= 3]  # "1" or "on" would mask unrelated text
 
 
 def mask_value(value: Any, secrets: Iterable[str]) -> Any:

@@ -29,6 +29,7 @@ from auditor.engine.verdict import ask_connectif, judge_attempt, lookup_plan
 from auditor.engine.warm import WarmStart, WorkerThread, close_browsers, end_workers
 from auditor.errors import ErrorKind, GridError, first_line
 from auditor.hosts import host_matches
+from auditor.masking import mask_text, shown_url, url_secrets
 from auditor.results import ScenarioResult, ScenarioStatus
 from auditor.scenario.load import LoadedScenario
 
@@ -134,9 +135,9 @@ class ScenarioExecutor:
         if o.grid:
             return f"the Selenium Grid at {o.grid.display_url}"
         if o.cdp:
-            return f"the Chromium at {o.cdp}"
+            return f"the Chromium at {shown_url(o.cdp)}"
         if o.connect:
-            return f"the browser server at {o.connect}"
+            return f"the browser server at {shown_url(o.connect)}"
         if o.channel:
             return f"channel {o.channel}"
         return o.browser.describe() if o.browser else "Playwright's Chromium"
@@ -145,7 +146,10 @@ class ScenarioExecutor:
         """The result of a scenario that found no browser to run in."""
         kind = ErrorKind.REMOTE_UNREACHABLE if self.remote() else ErrorKind.BROWSER_UNAVAILABLE
         verb = "reached" if self.remote() else "started"
-        message = f"the browser could not be {verb} ({self.describe()}): {first_line(exc)}"
+        # Playwright's message may quote the address whole, token and password included.
+        remote = self.options.cdp or self.options.connect or ""
+        said = mask_text(first_line(exc), [remote, *url_secrets(remote)]) if remote else first_line(exc)
+        message = f"the browser could not be {verb} ({self.describe()}): {said}"
         if self.options.headed and not self.remote() and "display" in str(exc).lower():
             message += "; --headed needs a display (run without --headed, or under xvfb-run)"
         return error_result(loaded, message, kind)

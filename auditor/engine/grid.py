@@ -40,6 +40,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from auditor.engine.browser import launch_args
 from auditor.errors import AuditorError, GridError, first_line
+from auditor.masking import shown_url
 
 ENV_URL = "SELENIUM_REMOTE_URL"
 ENV_CAPABILITIES = "SELENIUM_REMOTE_CAPABILITIES"
@@ -72,12 +73,7 @@ class GridSettings:
     @property
     def display_url(self) -> str:
         """The URL without user, password or query: fit for any output."""
-        parts = urllib.parse.urlsplit(self.url)
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        return shown_url(self.url)
 
     def endpoint(self, path: str) -> str:
         """A path below the grid's URL (which may end in /wd/hub), without the user and password."""

@@ -63,6 +63,48 @@ def test_an_unreachable_remote_browser_is_exit_2_naming_it(tmp_path: Path, base:
     assert f"127.0.0.1:{port}" in scenario["error"]
 
 
+@pytest.mark.parametrize(
+    ("option", "address"),
+    [
+        ("--connect", "ws://127.0.0.1:{port}/pw?token=Tok3nConnect"),
+        ("--cdp", "http://ada:Pa55wordCdp@127.0.0.1:{port}/?token=Tok3nCdp"),
+    ],
+)
+def test_a_remote_browsers_token_and_password_never_reach_an_output(
+    tmp_path: Path, base: str, option: str, address: str
+) -> None:
+    port = closed_port()
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "auditor",
+            "run",
+            str(write(tmp_path, base, "auto", "mode=auto")),
+            "--out",
+            str(out),
+            option,
+            address.format(port=port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert (
+        f"127.0.0.1:{port}"
+        in json.loads((out / "results.json").read_text(encoding="utf-8"))["scenarios"][0]["error"]
+    )
+    said = (
+        proc.stdout
+        + proc.stderr
+        + "".join(f.read_text(errors="replace") for f in out.rglob("*") if f.is_file())
+    )
+    for secret in ("Tok3nConnect", "Pa55wordCdp", "Tok3nCdp"):
+        assert secret not in said
+
+
 def test_headed_without_a_display_is_exit_2_with_the_fix(tmp_path: Path, base: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     status, results = run_cli(tmp_path, write(tmp_path, base, "auto", "mode=auto"), "--headed", env=env)
