@@ -147,7 +147,9 @@ def merge(dirs: Sequence[Path], out_dir: Path) -> AuditOutcome:
         runs.append((path.parent, read_results(path)))
     if not runs:
         raise AuditorError("nothing to merge", tip="give the output folders of the shards")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from auditor.reports.outputs import prepare_out_dir
+
+    prepare_out_dir(out_dir)
     scenarios: list[ScenarioResult] = []
     seen: set[tuple[str, str]] = set()
     for folder, run in runs:

@@ -200,6 +200,9 @@ def _set_up_and_run(
 
     check_notify_options(settings.notify, settings.notify_on, settings.baseline)
     baseline = prepare_baseline(settings.baseline, out_dir)
+    from auditor.reports.outputs import prepare_out_dir
+
+    prepare_out_dir(out_dir)  # every option is good: a run whose outputs cannot be written would be lost
     # Every option is good: the warm worker launches the browser while the engine is imported.
     shared = merged_hosts(s.scenario.hosts for s in scenarios)
     if warm is not None and shared is not None and scenarios:

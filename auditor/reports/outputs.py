@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.reports.html import write_html
+from auditor.errors import AuditorError
+from auditor.reports.html import REPORT_NAME, write_html
 from auditor.reports.index import RESULTS_NAME, refresh_index_if_ours
 from auditor.reports.junit import write_junit
-from auditor.reports.summary import STEP_SUMMARY_ENV, append_step_summary, write_summary
+from auditor.reports.summary import STEP_SUMMARY_ENV, SUMMARY_NAME, append_step_summary, write_summary
 from auditor.results import RunResult, write_results
 
 JUNIT_NAME = "junit.xml"
@@ -27,19 +29,45 @@ class OutputPaths:
     step_summary_problem: str | None = None  # why it could not be appended (the run's outputs stand)
 
 
+def prepare_out_dir(out_dir: Path) -> None:
+    """Make sure the outputs can be written to out_dir, before any scenario runs: a folder that cannot
+    be created or written, or a folder where an output file goes, is an error naming it."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in (RESULTS_NAME, REPORT_NAME, JUNIT_NAME, SUMMARY_NAME):
+            if (out_dir / name).is_dir():
+                raise IsADirectoryError(21, "a folder is where the file goes", str(out_dir / name))
+        probe = out_dir / f".checkout-auditor-probe-{os.getpid()}"
+        os.close(os.open(probe, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        raise unwritable(out_dir, exc) from None
+
+
+def unwritable(out_dir: Path, exc: OSError) -> AuditorError:
+    where = exc.filename or out_dir
+    return AuditorError(
+        f"{where}: cannot write the run's outputs ({exc.strerror or exc})",
+        tip="choose another folder with --out",
+    )
+
+
 def write_outputs(run: RunResult, out_dir: Path) -> OutputPaths:
     """Write results.json, report.html, junit.xml and summary.md into out_dir, then refresh the index.
 
     The summary is also appended to $GITHUB_STEP_SUMMARY when that is set. An index.html in
     out_dir.parent that this tool did not write is left alone.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # results.json first: it is the truth the others are drawn from, and what `report` re-renders.
-    results = out_dir / RESULTS_NAME
-    write_results(run, results)
-    html = write_html(run, out_dir)
-    junit = write_junit(run, out_dir / JUNIT_NAME)
-    summary = write_summary(run, out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        # results.json first: it is the truth the others are drawn from, and what `report` re-renders.
+        results = out_dir / RESULTS_NAME
+        write_results(run, results)
+        html = write_html(run, out_dir)
+        junit = write_junit(run, out_dir / JUNIT_NAME)
+        summary = write_summary(run, out_dir)
+    except OSError as exc:  # the folder changed since prepare_out_dir, or the disk is full
+        raise unwritable(out_dir, exc) from None
     index = refresh_index_if_ours(out_dir.resolve().parent, current=(out_dir, run))
     step_summary, problem = None, None
     try:
@@ -57,4 +85,4 @@ def write_outputs(run: RunResult, out_dir: Path) -> OutputPaths:
     )
 
 
-__all__ = ["JUNIT_NAME", "OutputPaths", "write_outputs"]
+__all__ = ["JUNIT_NAME", "OutputPaths", "prepare_out_dir", "write_outputs"]

@@ -104,3 +104,28 @@ def test_a_run_that_stops_in_its_set_up_leaves_the_cycle_collector_on(tmp_path: 
     done = run("plain", "run", str(tmp_path / "bad.yaml"), "--out", str(tmp_path / "out"))
     assert done.returncode == 2, done.stdout + done.stderr
     assert "cycle collector enabled: True" in done.stdout
+
+
+def test_an_output_folder_that_cannot_be_written_is_exit_2_before_anything_runs(tmp_path: Path) -> None:
+    scenario = tmp_path / "fine.yaml"
+    scenario.write_text(GOOD, encoding="utf-8")
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    (tmp_path / "taken" / "results.json").mkdir(parents=True)  # a folder where results.json goes
+    shard = tmp_path / "shard"
+    shard.mkdir()
+    (shard / "results.json").write_text(
+        '{"version": 1, "started": "2026-12-02T10:00:00+00:00", "finished": "2026-12-02T10:00:01+00:00",'
+        ' "scenarios": []}',
+        encoding="utf-8",
+    )
+    cases = [
+        (["run", str(scenario), "--out", str(tmp_path / "a-file" / "out")], "Not a directory"),
+        (["run", str(scenario), "--out", str(tmp_path / "taken")], "a folder is where the file goes"),
+        (["merge", str(shard), "--out", str(tmp_path / "a-file" / "out")], "Not a directory"),
+    ]
+    for args, why in cases:
+        done = run("plain", *args)
+        said = done.stdout + done.stderr
+        assert done.returncode == 2, said
+        assert "Traceback" not in said and "cannot write the run's outputs" in said and why in said, said
+        assert "running" not in said  # refused before any scenario started
