@@ -369,6 +369,24 @@ def _cdp_endpoint(settings: GridSettings, capabilities: Mapping[str, Any]) -> st
     return value
 
 
+_ANSWERED: set[str] = set()  # grids that answered GET /status in this process
+_ANSWERED_LOCK = threading.Lock()
+
+
+def answers(settings: GridSettings) -> None:
+    """GridError unless the grid answers GET /status within CONNECT_TIMEOUT_S (once per grid and process).
+
+    A new-session request may rightly wait minutes in the grid's queue; a server that takes the
+    connection and never answers anything must not hold the run for that long.
+    """
+    with _ANSWERED_LOCK:
+        if settings.url in _ANSWERED:
+            return
+    call(settings, "GET", "/status")
+    with _ANSWERED_LOCK:
+        _ANSWERED.add(settings.url)
+
+
 def request_session(
     settings: GridSettings, capabilities: Mapping[str, Any], stop: threading.Event | None = None
 ) -> dict[str, Any]:
@@ -377,6 +395,7 @@ def request_session(
     The request waits in the grid's queue while every slot is busy, so it runs in a helper thread that
     the caller stops waiting for on Ctrl-C; a session that arrives after that is deleted by the helper.
     """
+    answers(settings)
     body = {"capabilities": {"alwaysMatch": dict(capabilities)}}
     outcome: dict[str, Any] = {}
     done = threading.Event()

@@ -105,6 +105,21 @@ def test_a_remote_browsers_token_and_password_never_reach_an_output(
         assert secret not in said
 
 
+def test_a_grid_that_takes_the_connection_and_never_answers_ends_the_run(tmp_path: Path, base: str) -> None:
+    """A new session may wait minutes in a real grid's queue; a server that answers nothing may not."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete in the kernel's backlog; nothing ever reads them
+        port = silent.getsockname()[1]
+        status, results = run_cli(
+            tmp_path, write(tmp_path, base, "auto", "mode=auto"), "--grid", f"http://127.0.0.1:{port}"
+        )
+    assert status == 2
+    scenario = results["scenarios"][0]
+    assert scenario["status"] == "error" and scenario["error_kind"] == "remote-unreachable", scenario["error"]
+    assert f"127.0.0.1:{port} did not answer GET /status within 10s" in scenario["error"]
+
+
 def test_headed_without_a_display_is_exit_2_with_the_fix(tmp_path: Path, base: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     status, results = run_cli(tmp_path, write(tmp_path, base, "auto", "mode=auto"), "--headed", env=env)
