@@ -277,6 +277,14 @@ def read_results(path: Path) -> RunResult:
         raise AuditorError(f"{path}: no such file", tip="give the results.json of a run") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise AuditorError(f"{path}: not a results.json ({exc})") from None
+    version = raw.get("version") if isinstance(raw, dict) else None
+    if isinstance(raw, dict) and (type(version) is not int or version != RESULTS_VERSION):
+        given = "no version" if version is None else f"version {version!r}"
+        raise AuditorError(
+            f"{path}: not a results.json of this version ({given}; this checkout-auditor reads "
+            f"version {RESULTS_VERSION})",
+            tip="re-run the audit with this version of checkout-auditor",
+        )
     try:
         return RunResult.model_validate(raw)
     except ValidationError as exc:

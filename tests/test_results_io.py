@@ -42,9 +42,22 @@ def test_a_write_that_fails_midway_leaves_the_old_file_whole(
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]  # no temporary file left behind
 
 
+# A whole run, but of another version (or of none): its fields cannot be trusted to mean the same.
+RUN_OF_VERSION = (
+    '{{"version": {version}, "started": "2026-12-02T10:00:00", "finished": "2026-12-02T10:01:00"}}'
+)
+
+
 @pytest.mark.parametrize(
     ("content", "words"),
-    [("", "not a results.json"), ("[1, 2]", "not a results.json"), ('{"version": 1}', "started")],
+    [
+        ("", "not a results.json"),
+        ("[1, 2]", "not a results.json"),
+        ('{"version": 1}', "started"),
+        (RUN_OF_VERSION.format(version="999"), "(version 999; this checkout-auditor reads version 1)"),
+        (RUN_OF_VERSION.format(version='"1"'), "(version '1'; this checkout-auditor reads version 1)"),
+        (RUN_OF_VERSION.format(version=1).replace('"version": 1, ', ""), "(no version; this"),
+    ],
 )
 def test_a_bad_results_file_is_a_clear_error(tmp_path: Path, content: str, words: str) -> None:
     path = tmp_path / "results.json"
