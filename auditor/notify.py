@@ -114,6 +114,23 @@ def _retryable(status: int) -> bool:
     return status >= 500 or status == 429
 
 
+def _basic_auth(url: str) -> tuple[str, dict[str, str]]:
+    """A URL with `user:password@` → the URL without them, and the Authorization header they stand for.
+
+    urllib would take `user:password@host` for the host name.
+    """
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, {}
+    import base64
+    from urllib.parse import unquote, urlunsplit
+
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    bare = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return bare, {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+
+
 def post(
     url: str,
     body: bytes,
@@ -126,6 +143,7 @@ def post(
     stop = stop or threading.Event()
     secrets = url_secrets(url)
     shown = mask_url(url)
+    target, credentials = _basic_auth(url)
     deadline = time.monotonic() + deadline_s
     backoff = FIRST_BACKOFF_S
     status: int | None = None
@@ -135,10 +153,14 @@ def post(
         remaining = deadline - time.monotonic()
         attempts += 1
         request = urllib.request.Request(
-            url,
+            target,
             data=body,
             method="POST",
-            headers={"Content-Type": "application/json", "User-Agent": f"checkout-auditor/{__version__}"},
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": f"checkout-auditor/{__version__}",
+                **credentials,
+            },
         )
         retry = False
         try:

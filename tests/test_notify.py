@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import threading
@@ -180,6 +181,15 @@ def test_one_post_with_the_json(receiver: Receiver) -> None:
     assert got.headers["Content-Type"] == "application/json"
     assert got.json()["counts"]["fail"] == 1
     assert got.json()["text"].startswith("Checkout audit: 1 of 1 scenario did not pass")
+
+
+def test_a_user_and_password_in_the_url_are_sent_as_basic_authentication(receiver: Receiver) -> None:
+    url = receiver.url("ok", TOKEN).replace("http://", "http://hook%40ci:pa55%3Aword@", 1)
+    delivery = post(url, b"{}", deadline_s=10)
+    assert delivery.ok and delivery.status == 200, delivery.problem
+    assert "pa55" not in delivery.url and "hook" not in delivery.url
+    [got] = receiver.posts("ok")
+    assert got.headers["Authorization"] == "Basic " + base64.b64encode(b"hook@ci:pa55:word").decode()
 
 
 def test_a_500_is_retried_with_back_off_then_given_up(receiver: Receiver) -> None:
