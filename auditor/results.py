@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -262,6 +263,39 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_writable(folder: Path, names: Sequence[str], what: str, *, create: bool = True) -> None:
+    """AuditorError unless `folder` can be created and written, and none of `names` in it is a folder.
+
+    Checked before the work starts: outputs that cannot be written are work lost. `create=False`
+    leaves a folder that does not exist yet uncreated (the work may still fail on its input) and
+    checks the closest folder above it that does.
+    """
+    try:
+        if not create and not folder.exists():
+            above = next((p for p in folder.parents if p.exists()), Path("."))
+            if not above.is_dir():
+                raise NotADirectoryError(20, "Not a directory", str(above))
+            if not os.access(above, os.W_OK | os.X_OK):
+                raise PermissionError(13, "Permission denied", str(above))
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            if (folder / name).is_dir():
+                raise IsADirectoryError(21, "a folder is where the file goes", str(folder / name))
+        probe = folder / f".checkout-auditor-probe-{os.getpid()}"
+        os.close(os.open(probe, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        raise unwritable(folder, exc, what) from None
+
+
+def unwritable(folder: Path, exc: OSError, what: str) -> AuditorError:
+    return AuditorError(
+        f"{exc.filename or folder}: cannot write {what} ({exc.strerror or exc})",
+        tip="choose another folder with --out",
+    )
 
 
 def write_results(run: RunResult, path: Path) -> None:

@@ -212,6 +212,9 @@ def reconcile(
             tip="give Connectif's export with --purchases PURCHASES.csv, or look the orders up with "
             "--connectif-api (key in $CONNECTIF_API_KEY), or both",
         )
+    from auditor.results import check_writable
+
+    check_writable(out, (JSON_NAME, HTML_NAME, CSV_NAME, CACHE_NAME), "the reconciliation", create=False)
     api = _api_source(api_url, api_concurrency, out) if use_api else None
     # Tool errors (AuditorError) propagate to the CLI group, which prints them and exits 2.
     with MissingCsv(out) as missing, _LookupProgress(enabled=api is not None) as progress:

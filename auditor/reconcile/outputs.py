@@ -83,7 +83,11 @@ class AtomicFile:
             self.fh.close()
         if commit:
             # Readers never see a half-written report: the rename is atomic on one filesystem.
-            os.replace(self.tmp, self.path)
+            try:
+                os.replace(self.tmp, self.path)
+            except OSError:
+                self.tmp.unlink(missing_ok=True)  # no temporary file left beside what stood in the way
+                raise
         else:
             self.tmp.unlink(missing_ok=True)
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.errors import AuditorError
 from auditor.reports.html import REPORT_NAME, write_html
 from auditor.reports.index import RESULTS_NAME, refresh_index_if_ours
 from auditor.reports.junit import write_junit
 from auditor.reports.summary import STEP_SUMMARY_ENV, SUMMARY_NAME, append_step_summary, write_summary
-from auditor.results import RunResult, write_results
+from auditor.results import RunResult, check_writable, unwritable, write_results
 
 JUNIT_NAME = "junit.xml"
+OUTPUTS = "the run's outputs"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,24 +31,7 @@ class OutputPaths:
 def prepare_out_dir(out_dir: Path) -> None:
     """Make sure the outputs can be written to out_dir, before any scenario runs: a folder that cannot
     be created or written, or a folder where an output file goes, is an error naming it."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name in (RESULTS_NAME, REPORT_NAME, JUNIT_NAME, SUMMARY_NAME):
-            if (out_dir / name).is_dir():
-                raise IsADirectoryError(21, "a folder is where the file goes", str(out_dir / name))
-        probe = out_dir / f".checkout-auditor-probe-{os.getpid()}"
-        os.close(os.open(probe, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
-        probe.unlink()
-    except OSError as exc:
-        raise unwritable(out_dir, exc) from None
-
-
-def unwritable(out_dir: Path, exc: OSError) -> AuditorError:
-    where = exc.filename or out_dir
-    return AuditorError(
-        f"{where}: cannot write the run's outputs ({exc.strerror or exc})",
-        tip="choose another folder with --out",
-    )
+    check_writable(out_dir, (RESULTS_NAME, REPORT_NAME, JUNIT_NAME, SUMMARY_NAME), OUTPUTS)
 
 
 def write_outputs(run: RunResult, out_dir: Path) -> OutputPaths:
@@ -67,7 +49,7 @@ def write_outputs(run: RunResult, out_dir: Path) -> OutputPaths:
         junit = write_junit(run, out_dir / JUNIT_NAME)
         summary = write_summary(run, out_dir)
     except OSError as exc:  # the folder changed since prepare_out_dir, or the disk is full
-        raise unwritable(out_dir, exc) from None
+        raise unwritable(out_dir, exc, OUTPUTS) from None
     index = refresh_index_if_ours(out_dir.resolve().parent, current=(out_dir, run))
     step_summary, problem = None, None
     try:

@@ -208,6 +208,22 @@ def test_process_exit_2_on_bad_input_without_traceback(
     assert not (tmp_path / "out").exists()  # nothing half-written
 
 
+def test_an_output_folder_that_cannot_be_written_is_exit_2_and_leaves_nothing_behind(
+    tmp_path: Path, exports: Exports
+) -> None:
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    (tmp_path / "taken" / "reconcile.json").mkdir(parents=True)
+    for out, why in (
+        (tmp_path / "a-file" / "out", "Not a directory"),
+        (tmp_path / "taken", "a folder is where"),
+    ):
+        done = run_main(tmp_path, *paths(exports, out))
+        said = done.stdout + done.stderr
+        assert done.returncode == 2, said
+        assert "Traceback" not in said and "cannot write the reconciliation" in said and why in said, said
+    assert sorted(p.name for p in (tmp_path / "taken").iterdir()) == ["reconcile.json"]  # no temporary file
+
+
 def test_process_missing_column_error_names_file_line_and_option(tmp_path: Path, exports: Exports) -> None:
     done = run_main(tmp_path, *paths(exports, tmp_path / "out"), "--order-id-column", "Pedido")
     assert done.returncode == 2
