@@ -503,24 +503,29 @@ def run_scenarios(
 
 @contextlib.contextmanager
 def ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
-    """While a run is under way, Ctrl-C sets `stop` instead of raising KeyboardInterrupt.
+    """While a run is under way, Ctrl-C (and SIGTERM) sets `stop` instead of raising KeyboardInterrupt.
 
     Raised, it lands wherever the main thread happens to be: in the middle of answering the queued
     scenarios, of ending the browsers or of writing the outputs, each of which would then be left
     half done (and a user who presses it again and again kept the run from ever ending). Only Python's
     own handler is replaced, and only in the main thread: a caller with its own handler keeps it.
     """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, lambda number, frame: stop.set())
+    # SIGTERM too, where nothing else handles it: a CI job cancelled or out of time sends it, and its
+    # default would end the process with no output at all.
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    previous = {
+        number: signal.signal(number, lambda *_: stop.set())
+        for number, default in defaults.items()
+        if signal.getsignal(number) is default
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _run(

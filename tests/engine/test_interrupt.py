@@ -124,6 +124,27 @@ def test_sigint_keeps_partial_results_and_leaves_no_browser(tmp_path: Path, lab:
     shutil.rmtree(profile_root, ignore_errors=True)
 
 
+def test_sigterm_stops_the_run_as_ctrl_c_does(tmp_path: Path, lab: Lab) -> None:
+    """A CI job cancelled or out of time gets SIGTERM: the outputs are written all the same."""
+    proc, out, profile_root = start_hanging_run(tmp_path, lab)
+    try:
+        browsers = chromium_below(proc.pid)
+        assert browsers, "no browser was found below the auditor's process"
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["interrupted"] is True and len(results["scenarios"]) == 4
+    assert (out / "report.html").exists() and (out / "junit.xml").exists()
+    assert wait_gone(browsers, 10) == []
+    assert wait_for(lambda: not browsers_using(str(profile_root)), 10), browsers_using(str(profile_root))
+    shutil.rmtree(profile_root, ignore_errors=True)
+
+
 def test_workers_and_browsers_end_when_the_run_is_killed(tmp_path: Path, lab: Lab) -> None:
     """A run killed outright (SIGKILL: no cleanup of its own) leaves no worker process and no browser."""
     proc, _, profile_root = start_hanging_run(tmp_path, lab)
