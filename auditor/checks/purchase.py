@@ -22,7 +22,7 @@ from auditor.checks.facts import (
 )
 from auditor.connectif.amounts import amounts_equal, format_amount, parse_amount
 from auditor.connectif.jsnum import parse_float, parse_int, to_json_number
-from auditor.connectif.tag import ITEM_PROPERTIES, first, read_tag, validate_tag
+from auditor.connectif.tag import ITEM_PROPERTIES, PURCHASE_PROPERTIES, first, read_tag, validate_tag
 from auditor.observation import Observation, TagSnapshot
 from auditor.results import CheckResult, Status
 
@@ -161,8 +161,7 @@ def valid(obs: Observation, exp: Expectations) -> CheckResult:
 
 # --- consistency --------------------------------------------------------------------------------------
 
-_AMOUNT_FIELDS = frozenset({"total_price"})
-_INTEGER_FIELDS = frozenset({"total_quantity"})
+_PURCHASE_KINDS = {name: kind for name, _, kind in PURCHASE_PROPERTIES}  # total_price: float, …
 
 
 def _expected_amount(value: str | int | float) -> Decimal | None:
@@ -180,7 +179,7 @@ def _compare(name: str, expected: str | int | float, snapshot: TagSnapshot) -> d
         count = len(snapshot.items)
         row.update(tag=count, ok=str(expected).strip() == str(count))
         return row
-    kind = "float" if name in _AMOUNT_FIELDS else "int" if name in _INTEGER_FIELDS else "text"
+    kind = _PURCHASE_KINDS.get(name, "text")
     return _compare_value(row, expected, snapshot.fields.get(name) or [], kind, "not in the tag")
 
 

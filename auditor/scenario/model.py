@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from auditor.connectif.amounts import parse_amount
-from auditor.connectif.tag import ITEM_PROPERTIES, PURCHASE_FIELDS
+from auditor.connectif.tag import ITEM_PROPERTIES, PURCHASE_FIELDS, PURCHASE_PROPERTIES
 from auditor.hosts import host_pattern, ip_address
 
 DURATION_PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*(ms|s|m|h)\s*$"
@@ -515,17 +515,16 @@ def keyed(path: str, message: str) -> ValueError:
     return ValueError(f"[{path}] {message}")
 
 
-# The tag's numbers, as Connectif's script reads them: an expected one must be a number too.
+# The tag's numbers, as Connectif's script reads them: an expected one must be a number too. No
+# purchase field shares its name with a basket item's, so one table serves both levels.
 _NUMBER_KINDS = {
-    "total_price": "float",
-    "total_quantity": "int",
-    **{name: kind for name, _, kind in ITEM_PROPERTIES if kind in ("int", "float")},
+    name: kind for name, _, kind in (*PURCHASE_PROPERTIES, *ITEM_PROPERTIES) if kind in ("int", "float")
 }
 
 
-def _not_a_number(name: str, expected: Any, in_items: bool = False) -> str | None:
+def _not_a_number(name: str, expected: Any) -> str | None:
     """Why an expected value cannot be the number the tag's field holds, or None."""
-    kind = _NUMBER_KINDS.get(name) if in_items or name in PURCHASE_FIELDS else None
+    kind = _NUMBER_KINDS.get(name)
     if kind is None or isinstance(expected, bool) or (isinstance(expected, str) and "{{" in expected):
         return None  # a {{capture}} is compared once the run has read it
     amount = parse_amount(expected) if isinstance(expected, str) else expected
@@ -561,7 +560,7 @@ def _check_purchase_expect(value: Any) -> Any:
                         raise keyed(
                             f"items[{i}].{name}", f"the expected {name}: one value (text or a number)"
                         )
-                    problem = _not_a_number(name, one, in_items=True)
+                    problem = _not_a_number(name, one)
                     if problem:
                         raise keyed(f"items[{i}].{name}", f"{problem}, got {one!r}")
         elif key not in PURCHASE_FIELDS:
