@@ -243,9 +243,14 @@ def scope(page: Page, frames: tuple[str, ...] | None) -> Page | FrameLocator:
     return target
 
 
+def visible(target: Page | FrameLocator | Frame, selector: str) -> Locator:
+    """Every visible element matching `selector` in a page or a frame."""
+    return target.locator(selector).filter(visible=True)
+
+
 def first_visible(page: Page, args: ElementArgs | WaitForArgs, selector: str) -> Locator:
     """The first visible element matching, in the step's (nested) frame: the element a step acts on."""
-    return scope(page, args.frame).locator(selector).filter(visible=True).first
+    return visible(scope(page, args.frame), selector).first
 
 
 def several_visible(page: Page, args: ElementArgs | WaitForArgs, selector: str) -> int | None:
@@ -256,7 +261,7 @@ def several_visible(page: Page, args: ElementArgs | WaitForArgs, selector: str) 
     for by the action and counted as one. A count that fails (a frame not attached yet) says nothing.
     """
     try:
-        count = scope(page, args.frame).locator(selector).filter(visible=True).count()
+        count = visible(scope(page, args.frame), selector).count()
     except PlaywrightError:
         return None
     return count if count > 1 else None
@@ -345,7 +350,7 @@ def frame_hint(page: Page, args: ElementArgs | WaitForArgs, selector: str) -> st
 
 def _visible_in(frame: Frame, selector: str) -> bool:
     try:
-        return frame.locator(selector).filter(visible=True).count() > 0
+        return visible(frame, selector).count() > 0
     except PlaywrightError:
         return False
 
