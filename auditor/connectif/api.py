@@ -33,6 +33,7 @@ MAX_BODY = 1 << 20  # a purchase is a few KiB; a bigger body is not Connectif's 
 Policy = Literal["required", "optional", "absent"]
 
 API_KEYS_PAGE = "Store settings → API & IP access → API Keys"
+DEFAULT_URL = "https://api.connectif.cloud"
 
 
 class ConnectifApiError(Exception):
@@ -99,29 +100,38 @@ def purchase_path(purchase_id: str) -> str:
     return "/purchases/purchase-id/" + quote(purchase_id, safe="")
 
 
-def _authorization(key: str) -> str:
+def _authorization(key: str, key_source: str) -> str:
     """The Authorization header, or ApiRefused when the key cannot travel in a header."""
     if not key or any(not (0x21 <= ord(c) <= 0x7E) for c in key):
         raise ApiRefused(
-            "connectif.api.key cannot be sent: it is empty or holds a space, a line break or a non-ASCII "
+            f"{key_source} cannot be sent: it is empty or holds a space, a line break or a non-ASCII "
             'character (write it as "<keyId>:<keySecret>", as the API Keys page copies it)'
         )
     return f"apiKey {key}"
 
 
-def _refusal(status: int, reason: str, url: str) -> str:
+def _refusal(status: int, reason: str, url: str, key_source: str) -> str:
     """What a 401 or 403 means, and the fix."""
     if status == 403:
         return (
-            f"Connectif's API at {url} refused the key (HTTP 403 {reason or 'Forbidden'}): the key has no "
-            f"access to purchases. Give it the purchases permission under {API_KEYS_PAGE}, or use a key "
-            "that has it."
+            f"Connectif's API at {url} refused the key (HTTP 403 {reason or 'Forbidden'}): the key of "
+            f"{key_source} has no access to purchases. Give it the purchases permission under "
+            f"{API_KEYS_PAGE}, or use a key that has it."
         )
     return (
         f"Connectif's API at {url} refused the key (HTTP {status} {reason or 'Unauthorized'}): check "
-        f'connectif.api.key. It is "<keyId>:<keySecret>", as the copy button of {API_KEYS_PAGE} gives '
+        f'{key_source}. It is "<keyId>:<keySecret>", as the copy button of {API_KEYS_PAGE} gives '
         "it, for this store's account (an environment variable left unset or holding another store's key "
         "gives this too)."
+    )
+
+
+def _unreachable(url: str, what: str, url_source: str) -> str:
+    """An API that gave no HTTP answer at all, and the fix."""
+    return (
+        f"Connectif's API at {url} {what}. Check {url_source}: Connectif's own is {DEFAULT_URL}, and a "
+        "proxy or local stand-in there must be running. Check too that this machine can reach it (DNS, a "
+        "firewall, a VPN or proxy setting)"
     )
 
 
@@ -132,19 +142,32 @@ class ConnectifApi:
     which counts when reconcile asks for tens of thousands of orders.
     """
 
-    def __init__(self, url: str, key: str, *, timeout: float = TIMEOUT_S, connections: int = 1):
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        *,
+        timeout: float = TIMEOUT_S,
+        connections: int = 1,
+        url_source: str = "the API's URL",
+        key_source: str = "the API key",
+    ):
+        """`url_source` and `key_source` name where the user set the URL and the key (a scenario's
+        `connectif.api.url` and its line, `$CONNECTIF_API_KEY`…), for the messages' fixes."""
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self._secrets = [key, _authorization(key)]
+        self.url_source = url_source
+        self.key_source = key_source
+        self._secrets = [key, _authorization(key, key_source)]
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ApiUnreachable(f"{url!r} is not an http(s) URL of Connectif's API")
+            raise ApiUnreachable(f"{url_source}: {url!r} is not an http(s) URL of Connectif's API")
         self._https = parts.scheme == "https"
         self._host = parts.hostname
         try:
             self._port = parts.port
         except ValueError:
-            raise ApiUnreachable(f"{url!r} has a port that is not a number") from None
+            raise ApiUnreachable(f"{url_source}: {url!r} has a port that is not a number") from None
         self._base = parts.path.rstrip("/")
         self._headers = {
             "Authorization": self._secrets[1],
@@ -218,15 +241,13 @@ class ConnectifApi:
         try:
             status, reason, headers, body = self._get(purchase_path(purchase_id))
         except TimeoutError:
-            raise ApiUnreachable(
-                self._safe(f"Connectif's API at {self.url} did not answer within {self.timeout:g} s")
-            ) from None
+            what = f"did not answer within {self.timeout:g} s"
+            raise ApiUnreachable(self._safe(_unreachable(self.url, what, self.url_source))) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise ApiUnreachable(
-                self._safe(f"Connectif's API at {self.url} could not be reached: {first_line(exc, 200)}")
-            ) from None
+            what = f"could not be reached ({first_line(exc, 200)})"
+            raise ApiUnreachable(self._safe(_unreachable(self.url, what, self.url_source))) from None
         if status in (401, 403):
-            raise ApiRefused(self._safe(_refusal(status, reason, self.url)), status=status)
+            raise ApiRefused(self._safe(_refusal(status, reason, self.url, self.key_source)), status=status)
         if status == 404:
             return Answer(status=404)
         if status == 200:
@@ -276,6 +297,8 @@ def lookups(
     started: float,
     stop: Stop | None = None,
     clock: Callable[[], float] = time.monotonic,
+    url_source: str = "connectif.api.url",
+    wait_source: str = "connectif.api.wait",
 ) -> ConnectifApiRecord:
     """Ask whether Connectif stored this purchase, as `connectif.purchase_recorded` needs it.
 
@@ -283,7 +306,8 @@ def lookups(
     is found or `wait_ms` has passed (the last lookup at the end of it), `absent` asks now and at the end.
     A 429's or 503's Retry-After is honoured. `started` is the scenario's start on `clock`, which the
     lookups' `at_ms` count from. Refused keys and unreachable APIs end the lookups with `error`; `stop`
-    ends them early, `interrupted`. Plain: no thread or browser of its own.
+    ends them early, `interrupted`. Plain: no thread or browser of its own. `url_source` and
+    `wait_source` name where the scenario sets the URL and the wait, for the messages' fixes.
     """
     stop = stop or threading.Event()
     record: dict[str, Any] = {
@@ -333,12 +357,12 @@ def lookups(
         elif not answer.retryable:
             # Not an answer about the purchase (a 400, a redirect, a body that is no purchase): asking
             # again would get the same.
-            return done(error=_unusable(api.url, answer))
+            return done(error=_unusable(api.url, answer, url_source))
         else:
             last_reason = answer.reason
         now = clock()
         if now >= deadline:
-            return done() if answered else done(error=_no_answer(api.url, wait_ms, last_reason))
+            return done() if answered else done(error=_no_answer(api.url, wait_ms, last_reason, wait_source))
         if policy == "absent" and answer.missing:
             wake = deadline  # asked at the start: ask again at the end of `wait`
         else:
@@ -347,24 +371,25 @@ def lookups(
         if wake > deadline:
             if retry_after is not None and now + retry_after > deadline:
                 # Told to come back after `wait` has passed: what was answered until now stands.
-                return done() if answered else done(error=_no_answer(api.url, wait_ms, last_reason))
+                return (
+                    done() if answered else done(error=_no_answer(api.url, wait_ms, last_reason, wait_source))
+                )
             wake = deadline
         if stop.wait(max(0.0, wake - clock())):
             return done(interrupted=True)
 
 
-def _unusable(url: str, answer: Answer) -> str:
+def _unusable(url: str, answer: Answer, url_source: str) -> str:
     return (
         f"Connectif's API at {url} gave no answer about the purchase ({answer.reason}): check "
-        "connectif.api.url (the default is https://api.connectif.cloud; a proxy must pass "
-        "/purchases/purchase-id/<id> through)"
+        f"{url_source} (the default is {DEFAULT_URL}; a proxy must pass /purchases/purchase-id/<id> through)"
     )
 
 
-def _no_answer(url: str, wait_ms: int, reason: str | None) -> str:
+def _no_answer(url: str, wait_ms: int, reason: str | None, wait_source: str) -> str:
     return (
         f"Connectif's API at {url} gave no usable answer within connectif.api.wait ({wait_ms / 1000:g} s): "
-        f"the last was {reason or 'none'}. Raise connectif.api.wait, run fewer scenarios at once "
+        f"the last was {reason or 'none'}. Raise {wait_source}, run fewer scenarios at once "
         "(--workers), or try again later"
     )
 

@@ -47,8 +47,17 @@ def ask_connectif(attempt: Attempt, stop: threading.Event | None = None) -> Atte
     # The API client (http.client, ssl) is imported only by the scenarios that ask Connectif.
     from auditor.connectif.api import ApiRefused, ConnectifApi, ConnectifApiError, lookups
 
+    loaded = attempt.loaded
+
+    def place(key: str) -> str:
+        # The key where the scenario sets it, else connectif.api's own line (a default URL or wait).
+        line = loaded.lines.get(f"connectif.api.{key}") or loaded.lines.get("connectif.api")
+        return (
+            f"connectif.api.{key} ({loaded.file}:{line})" if line else f"connectif.api.{key} ({loaded.file})"
+        )
+
     try:
-        client = ConnectifApi(api.url, api.key)
+        client = ConnectifApi(api.url, api.key, url_source=place("url"), key_source=place("key"))
     except ConnectifApiError as exc:  # a key that cannot be sent at all, a URL that is none
         record = ConnectifApiRecord(
             purchase_id=purchase_id,
@@ -61,7 +70,14 @@ def ask_connectif(attempt: Attempt, stop: threading.Event | None = None) -> Atte
     else:
         with client:
             record = lookups(
-                client, purchase_id, policy=policy, wait_ms=api.wait, started=attempt.started, stop=stop
+                client,
+                purchase_id,
+                policy=policy,
+                wait_ms=api.wait,
+                started=attempt.started,
+                stop=stop,
+                url_source=place("url"),
+                wait_source=place("wait"),
             )
     observation = attempt.observation.model_copy(update={"connectif_api": record})
     return dataclasses.replace(attempt, observation=observation)

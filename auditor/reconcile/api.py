@@ -275,7 +275,11 @@ def look_up(
     own_client = client is None
     try:
         api: Lookup = client or ConnectifApi(
-            source.url, source.key, connections=min(MAX_CONCURRENCY, max(1, source.concurrency))
+            source.url,
+            source.key,
+            connections=min(MAX_CONCURRENCY, max(1, source.concurrency)),
+            url_source="--connectif-api-url",
+            key_source="$CONNECTIF_API_KEY",
         )
     except ConnectifApiError as exc:  # a key that cannot travel in a header, a URL that is none
         raise AuditorError(exc.message, tip="check $CONNECTIF_API_KEY and --connectif-api-url") from None

@@ -37,10 +37,14 @@ def test_found_and_missing_with_the_id_encoded(lab: Lab) -> None:
 
 
 def test_a_wrong_key_is_refused_with_the_fix_and_without_the_key(lab: Lab) -> None:
-    with ConnectifApi(lab.api_url, SECRET) as api, pytest.raises(ApiRefused) as refused:
+    key_source = "connectif.api.key (shop.yaml:7)"
+    with (
+        ConnectifApi(lab.api_url, SECRET, key_source=key_source) as api,
+        pytest.raises(ApiRefused) as refused,
+    ):
         api.get_purchase("x")
     assert refused.value.status == 401
-    assert "HTTP 401" in refused.value.message and "connectif.api.key" in refused.value.message
+    assert "HTTP 401" in refused.value.message and f"check {key_source}." in refused.value.message
     assert "do-not-print" not in str(refused.value) and "keyid-77" not in str(refused.value)
     assert lab.api_requests()[-1]["key"] == "wrong"  # the stand-in keeps no key either
 
@@ -90,11 +94,16 @@ def test_lookups_find_a_purchase_stored_late(lab: Lab) -> None:
 
 def test_a_closed_port_is_unreachable(lab: Lab) -> None:
     with (
-        ConnectifApi(f"http://127.0.0.1:{lab.closed_port}/api", SECRET) as api,
+        ConnectifApi(
+            f"http://127.0.0.1:{lab.closed_port}/api", SECRET, url_source="--connectif-api-url"
+        ) as api,
         pytest.raises(ApiUnreachable) as e,
     ):
         api.get_purchase("x")
     assert "could not be reached" in e.value.message and "refused" in e.value.message.lower()
+    # The fix names where the URL was set, and what else keeps a machine from an API.
+    assert "Check --connectif-api-url: Connectif's own is https://api.connectif.cloud" in e.value.message
+    assert "firewall" in e.value.message
     assert "do-not-print" not in e.value.message
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from auditor.engine.run import Attempt
 from auditor.engine.verdict import ask_connectif, judge_attempt, lookup_plan
 from auditor.errors import ErrorKind
 from auditor.lab import Lab
-from auditor.scenario.load import LoadedScenario
+from auditor.scenario.load import LoadedScenario, load_scenarios
 from auditor.scenario.model import Scenario
 from tests.checks.test_checks import GOOD, make
 
@@ -83,3 +84,35 @@ def test_an_unreachable_api_is_its_own_error_kind(tmp_path: Path) -> None:
     statuses = {c.id: c.status.value for c in result.checks}
     assert statuses["connectif.purchase_recorded"] == "skip"
     assert statuses["connectif.purchase_sent"] == statuses["cn_purchase.valid"] == "pass"  # judged as ever
+
+
+def loaded_attempt(tmp_path: Path, api_lines: str) -> Attempt:
+    """An attempt of a scenario file written out, so that its lines are known."""
+    path = tmp_path / "shop.yaml"
+    path.write_text(
+        "name: x\nbase_url: http://shop.test\nsteps:\n  - goto: /\nconnectif:\n  api:\n" + api_lines,
+        encoding="utf-8",
+    )
+    [loaded] = load_scenarios(path)
+    base = attempt(tmp_path, None)
+    return dataclasses.replace(base, loaded=loaded, secret_values=frozenset(loaded.scenario.masked_values()))
+
+
+def test_an_unreachable_api_names_the_line_of_its_url_and_the_fix(tmp_path: Path) -> None:
+    with Lab() as lab:
+        closed = f"http://127.0.0.1:{lab.closed_port}"
+        done = ask_connectif(
+            loaded_attempt(tmp_path, f"    key: kid:secret-x\n    url: {closed}\n    wait: 2s\n")
+        )
+    error = judge_attempt(done).error or ""
+    assert f"Check connectif.api.url ({tmp_path / 'shop.yaml'}:8): Connectif's own is" in error, error
+    assert "secret-x" not in error
+
+
+def test_a_refused_key_names_the_line_of_the_key(tmp_path: Path) -> None:
+    with Lab() as lab:
+        done = ask_connectif(loaded_attempt(tmp_path, f"    url: {lab.api_url}\n    key: kid:wrong-one\n"))
+    result = judge_attempt(done)
+    assert result.error_kind is ErrorKind.CONNECTIF_API_REFUSED
+    assert f"check connectif.api.key ({tmp_path / 'shop.yaml'}:8)." in (result.error or ""), result.error
+    assert "wrong-one" not in result.model_dump_json()

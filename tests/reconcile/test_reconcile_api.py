@@ -198,7 +198,8 @@ def test_a_refused_key_stops_with_exit_2_and_never_shows_the_key(lab: Lab, tmp_p
         lab, "--orders", str(path), "--connectif-api", "--out", str(tmp_path / "o"), key="kid:hush-hush-42"
     )
     assert result.returncode == 2
-    assert "HTTP 401" in result.stderr and "CONNECTIF_API_KEY" in result.stderr
+    assert "HTTP 401" in result.stderr and "check $CONNECTIF_API_KEY." in result.stderr
+    assert "connectif.api.key" not in result.stderr  # a scenario's key, which reconcile has none of
     assert "hush-hush" not in result.stdout + result.stderr
     assert not (tmp_path / "o" / "reconcile.json").exists()
     assert len(lab.api_requests()) <= 4  # stopped at once, not after every order
@@ -212,6 +213,7 @@ def test_an_unreachable_api_stops_with_exit_2(lab: Lab, tmp_path: Path) -> None:
         env=env(lab), capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 2 and "could not be reached" in result.stderr
+    assert "Check --connectif-api-url:" in result.stderr
 
 
 def test_both_sources_together(lab: Lab, tmp_path: Path) -> None:
