@@ -42,6 +42,9 @@ class Expectations:
     # Expected purchase field → where its value came from, when a `capture` gave it: "{{order_id}},
     # captured by steps[9] from '.order-number', read 'ORD-1001'". Tells a stale capture from a wrong tag.
     sources: Mapping[str, str] = field(default_factory=dict)
+    # Expected purchase field → where the scenario writes it ("shop.yaml:52"), for a failing value to
+    # point at its line: a typo in the expectation is mended there, not in the shop.
+    places: Mapping[str, str] = field(default_factory=dict)
     duplicates: str = "warn"  # warn | fail: more than one purchase event with this id after the payment
     # `cn_purchase.items`: one {item field → expected value} per expected basket item, in the tag's
     # order; None when not given (an empty tuple expects no items).

@@ -5,7 +5,7 @@ Pure: no browser. The engine records an Observation and hands it here with the v
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from auditor.checks import cn_purchase_result, payment_result, run_checks, scenario_status
 from auditor.checks.facts import Expectations
@@ -54,15 +54,19 @@ def _source(template: str, known: Mapping[str, str], captures: Mapping[str, tupl
     return "; ".join(parts) or None
 
 
-def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expectations:
+def resolve_expectations(
+    scenario: Scenario, known: Mapping[str, str], where: Callable[[str], str] | None = None
+) -> Expectations:
     """The scenario's `expect` with `{{name}}` filled from the values known at the end of the run.
 
     An expected value whose name never got a value (the scenario stopped before its capture) is left
-    out: there is nothing to compare it with.
+    out: there is nothing to compare it with. `where` gives a place's `file:line`
+    (LoadedScenario.where), for the messages to point at the expectation's line.
     """
     exp = scenario.expect
     cn: str | dict[str, str] = exp.cn_purchase if isinstance(exp.cn_purchase, str) else {}
     sources: dict[str, str] = {}
+    places: dict[str, str] = {}
     if isinstance(exp.cn_purchase, dict):
         captures = capture_places(scenario)
         resolved: dict[str, str] = {}
@@ -72,6 +76,8 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
             filled = fill(value, known) if isinstance(value, str) else str(value)
             if filled is not None:
                 resolved[key] = filled
+                if where is not None:
+                    places[key] = where(f"expect.cn_purchase.{key}")
                 source = _source(value, known, captures) if isinstance(value, str) else None
                 if source is not None:
                     sources[key] = source
@@ -95,6 +101,7 @@ def resolve_expectations(scenario: Scenario, known: Mapping[str, str]) -> Expect
         intercept=scenario.connectif.mode == "intercept",
         purchase_recorded=scenario.purchase_recorded_policy(),
         sources=sources,
+        places=places,
         duplicates=exp.connectif.duplicates,
         items=None if items is None else tuple(_filled(item, known) for item in items),
         contact=exp.connectif.contact,

@@ -331,15 +331,31 @@ def consistent(obs: Observation, exp: Expectations) -> CheckResult:
     for row in wrong:
         got = row.get("connectif_reads", row.get("tag"))
         source = exp.sources.get(row["field"])
-        came = f" ({source})" if source else ""
+        place = exp.places.get(row["field"])
+        parts = [source] if source else []
         if source:
             row["expected_from"] = source
+        if place:
+            row["written_at"] = place
+            parts.append(f"expect.cn_purchase.{row['field']}, {place}")
+        came = f" ({'; '.join(parts)})" if parts else ""
         failures.append(f"{row['field']} is {got!r} in the tag, expected {row['expected']!r}{came}")
     if wrong:
         remedies.append(
             "Make the tag carry the order's own values (the order number, the amount charged, the "
             "products bought)."
         )
+        written = [
+            f"expect.cn_purchase.{r['field']} ({exp.places[r['field']]})"
+            for r in wrong
+            if r["field"] in exp.places
+        ]
+        if written:
+            remedies.append(
+                "If the tag's value is the order's own, the expectation is what is wrong: mend "
+                + ", ".join(written)
+                + "."
+            )
     items = compare_items(exp.items, snapshot.items) if exp.items is not None else None
     if items is not None:
         evidence["items"] = items.rows

@@ -86,7 +86,8 @@ def ask_connectif(attempt: Attempt, stop: threading.Event | None = None) -> Atte
 def judge_attempt(attempt: Attempt) -> ScenarioResult:
     """The checks' verdict on an attempt, with the artefacts its verdict says to keep."""
     scenario = attempt.loaded.scenario
-    checks, status = judge(attempt.observation, resolve_expectations(scenario, attempt.known))
+    expectations = resolve_expectations(scenario, attempt.known, where=attempt.loaded.where)
+    checks, status = judge(attempt.observation, expectations)
     kept = attempt.artefacts.finished(passed=status is ScenarioStatus.PASS)
     return build_result(
         attempt.loaded,

@@ -73,8 +73,8 @@ class LoadedScenario:
     matrix: dict[str, str] = field(default_factory=dict)  # matrix name → label; empty without a matrix
     warnings: tuple[Problem, ...] = ()  # what validate points out without refusing the file
     # Each step's place ("steps[4]", "steps[4].pay.steps[1]", "steps[4].pay.submit", "steps[4].pay.hosts",
-    # "steps[4].pay.return.click"), each `hosts.<name>` and `connectif.api[.url|.key|.wait]` → its line,
-    # for failures at run time to cite.
+    # "steps[4].pay.return.click"), each `hosts.<name>`, `connectif.api[.url|.key|.wait]` and
+    # `expect.cn_purchase.<field>` → its line, for failures at run time to cite.
     lines: Mapping[str, int] = field(default_factory=dict)
 
     def where(self, place: str) -> str:
@@ -640,6 +640,10 @@ class _Loader:
         raw = self.located.value if isinstance(self.located.value, dict) else {}
         for key in ("", ".url", ".key", ".wait"):  # for the API's errors at run time
             note(("connectif", "api", *key.split(".")[1:]))
+        expect = raw.get("expect")
+        expected = expect.get("cn_purchase") if isinstance(expect, dict) else None
+        for key in expected if isinstance(expected, dict) else ():  # for a failing expected value
+            note(("expect", "cn_purchase", key))
         mapped = raw.get("hosts")
         for name in mapped if isinstance(mapped, dict) else ():
             note(("hosts", name))

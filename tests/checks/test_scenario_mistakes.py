@@ -8,7 +8,7 @@ from typing import Any
 from auditor.checks.judge import resolve_expectations
 from auditor.observation import Observation
 from auditor.results import Status
-from auditor.scenario.load import load_scenario
+from auditor.scenario.load import load_scenario, load_scenarios
 from tests.checks.test_checks import check, never_back, paid, script_request, tag, tracking, with_tag
 
 
@@ -122,3 +122,32 @@ def test_an_expected_value_from_a_capture_says_which_capture_where_and_what_it_r
     assert "{{cart_total}} was captured by steps[1] from '#cart-total', which read '170.75'" in result.message
     rows = {r["field"]: r for r in result.evidence["expected"]}
     assert "expected_from" in rows["purchase_id"] and "expected_from" not in rows["total_quantity"]
+
+
+def test_a_wrong_expected_value_points_at_its_line_and_says_the_expectation_may_be_wrong(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.replace("total_quantity: 3", "total_quantity: 4"), encoding="utf-8")
+    [loaded] = load_scenarios(path)
+    known = {"order_id": "ORDER-42", "cart_total": "180.75", "ref": ""}
+    exp = resolve_expectations(loaded.scenario, known, where=loaded.where)
+    assert exp.places["total_quantity"] == f"{path}:18" and exp.places["purchase_id"] == f"{path}:15"
+    result = check(
+        "cn_purchase.consistent",
+        with_tag(tag()),
+        cn_purchase=exp.cn_purchase,
+        sources=exp.sources,
+        places=exp.places,
+    )
+    assert result.status is Status.FAIL
+    # The tag says 3: the written 4 is either the shop's mistake or the scenario's; both are named.
+    assert f"total_quantity is 3 in the tag, expected '4' (expect.cn_purchase.total_quantity, {path}:18)" in (
+        result.message
+    )
+    assert f"the expectation is what is wrong: mend expect.cn_purchase.total_quantity ({path}:18)." in (
+        result.remedy or ""
+    )
+    assert "purchase_id" not in (result.remedy or "")  # it matched: nothing to mend there
+    rows = {r["field"]: r for r in result.evidence["expected"]}
+    assert rows["total_quantity"]["written_at"] == f"{path}:18"
