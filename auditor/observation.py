@@ -7,6 +7,7 @@ Observation and the Scenario; they never need a browser, so they are unit-tested
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -195,6 +196,12 @@ class PaymentObservation(Plain):
     # With no return.click and no return: links and buttons of the platform's last page that lead back to
     # the shop, as ready selectors ("#continue"), each with what it is ("button 'Continuar'").
     return_candidates: list[dict[str, str]] = Field(default_factory=list)
+    # How long the automatic return was waited for (return.timeout, or less when the scenario's deadline
+    # came first), when it did not come.
+    return_timeout_ms: int | None = None
+    # A return to the shop that the platform's last page announced for later than that (a meta refresh):
+    # {"how", "after_s", "remaining_ms", "url", "timeout_at": "file:line" of return.timeout}.
+    announced_return: dict[str, Any] | None = None
     left_for: str | None = None  # a host that is neither the shop's nor in `hosts` where the submit led
     first_shop_url: str | None = None  # first shop page after the payment, after its redirects
     return_request_method: str | None = None

@@ -79,6 +79,8 @@ def _return_evidence(payment: PaymentObservation) -> dict[str, Any]:
         "return_click_found": payment.return_click_found,
         "return_click": payment.return_click,
         "ways_back": payment.return_candidates,
+        "return_timeout_ms": payment.return_timeout_ms,
+        "announced_return": payment.announced_return,
         "return_cookies_sent": payment.return_cookies_sent,
         "note": payment.note,
     }
@@ -126,7 +128,7 @@ def payment_return(obs: Observation, exp: Expectations) -> CheckResult:
             f" after waiting {payment.return_waited_ms} ms" if payment.return_waited_ms is not None else ""
         )
         click = f"`{payment.return_click}`" if payment.return_click else "`return.click`"
-        message = f"The customer came back only by clicking {click}{waited}."
+        message = f"The customer came back only by clicking {click}{waited}.{_announced(payment)}"
         status = Status.WARN if exp.return_policy == "manual-allowed" else Status.FAIL
         closes = "A customer who closes the window instead of clicking is never recorded."
         remedy = f"{AUTO_RETURN} {closes} {API_SYNC}"
@@ -137,7 +139,14 @@ def payment_return(obs: Observation, exp: Expectations) -> CheckResult:
     if payment.return_click_found is False:
         click = f"`{payment.return_click}`" if payment.return_click else "`return.click`"
         clicked = f" (and {click} was not found on the platform's page)"
-    message = f"The customer never came back to the shop{clicked}."
+    timeout_ms = payment.return_timeout_ms
+    within = (
+        f" within {round(timeout_ms / 1000, 1):g} s of the last payment step (return.timeout)"
+        if timeout_ms
+        else ""
+    )
+    message = f"The customer never came back to the shop{within}{clicked}."
+    message += _announced(payment)
     ways = payment.return_candidates
     if ways:
         listed = "; ".join(f"`{w['selector']}` ({w['what']})" for w in ways)
@@ -148,6 +157,20 @@ def payment_return(obs: Observation, exp: Expectations) -> CheckResult:
     elif payment.return_click is None:
         message += " The platform's last page has no link or button back to the shop."
     return result(check, Status.FAIL, message, evidence, f"{AUTO_RETURN} {API_SYNC}")
+
+
+def _announced(payment: PaymentObservation) -> str:
+    """What the platform's page said it would do later than return.timeout, and the scenario's choice."""
+    later = payment.announced_return
+    if not later:
+        return ""
+    after = f"{float(later['after_s']):g}"
+    return (
+        f" The platform's last page announces a return to the shop after {after} s (a meta refresh to "
+        f"{later['url']}), later than return.timeout: a customer who waits that long comes back. If that "
+        f"wait is acceptable, raise return.timeout above {after} s ({later['timeout_at']}); if not, make "
+        "the platform return at once."
+    )
 
 
 def _yaml_scalar(text: str) -> str:

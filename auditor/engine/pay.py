@@ -12,7 +12,11 @@ once (naming the host and the fix) instead of failing the shop after the navigat
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Frame, Page
@@ -94,6 +98,28 @@ class _Return:
     click_found: bool | None = None
     candidates: list[dict[str, str]] = field(default_factory=list)
     note: str | None = None
+    timeout_ms: int | None = None  # how long the automatic return was waited for, when it did not come
+    announced: dict[str, Any] | None = None  # a return the platform's page announced for later
+
+
+# The platform's page's meta refresh: its content and how long the page has been there.
+_REFRESH_JS = r"""
+(_root) => {
+  const meta = document.querySelector('meta[http-equiv="refresh" i]');
+  return meta ? {content: meta.getAttribute('content') || '', shown_ms: performance.now(),
+                 base: location.href} : null;
+}
+"""
+_REFRESH = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(?:[;,]\s*(?:url\s*=\s*)?(.*))?$", re.I | re.S)
+
+
+def _refresh_target(found: Mapping[str, Any]) -> tuple[float, str] | None:
+    """A meta refresh's delay in seconds and the absolute URL it goes to (HTML's own rules, loosely)."""
+    match = _REFRESH.match(str(found.get("content", "")))
+    if match is None:
+        return None
+    delay, target = float(match.group(1)), (match.group(2) or "").strip().strip("'\"")
+    return delay, urljoin(str(found.get("base", "")), target) if target else str(found.get("base", ""))
 
 
 def _is_shop(host: str, shop_hosts: set[str], pay_hosts: tuple[str, ...]) -> bool:
@@ -214,6 +240,8 @@ class _PayRun:
             return_click_found=back.click_found if back else None,
             return_click=self._substituted(click.selector) if click is not None else None,
             return_candidates=list(back.candidates) if back else [],
+            return_timeout_ms=back.timeout_ms if back else None,
+            announced_return=back.announced if back else None,
             left_for=self.left_for,
             mechanism=mechanism,
             back_on_shop_ms=nav.at_ms if nav else None,
@@ -503,6 +531,30 @@ class _PayRun:
             return []
         return [{"selector": str(f["selector"]), "what": str(f["what"])} for f in found]
 
+    def _announced_return(self) -> dict[str, Any] | None:
+        """A return to the shop that the platform's page has announced but not yet made: a meta refresh
+        whose delay is longer than return.timeout. Whether customers wait that long is the scenario's
+        call, so the check says so and where return.timeout is, instead of 'never came back' alone."""
+        page = self.popup if self.popup is not None and not self.popup.is_closed() else self.page
+        try:
+            found = page_eval(page, _REFRESH_JS, timeout_ms=3_000)
+        except PlaywrightError:
+            return None
+        target = _refresh_target(found) if isinstance(found, dict) else None
+        if target is None or not _is_shop(host_of(target[1]), self.shop_hosts, self.hosts):
+            return None
+        delay, url = target
+        step = step_place(self.index)
+        lines = self.ctx.lines
+        line = lines.get(f"{step}.pay.return.timeout") or lines.get(f"{step}.pay.return") or lines.get(step)
+        return {
+            "how": "meta-refresh",
+            "after_s": delay,
+            "remaining_ms": max(0, round(delay * 1000 - float(found.get("shown_ms", 0)))),
+            "url": url,
+            "timeout_at": f"{self.ctx.file}:{line}" if line else self.ctx.file,
+        }
+
     def come_back(self, reached: _Reached, since: int, last_step_ended: int) -> _Return:
         """Wait for the return: automatic within return.timeout, else by return.click, else none."""
         ctx, rec, ret = self.ctx, self.rec, self.args.return_
@@ -525,8 +577,16 @@ class _PayRun:
 
         if wait(ctx.timeout(ret.timeout)):
             return _Return(returned="automatic", navigation=self._back(since))
+        timed_out = rec.now() - last_step_ended
+        announced = self._announced_return()
         if ret.click is None:
-            return _Return(returned="none", navigation=None, candidates=self._ways_back())
+            return _Return(
+                returned="none",
+                navigation=None,
+                candidates=self._ways_back(),
+                timeout_ms=timed_out,
+                announced=announced,
+            )
         waited = rec.now() - last_step_ended
         click_page = self.popup if self.popup is not None and not self.popup.is_closed() else self.page
         selector = ctx.values.substitute(ret.click.selector)
@@ -579,6 +639,8 @@ class _PayRun:
             navigation=self._back(since),
             waited_ms=waited,
             click_found=True,
+            timeout_ms=timed_out,
+            announced=announced,
         )
 
     # ------------------------------------------------------------ the outcome

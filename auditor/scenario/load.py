@@ -655,6 +655,8 @@ class _Loader:
                 continue
             note(("steps", i, "pay", "submit"))
             note(("steps", i, "pay", "hosts"))
+            note(("steps", i, "pay", "return"))
+            note(("steps", i, "pay", "return", "timeout"))
             note(("steps", i, "pay", "return", "click"))
             inner = pay.get("steps")
             for j in range(len(inner) if isinstance(inner, list) else 0):

@@ -46,6 +46,43 @@ def test_no_return_and_no_return_click_lists_the_ways_back_as_a_ready_return_cli
     assert result.evidence["ways_back"] == ways
 
 
+ANNOUNCED = {
+    "how": "meta-refresh",
+    "after_s": 8.0,
+    "remaining_ms": 5000,
+    "url": "https://shop.test/payment/return?ref=1",
+    "timeout_at": "checkout.yaml:31",
+}
+
+
+def test_no_return_names_return_timeout_and_how_long_it_waited() -> None:
+    result = check("payment.return", gone(return_timeout_ms=2004))
+    assert result.status is Status.FAIL
+    assert "never came back to the shop within 2 s of the last payment step (return.timeout)" in (
+        result.message
+    )
+    assert result.evidence["return_timeout_ms"] == 2004
+
+
+def test_a_return_announced_for_after_return_timeout_names_the_delay_and_the_line() -> None:
+    result = check("payment.return", gone(return_timeout_ms=2000, announced_return=ANNOUNCED))
+    assert result.status is Status.FAIL
+    assert "announces a return to the shop after 8 s (a meta refresh to https://shop.test/payment" in (
+        result.message
+    )
+    assert "raise return.timeout above 8 s (checkout.yaml:31)" in result.message
+    assert result.evidence["announced_return"] == ANNOUNCED
+
+
+def test_a_manual_return_also_says_an_automatic_one_was_announced_for_later() -> None:
+    result = check(
+        "payment.return",
+        paid(returned="manual", mechanism="click", return_waited_ms=2000, announced_return=ANNOUNCED),
+    )
+    assert "after waiting 2000 ms." in result.message
+    assert "raise return.timeout above 8 s (checkout.yaml:31)" in result.message
+
+
 def test_no_return_and_no_way_back_says_there_is_none() -> None:
     result = check("payment.return", never_back())
     assert "has no link or button back to the shop" in result.message

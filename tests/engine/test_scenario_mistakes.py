@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STRIPE = (ROOT / "scenarios/stripe-checkout-redirect.yaml").read_text(encoding="utf-8")
 REDSYS = (ROOT / "scenarios/redsys-manual-return.yaml").read_text(encoding="utf-8")
 ELEMENTS = (ROOT / "scenarios/stripe-elements-in-page.yaml").read_text(encoding="utf-8")
+MOLLIE = (ROOT / "scenarios/mollie-meta-refresh.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -341,8 +342,33 @@ def test_a_platform_with_no_way_back_and_no_return_click_says_there_is_none(tmp_
     assert status == 1 and got["status"] == "fail"
     back = check(got, "payment.return")
     assert back["status"] == "fail"
-    assert "The customer never came back to the shop." in back["message"]
+    assert "The customer never came back to the shop within 3 s of the last payment step" in back["message"]
     assert "The platform's last page has no link or button back to the shop." in back["message"]
+
+
+def test_a_meta_refresh_later_than_return_timeout_names_the_delay_and_return_timeouts_line(
+    tmp_path: Path, lab: Lab
+) -> None:
+    path = write(
+        tmp_path,
+        "refresh-after-timeout",
+        MOLLIE,
+        ("/?platform=mollie ", "/?platform=mollie&return_delay_ms=4000 "),
+        ("        timeout: 10s", "        timeout: 1s"),
+    )
+    status, results, _ = audit(lab, tmp_path / "out", path)
+    got = results[path.name]
+    assert status == 1 and got["status"] == "fail"
+    back = check(got, "payment.return")
+    assert back["status"] == "fail" and got["payment"]["return"] == "none"
+    assert (
+        "never came back to the shop within 1 s of the last payment step (return.timeout)"
+        in (back["message"])
+    )
+    assert "announces a return to the shop after 4 s (a meta refresh to http://shop.test" in back["message"]
+    where = f"{path}:{line_of(path, 'timeout: 1s')}"
+    assert f"raise return.timeout above 4 s ({where})" in back["message"]
+    assert back["evidence"]["announced_return"]["url"].startswith(lab.url("shop.test") + "payment/return")
 
 
 def test_a_return_click_that_misses_the_platforms_way_back_is_the_scenarios_error(
