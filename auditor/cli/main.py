@@ -174,7 +174,15 @@ def _set_up_and_run(
     scenarios = keep(scenarios, settings.keywords)
     if settings.shard:
         index, count = parse_shard(settings.shard)
+        before = len(scenarios)
         scenarios = shard(scenarios, index, count)
+        if not scenarios:  # more shards than scenarios, as a fixed CI matrix can have: not an error
+            click.echo(
+                f"note: shard {index}/{count} holds none of the {before} scenario(s) (sorted by file, they "
+                f"are dealt to the {count} shards in turn); its outputs record an empty run, which merge "
+                "accepts",
+                err=True,
+            )
     out_dir = settings.out or new_out_dir(Path("reports"), prefix)
     grid = _grid_settings(settings.grid, settings.grid_capabilities) if settings.grid else None
     request = RunRequest(

@@ -73,6 +73,19 @@ def test_k_that_matches_nothing_stops_before_any_browser(tmp_path: Path) -> None
     assert not (tmp_path / "out").exists()
 
 
+def test_an_empty_shard_says_so_and_writes_an_empty_run_that_merge_takes(tmp_path: Path) -> None:
+    one = BUNDLED / "mollie-meta-refresh.yaml"
+    proc = auditor("run", str(one), "--shard", "2/2", "--out", str(tmp_path / "shard2"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "shard 2/2 holds none of the 1 scenario(s)" in proc.stderr and "Traceback" not in proc.stderr
+    assert "┏" not in proc.stdout and "0 passed, 0 failed, 0 errored" in proc.stdout
+    results = json.loads((tmp_path / "shard2" / "results.json").read_text(encoding="utf-8"))
+    assert results["scenarios"] == []
+    merged = auditor("merge", str(tmp_path / "shard2"), "--out", str(tmp_path / "merged"))
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert (tmp_path / "merged" / "report.html").is_file()
+
+
 def test_run_refuses_a_bad_env_file_line(tmp_path: Path) -> None:
     env_file = tmp_path / "audit.env"
     env_file.write_text("SHOP_URL=http://shop.test:8000\nnot a line\n", encoding="utf-8")
