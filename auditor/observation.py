@@ -6,6 +6,7 @@ Observation and the Scenario; they never need a browser, so they are unit-tested
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -162,6 +163,12 @@ class StepRecord(Plain):
     message: str | None = None
     matches: int | None = None  # visible elements matching the selector, when more than one
     screenshot: str | None = None  # file name under the scenario's artefact folder
+
+
+def cite(file: object, lines: Mapping[str, int], *places: str) -> str:
+    """`file:line` of the first of `places` whose line is known (the file alone when none is)."""
+    line = next((lines[place] for place in places if place in lines), None)
+    return f"{file}:{line}" if line is not None else str(file)
 
 
 def step_place(index: str) -> str:

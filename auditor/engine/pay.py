@@ -119,7 +119,7 @@ def _refresh_target(found: Mapping[str, Any]) -> tuple[float, str] | None:
     if match is None:
         return None
     delay, target = float(match.group(1)), (match.group(2) or "").strip().strip("'\"")
-    return delay, urljoin(str(found.get("base", "")), target) if target else str(found.get("base", ""))
+    return delay, urljoin(str(found.get("base", "")), target)  # no URL: the page itself, as urljoin gives
 
 
 def _is_shop(host: str, shop_hosts: set[str], pay_hosts: tuple[str, ...]) -> bool:
@@ -522,9 +522,13 @@ class _PayRun:
                 return nav
         return None
 
+    def _platform_page(self) -> Page:
+        """The page the customer is on at the platform: its popup while open, else the main page."""
+        return self.popup if self.popup is not None and not self.popup.is_closed() else self.page
+
     def _ways_back(self) -> list[dict[str, str]]:
         """The links and buttons on the platform's last page that lead back to the shop."""
-        page = self.popup if self.popup is not None and not self.popup.is_closed() else self.page
+        page = self._platform_page()
         try:
             found = page_eval(page, _WAYS_BACK_JS, sorted(h for h in self.shop_hosts if h), timeout_ms=3_000)
         except PlaywrightError:
@@ -535,7 +539,7 @@ class _PayRun:
         """A return to the shop that the platform's page has announced but not yet made: a meta refresh
         whose delay is longer than return.timeout. Whether customers wait that long is the scenario's
         call, so the check says so and where return.timeout is, instead of 'never came back' alone."""
-        page = self.popup if self.popup is not None and not self.popup.is_closed() else self.page
+        page = self._platform_page()
         try:
             found = page_eval(page, _REFRESH_JS, timeout_ms=3_000)
         except PlaywrightError:
@@ -545,14 +549,12 @@ class _PayRun:
             return None
         delay, url = target
         step = step_place(self.index)
-        lines = self.ctx.lines
-        line = lines.get(f"{step}.pay.return.timeout") or lines.get(f"{step}.pay.return") or lines.get(step)
         return {
             "how": "meta-refresh",
             "after_s": delay,
             "remaining_ms": max(0, round(delay * 1000 - float(found.get("shown_ms", 0)))),
             "url": url,
-            "timeout_at": f"{self.ctx.file}:{line}" if line else self.ctx.file,
+            "timeout_at": self.ctx.where(f"{step}.pay.return.timeout", f"{step}.pay.return", step),
         }
 
     def come_back(self, reached: _Reached, since: int, last_step_ended: int) -> _Return:
@@ -577,18 +579,17 @@ class _PayRun:
 
         if wait(ctx.timeout(ret.timeout)):
             return _Return(returned="automatic", navigation=self._back(since))
-        timed_out = rec.now() - last_step_ended
+        waited = rec.now() - last_step_ended
         announced = self._announced_return()
         if ret.click is None:
             return _Return(
                 returned="none",
                 navigation=None,
                 candidates=self._ways_back(),
-                timeout_ms=timed_out,
+                timeout_ms=waited,
                 announced=announced,
             )
-        waited = rec.now() - last_step_ended
-        click_page = self.popup if self.popup is not None and not self.popup.is_closed() else self.page
+        click_page = self._platform_page()
         selector = ctx.values.substitute(ret.click.selector)
         button = wait_visible(click_page, ret.click, selector, ctx)
         if button is None:
@@ -639,7 +640,7 @@ class _PayRun:
             navigation=self._back(since),
             waited_ms=waited,
             click_found=True,
-            timeout_ms=timed_out,
+            timeout_ms=waited,
             announced=announced,
         )
 

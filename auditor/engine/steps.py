@@ -28,7 +28,7 @@ from auditor.engine.artefacts import SHOT_MS, ArtefactRecorder
 from auditor.engine.observe import Recorder, network_error, page_eval
 from auditor.errors import first_line
 from auditor.hosts import closest_mapped, host_of, unreachable, unreachable_fix
-from auditor.observation import FailedDocument, StepRecord, step_place
+from auditor.observation import FailedDocument, StepRecord, cite, step_place
 from auditor.scenario.model import (
     CaptureArgs,
     ElementArgs,
@@ -114,6 +114,10 @@ class StepContext:
     live_guard: Callable[[], None] = field(default=lambda: None)
     # The documents (page, its navigation count) whose load event was once waited for in vain.
     unloaded: set[tuple[int, int]] = field(default_factory=set)
+
+    def where(self, *places: str) -> str:
+        """`file:line` of the first of `places` whose line is known (the file alone when none is)."""
+        return cite(self.file, self.lines, *places)
 
     def _document(self, page: Page) -> tuple[int, int]:
         role = self.recorder.pages.get(id(page), "main")

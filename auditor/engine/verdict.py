@@ -51,10 +51,7 @@ def ask_connectif(attempt: Attempt, stop: threading.Event | None = None) -> Atte
 
     def place(key: str) -> str:
         # The key where the scenario sets it, else connectif.api's own line (a default URL or wait).
-        line = loaded.lines.get(f"connectif.api.{key}") or loaded.lines.get("connectif.api")
-        return (
-            f"connectif.api.{key} ({loaded.file}:{line})" if line else f"connectif.api.{key} ({loaded.file})"
-        )
+        return f"connectif.api.{key} ({loaded.where(f'connectif.api.{key}', 'connectif.api')})"
 
     try:
         client = ConnectifApi(api.url, api.key, url_source=place("url"), key_source=place("key"))

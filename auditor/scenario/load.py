@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from auditor.errors import InputError, Problem
+from auditor.observation import cite
 from auditor.scenario import advice
 from auditor.scenario.messages import Error, describe, explain, suggest
 from auditor.scenario.model import (
@@ -77,10 +78,9 @@ class LoadedScenario:
     # `expect.cn_purchase.<field>` → its line, for failures at run time to cite.
     lines: Mapping[str, int] = field(default_factory=dict)
 
-    def where(self, place: str) -> str:
-        """`file:line` of a step's place (the file alone when the line is not known)."""
-        line = self.lines.get(place)
-        return f"{self.file}:{line}" if line is not None else str(self.file)
+    def where(self, *places: str) -> str:
+        """`file:line` of the first of `places` whose line is known (the file alone when none is)."""
+        return cite(self.file, self.lines, *places)
 
     combination: int | None = None  # its place among its file's combinations (from 0); None: no matrix
 
