@@ -114,7 +114,9 @@ def hand_written_run(browser: BrowserChoice, hosts: Mapping[str, str], base_url:
     start, cpu = time.perf_counter(), cpu_seconds()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=browser.executable_for(headless=True), headless=True, args=launch_args(hosts)
+            executable_path=browser.executable_for(headless=True),
+            headless=True,
+            args=launch_args(hosts, headless=True),
         )
         opened = time.perf_counter()
         context = chromium.new_context(base_url=base_url)

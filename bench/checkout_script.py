@@ -51,7 +51,9 @@ def main(base_url: str, out: Path, query: str = "") -> int:
     browser = find_browser()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=browser.executable_for(headless=True), headless=True, args=launch_args(HOSTS)
+            executable_path=browser.executable_for(headless=True),
+            headless=True,
+            args=launch_args(HOSTS, headless=True),
         )
         context = chromium.new_context(base_url=base_url)
         page = context.new_page()
