@@ -37,6 +37,41 @@ class ErrorKind(StrEnum):
         """Nothing was learnt about the shop: the tool, the scenario or the network stood in the way."""
         return self.tool_failure or self in (ErrorKind.SCENARIO_INVALID, ErrorKind.HOST_UNREACHABLE)
 
+    @property
+    def advice(self) -> str:
+        """What to do about a scenario that ended this way, for the outputs' "What to do" line (the
+        error's own message names the place: the step's line, the key, the host)."""
+        return _ERROR_ADVICE[self]
+
+
+_ERROR_ADVICE = {
+    ErrorKind.STEP_FAILED: "look at the page where the step stopped (the report has it): if the element is "
+    "there under another selector, mend the step at the line the error names; if it is missing, the shop's "
+    "page changed.",
+    ErrorKind.TIMEOUT: "the report's timeline shows the slow step; raise timeouts.scenario if the shop is "
+    "only slow.",
+    ErrorKind.INTERRUPTED: "the run was interrupted while this scenario ran: run it again.",
+    ErrorKind.NOT_RUN: "this scenario never started (the run was interrupted, or its browser's worker "
+    "stopped): run it again.",
+    ErrorKind.BROWSER_CRASHED: "the browser went away during the scenario: run it again; if it happens "
+    "again, run fewer --workers or give the machine more memory.",
+    ErrorKind.BROWSER_UNAVAILABLE: "no browser could be started: `checkout-auditor doctor` says which one "
+    "the auditor would use and why it does not start.",
+    ErrorKind.REMOTE_UNREACHABLE: "the remote browser (--connect, --cdp or --grid) did not answer or "
+    "refused: check its URL and that it is running.",
+    ErrorKind.SCENARIO_INVALID: "the scenario is wrong, not the shop: mend the key the error names.",
+    ErrorKind.HOST_UNREACHABLE: "the browser could not reach a host: add or correct its hosts: entry, check "
+    "DNS or the VPN, or start the server the error names.",
+    ErrorKind.LIVE_PAYMENT: "the auditor stopped before a real payment: point the scenario at the "
+    "platform's sandbox (or run with --allow-live-payments if a real payment is meant).",
+    ErrorKind.AUDITOR_CRASHED: "a defect of the auditor itself: please report it with this run's "
+    "results.json (secrets are masked in it).",
+    ErrorKind.CONNECTIF_API_REFUSED: "Connectif's API refused connectif.api.key: mend the key at the line "
+    "the error names.",
+    ErrorKind.CONNECTIF_API_UNREACHABLE: "Connectif's API could not be reached or did not answer usefully: "
+    "check connectif.api.url at the line the error names and the network, or run it again later.",
+}
+
 
 def first_line(error: BaseException | str, limit: int = 300) -> str:
     """The first non-empty line of an error message (its type's name when it has none), cut to `limit`."""

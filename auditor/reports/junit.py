@@ -76,7 +76,8 @@ def _testcase(scenario: ScenarioResult, name: str) -> ET.Element:
         error = ET.SubElement(
             case, "error", message=clean(scenario.error or "the scenario could not be finished"), type="error"
         )
-        error.text = clean(scenario.error or "")
+        advice = f"\nWhat to do: {scenario.error_kind.advice}" if scenario.error_kind else ""
+        error.text = clean((scenario.error or "") + advice)
     for check in scenario.checks:
         if check.status is Status.FAIL:
             failure = ET.SubElement(

@@ -94,6 +94,8 @@ def _headline(run: RunResult) -> str:
 
 
 def _advice(scenario: ScenarioResult) -> str:
+    if scenario.status is ScenarioStatus.ERROR and scenario.error_kind is not None:
+        return md_text(scenario.error_kind.advice)  # the error is what stopped it: its advice first
     for check in scenario.checks:
         if check.status is Status.FAIL and check.remedy:
             return md_text(check.remedy)

@@ -9,6 +9,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from auditor.errors import ErrorKind
 from auditor.reports.html import environment, render_html, write_html
 from auditor.reports.images import inline_screenshots
 from auditor.results import ConnectifRequest, RunResult, ScenarioStatus, Screenshot
@@ -279,6 +280,16 @@ def test_error_scenarios_say_so(mixed: tuple[RunResult, Node, str]) -> None:
     assert "step 3 (click #checkout): timed out after 10 s" in crashed.find(cls="error-box").text()
     step = crashed.find("table", cls="steps").find("tr", cls="step-failed")
     assert "failed" in step.words()
+    assert not crashed.find_all(cls="error-advice")  # no kind recorded: no advice made up
+
+
+def test_an_error_box_says_what_to_do_about_its_kind(tmp_path: Path) -> None:
+    run = mixed_run()
+    crashed = run.scenarios[5].model_copy(update={"error_kind": ErrorKind.HOST_UNREACHABLE})
+    run = run.model_copy(update={"scenarios": [*run.scenarios[:5], crashed]})
+    doc = parse(write_html(run, tmp_path).read_text(encoding="utf-8"))
+    box = doc.find_all("section", cls="scenario")[5].find(cls="error-box")
+    assert box.find(cls="error-advice").words() == f"What to do: {ErrorKind.HOST_UNREACHABLE.advice}"
 
 
 def test_connectif_requests_table_with_what_the_engine_adds(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from auditor.errors import ErrorKind
 from auditor.reports.junit import clean, write_junit
 from auditor.results import RunResult
 
@@ -109,3 +110,16 @@ def test_an_error_on_the_platform_is_not_judged_in_junit_either(tmp_path: Path) 
     assert prop is not None and prop.get("value") == "not judged (stopped on the platform)"
     text = ET.tostring(case, encoding="unicode")
     assert "never came back" not in text and "not judged" in text
+
+
+def test_an_error_carries_the_advice_for_its_kind(tmp_path: Path) -> None:
+    run = mixed_run()
+    crashed = run.scenarios[5].model_copy(update={"error_kind": ErrorKind.STEP_FAILED})
+    run = run.model_copy(update={"scenarios": [*run.scenarios[:5], crashed]})
+    error = parse(run, tmp_path).findall("testsuite/testcase")[5].find("error")
+    assert error is not None
+    assert error.get("message") == "step 3 (click #checkout): timed out after 10 s"
+    assert (error.text or "").splitlines() == [
+        "step 3 (click #checkout): timed out after 10 s",
+        f"What to do: {ErrorKind.STEP_FAILED.advice}",
+    ]

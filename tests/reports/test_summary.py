@@ -9,6 +9,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from auditor.compare import compare_runs
+from auditor.errors import ErrorKind
 from auditor.reports import write_outputs
 from auditor.reports.summary import ZWSP, md_text, render_summary, run_page_url
 from auditor.results import CheckResult, RunResult, ScenarioResult, ScenarioStatus, Status
@@ -251,3 +252,37 @@ def test_check_ids_that_are_not_ids_are_escaped_too() -> None:
     doc = render_like_github(render_summary(run))
     assert [a.attrs["href"] for a in doc.find_all("a")] == ["report.html#s-x", "report.html"]
     assert "a`b](http\u200b://evil.example)" in doc.text()
+
+
+def errored_run() -> RunResult:
+    """One scenario stopped by an unreachable host after a check had failed, one stopped by a step."""
+    return RunResult(
+        started="2026-05-01T10:00:00+00:00",
+        finished="2026-05-01T10:00:42+00:00",
+        scenarios=[
+            scenario(
+                "unreachable",
+                "error",
+                error="the browser could not reach pay.example.test (net::ERR_NAME_NOT_RESOLVED)",
+                error_kind=ErrorKind.HOST_UNREACHABLE,
+                checks=[check("connectif.script", "fail", "no script"), check("payment.return", "skip")],
+            ),
+            scenario("step", "error", error="steps[3] click #pay", error_kind=ErrorKind.STEP_FAILED),
+        ],
+    )
+
+
+def test_an_error_says_what_to_do_about_its_kind_before_any_failed_check() -> None:
+    text = render_summary(errored_run())
+    unreachable = text.split("#### ! Scenario unreachable")[1].split("####")[0]
+    assert f"What to do: {md_text(ErrorKind.HOST_UNREACHABLE.advice)}" in unreachable
+    assert "hosts: entry" in unreachable and "fix connectif.script" not in unreachable
+    step = text.split("#### ! Scenario step")[1]
+    assert "mend the step at the line the error names" in step
+    assert "the report shows the step where it stopped" not in text
+
+
+def test_every_error_kind_has_its_own_advice() -> None:
+    advice = [kind.advice for kind in ErrorKind]
+    assert all(a.endswith(".") and len(a) > 30 for a in advice)
+    assert len(set(advice)) == len(advice)
