@@ -9,6 +9,7 @@ what was expected and, for misspelt keys and actions, suggests the closest known
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import math
 import os
@@ -22,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from auditor.errors import InputError, Problem
+from auditor.masking import MASK
 from auditor.observation import cite
 from auditor.scenario import advice
 from auditor.scenario.messages import Error, describe, explain, suggest
@@ -133,7 +135,7 @@ class _Loader:
         self.problems[:MAX_PROBLEMS] = sorted(
             self.problems[:MAX_PROBLEMS], key=lambda p: (p.line is None, p.line or 0, p.column or 0)
         )
-        shown = self.problems[:MAX_PROBLEMS]
+        shown = [self.masked(p) for p in self.problems[:MAX_PROBLEMS]]
         if self.enough():
             rest = self.problems[MAX_PROBLEMS]
             shown.append(
@@ -149,6 +151,44 @@ class _Loader:
         return InputError(shown, truncated=self.enough())
 
     # ------------------------------------------------------------ ${ENV}
+
+    def sensitive_values(self) -> list[str]:
+        """The texts no load error may repeat, wherever in the file they are used: each secret's value
+        (so a ${CARD} that is also a step's timeout stays masked there) and the Connectif API key's,
+        a key written straight under `connectif.api` included. Longest first, so none is half-masked."""
+        raw = self.located.value
+        found: set[str] = set()
+
+        def collect(value: Any) -> None:
+            if isinstance(value, dict):
+                for one in value.values():
+                    collect(one)
+            elif isinstance(value, list):
+                for one in value:
+                    collect(one)
+            elif isinstance(value, str | int | float) and not isinstance(value, bool):
+                found.add(str(value))
+
+        if isinstance(raw, dict):
+            collect(raw.get("secrets"))
+            connectif = raw.get("connectif")
+            api = connectif.get("api") if isinstance(connectif, dict) else None
+            collect(api.get("key") if isinstance(api, dict) else api)
+        # A template is not the secret itself ("{{card.number}}" names a matrix value); a value of a
+        # character or two would mask every digit of every message.
+        return sorted(
+            (v for v in found if len(v) >= 3 and "{{" not in v and v != MASK), key=len, reverse=True
+        )
+
+    def masked(self, problem: Problem) -> Problem:
+        """A problem whose message and tip repeat no secret's value."""
+        message, tip = problem.message, problem.tip
+        for secret in self.sensitive_values():
+            message = message.replace(secret, MASK)
+            tip = tip.replace(secret, MASK) if tip else tip
+        if (message, tip) == (problem.message, problem.tip):
+            return problem
+        return dataclasses.replace(problem, message=message, tip=tip)
 
     def substitute_env(self, value: Any, path: PathKey) -> Any:
         if isinstance(value, dict):
@@ -243,7 +283,14 @@ class _Loader:
             for combination in fits:
                 combination.update({k: v for k, v in entry.items() if k not in axes})
             if not fits:
-                added.append(dict(entry))
+                # A value named by its label stands for that value of the list, mapping and all, as in
+                # exclude: `{card: visa, device: Pixel 7}` gives {{card.number}} too.
+                added.append(
+                    {
+                        k: next((known for known in axes[k] if _same(v, known)), v) if k in axes else v
+                        for k, v in entry.items()
+                    }
+                )
         every = originals + added
         if len(every) > MATRIX_MAX_COMBINATIONS:
             self.problem(

@@ -106,6 +106,20 @@ steps:
     assert loaded[1].scenario.name == "m [os=linux, node=16, experimental=yes, npm=8]"
 
 
+def test_an_included_combination_names_a_mapping_value_by_its_label(tmp_path: Path) -> None:
+    # The docs' own example: an include that fits no combination, naming the visa card by its label.
+    text = CARDS.replace(
+        "  shop: [shop.test]\n",
+        "  shop: [shop.test]\n  include:\n    - {card: visa, device: Pixel 7, shop: shop.test}\n",
+    )
+    loaded = load_scenarios(write(tmp_path, text), env={})
+    added = loaded[-1]
+    assert added.matrix == {"card": "visa", "device": "Pixel 7", "shop": "shop.test"}
+    assert added.scenario.secrets == {"card_number": "4111111111111111"}
+    assert added.scenario.browser.device == "Pixel 7"
+    assert len(loaded) == 5
+
+
 def test_a_whole_value_reference_keeps_a_mapping(tmp_path: Path) -> None:
     text = """\
 name: v

@@ -71,6 +71,27 @@ def test_the_api_key_and_secrets_never_appear_in_a_load_error(tmp_path: Path) ->
     assert "4548812049400004" not in output and "918273645546372819" not in output
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # the key written straight under api, as text: refused, never repeated
+        "connectif:\n  api: ${CONNECTIF_API_KEY}\n" + STEPS,
+        # a secret's value used where the file is wrong for another reason
+        "secrets:\n  card: ${CARD}\nsteps:\n  - click: {selector: '#a', timeout: '${CARD}'}\n",
+        # the key's value used in a bad URL
+        "connectif:\n  api:\n    key: ${CONNECTIF_API_KEY}\n    url: ${CONNECTIF_API_KEY}\n" + STEPS,
+    ],
+    ids=["key-as-api", "secret-as-timeout", "key-as-url"],
+)
+def test_a_secret_value_is_masked_wherever_else_a_load_error_quotes_it(tmp_path: Path, body: str) -> None:
+    path = write(tmp_path, VALID_HEAD + body)
+    env = {"CONNECTIF_API_KEY": "5f1a9e:9b2c7d8e4f6a1b3c", "CARD": "4548812049400004"}
+    status, output = run_validate(path, env=env)
+    assert status == 2, output
+    assert f"{path.name}:" in output and "•••" in output, output
+    assert "5f1a9e" not in output and "9b2c7d8e4f6a1b3c" not in output and "4548812049400004" not in output
+
+
 def test_expect_connectif_second_wave_keys(tmp_path: Path) -> None:
     path = write(
         tmp_path,
