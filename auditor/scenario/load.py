@@ -26,7 +26,7 @@ from auditor.errors import InputError, Problem
 from auditor.masking import MASK
 from auditor.observation import cite
 from auditor.scenario import advice
-from auditor.scenario.messages import Error, describe, explain, suggest
+from auditor.scenario.messages import Error, describe, explain, is_sensitive, suggest
 from auditor.scenario.model import (
     ACTIONS,
     FLAG_ACTIONS,
@@ -151,6 +151,32 @@ class _Loader:
         return InputError(shown, truncated=self.enough())
 
     # ------------------------------------------------------------ ${ENV}
+
+    def expected_as_written(self, raw: dict[str, Any]) -> None:
+        """Expected tag values are compared with the tag's text: a bare `purchase_id: 0123` means the
+        text 0123, not YAML's number 83, and `payment_method: true` the word. Each value YAML changed is
+        taken as written (the count `products` stays a number). `expect.purchase_id` is text like any
+        other: a bare number there is refused, with the written text to quote."""
+        expect = raw.get("expect")
+        purchase = expect.get("cn_purchase") if isinstance(expect, dict) else None
+        places: list[tuple[dict[str, Any], PathKey]] = []
+        if isinstance(purchase, dict):
+            places.append((purchase, ("expect", "cn_purchase")))
+            items = purchase.get("items")
+            for i, item in enumerate(items if isinstance(items, list) else []):
+                if isinstance(item, dict):
+                    places.append((item, ("expect", "cn_purchase", "items", i)))
+        for holder, at in places:
+            for key, value in holder.items():
+                if key in ("products", "items") and at == ("expect", "cn_purchase"):
+                    continue
+                written = self.located.written.get((*at, key))
+                if written is None or value is None or isinstance(value, str | dict | list):
+                    continue
+                # `1` and `12.5` mean what they say; `0123`, `1.10`, `12.50`, `true`, `1_000` are text
+                # that YAML changed.
+                if isinstance(value, bool) or written != str(value):
+                    holder[key] = written
 
     def sensitive_values(self) -> list[str]:
         """The texts no load error may repeat, wherever in the file they are used: each secret's value
@@ -537,6 +563,7 @@ class _Loader:
                     allowed=lambda at=at: _fields_at(at),  # type: ignore[misc]
                 )
             )
+            message, tip = self.as_written(path, error.get("input"), message, tip)
             if (message, tip) not in by_path.setdefault(path, []):
                 by_path[path].append((message, tip))
         for path, messages in by_path.items():
@@ -551,6 +578,26 @@ class _Loader:
                     "expected " + " or ".join(dict.fromkeys(wanted)) + (f", got {got}" if got else ""),
                     tip=tips[0] if tips else None,
                 )
+
+    def as_written(self, path: PathKey, value: Any, message: str, tip: str | None) -> tuple[str, str | None]:
+        """A message about a value as the author wrote it: YAML's reading of a bare `0123` (83) or `NO`
+        (false) is named as such and the tip quotes the text itself; an empty value whose line holds
+        an unquoted `#` (a selector read as a comment) says so."""
+        written = self.located.written.get(path, self.located.written.get(path[:-1]))
+        if is_sensitive(path):
+            written = None  # never repeated, even as written
+        if written is not None and value is not None and "quote it" in message + (tip or ""):
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
+            if written != shown:
+                message = f"expected text; YAML reads {written} as {describe(value)}"
+                tip = f'quote it: "{written}"'
+            return message, tip
+        if value is None and tip is None:
+            comment = re.search(r":\s+(#\S+)", self.located.line_text(path))
+            if comment:
+                quoted = comment.group(1)
+                tip = f'a # after a space starts a YAML comment, so nothing is left: quote it: "{quoted}"'
+        return message, tip
 
     def user_path(self, loc: tuple[int | str, ...], kind: str) -> PathKey:
         """Pydantic's location → the key path the author wrote."""
@@ -727,6 +774,7 @@ class _Loader:
         if base_url:  # the option wins, before any ${VAR} in the file's own base_url is looked up
             raw["base_url"] = base_url
         raw = self.substitute_env(raw, ())
+        self.expected_as_written(raw)
         self.located.value = raw
         before = len(self.problems)  # an unset ${VAR}: reported with everything else found below
         self.lines = self.step_lines()

@@ -44,6 +44,15 @@ class Located:
 
     value: Any
     positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    # The text of each plain scalar that YAML read as something else than text (`0123` → 83, `NO` →
+    # false, `12.50` → 12.5): what the author wrote, for a tip to quote and for values meant as text.
+    written: dict[PathKey, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)  # the file's lines, for tips about what is written
+
+    def line_text(self, path: PathKey) -> str:
+        """The source line of a path (or of its nearest ancestor with a position); "" when unknown."""
+        line = self.position(path)[0]
+        return self.lines[line - 1] if line is not None and 0 < line <= len(self.lines) else ""
 
     def position(self, path: PathKey) -> tuple[int | None, int | None]:
         """Position of a path, or of its nearest ancestor that has one."""
@@ -198,6 +207,7 @@ class _Builder:
         self.file = file
         self.loader = yaml.SafeLoader("")
         self.positions: dict[PathKey, tuple[int, int]] = {}
+        self.written: dict[PathKey, str] = {}
         self.problems: list[Problem] = []
 
     def refuse(self, node: yaml.Node, message: str, *, key: str = "", tip: str | None = None) -> None:
@@ -215,7 +225,10 @@ class _Builder:
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
+            value = self._scalar(node)
+            if not node.style and not isinstance(value, str):  # plain: None in PyYAML, "" in libyaml
+                self.written[path] = node.value
+            return value
         kind = "map" if isinstance(node, yaml.MappingNode) else "seq"
         if node.tag != _YAML_TAG + kind:  # `!!set`, `!!omap`, `!!python/object:…`, `!local` …
             self.refuse(
@@ -379,7 +392,7 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NO
                 "(and set the editor to insert spaces for .yaml files)"
             )
         else:
-            tip = "check the indentation and the quoting around this line"
+            tip = _syntax_tip(message, lines, mark.line if mark else None)
         raise fail(
             f"is not valid YAML: {message}",
             mark.line + 1 if mark else None,
@@ -394,4 +407,25 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NO
     value = builder.build(node, ())
     if builder.problems:
         raise InputError(builder.problems)
-    return Located(value=value, positions=builder.positions)
+    return Located(value=value, positions=builder.positions, written=builder.written, lines=text.splitlines())
+
+
+# `key: #x`, `- #x`, `{a: #x`, `[#x`: a `#` after a space (or a flow bracket) starts a comment.
+_COMMENT_VALUE = re.compile(r"(?:^|[:\-,\[{])\s+(#[^\s,\]}]+)")
+_ALIAS_VALUE = re.compile(r"(?:^|[:\-,\[{])\s*([*&][^\s,\]}]*)")
+
+
+def _syntax_tip(message: str, lines: list[str], line: int | None) -> str:
+    """The likeliest cause of a YAML syntax error, judged from the text around it: an unquoted `#` or
+    `*` (selectors and globs start with them, YAML reads a comment or an alias) before the general tip."""
+    near = [] if line is None else [lines[n] for n in (line, line - 1) if 0 <= n < len(lines)]
+    for text in near:
+        found = _ALIAS_VALUE.search(text)
+        if found and "alphabetic or numeric" in message:
+            value = found.group(1).rstrip(":")
+            kind = "alias" if value[0] == "*" else "anchor"
+            return f'a value that starts with {value[0]} is read as a YAML {kind}: quote it, as in "{value}"'
+        found = _COMMENT_VALUE.search(text)
+        if found:
+            return f'a # after a space starts a YAML comment: quote the value, as in "{found.group(1)}"'
+    return "check the indentation and the quoting around this line"

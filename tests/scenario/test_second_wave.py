@@ -208,7 +208,7 @@ def test_expected_items_load_in_order(tmp_path: Path) -> None:
         "name": "Keyboard",
         "quantity": 1,
         "unit_price": "49,90",
-        "price": 49.9,
+        "price": "49.90",  # as written: YAML alone would say 49.9
     }
     assert expect.expected_fields() == {"purchase_id": "X", "products": 2}
     assert (
@@ -270,3 +270,55 @@ def test_a_regular_expression_with_a_reference_compiles_with_a_stand_in(tmp_path
         load_scenario(
             write(tmp_path, VALID_HEAD + STEPS + "expect:\n  confirmation_url: 're:{{x}}('\n", "b.yaml")
         )
+
+
+def test_expected_tag_values_are_taken_as_written_where_yaml_would_change_them(tmp_path: Path) -> None:
+    # Zero-padded order numbers are common: `purchase_id: 0123` is YAML's octal 83 unquoted.
+    path = write(
+        tmp_path,
+        VALID_HEAD
+        + STEPS
+        + "expect:\n  cn_purchase:\n    purchase_id: 0123\n    payment_method: true\n"
+        + "    total_price: 12.50\n    total_quantity: 2\n    products: 1\n"
+        + "    items:\n      - {product_id: 007, quantity: 2, price: 12.5}\n",
+    )
+    expect = load_scenario(path, env={}).expect
+    assert expect.expected_fields() == {
+        "purchase_id": "0123",
+        "payment_method": "true",
+        "total_price": "12.50",
+        "total_quantity": 2,
+        "products": 1,
+    }
+    assert expect.expected_items() == ({"product_id": "007", "quantity": 2, "price": 12.5},)
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [("NO", "NO"), ("01001", "01001"), ("12.50", "12.50"), ("yes", "yes"), ("1_000", "1_000")],
+)
+def test_quote_it_quotes_what_was_written(tmp_path: Path, value: str, written: str) -> None:
+    path = write(tmp_path, VALID_HEAD + f"steps:\n  - fill: {{selector: '#a', value: {value}}}\n")
+    status, output = run_validate(path)
+    assert status == 2, output
+    assert f"YAML reads {written} as" in output and f'quote it: "{written}"' in output, output
+
+
+@pytest.mark.parametrize(
+    ("body", "tip"),
+    [
+        (
+            "steps:\n  - click: #checkout\n",
+            'a # after a space starts a YAML comment, so nothing is left: quote it: "#checkout"',
+        ),
+        ("steps:\n  - fill: {selector: #email, value: x}\n  - goto: /\n", 'quote the value, as in "#email"'),
+        ("steps: [{goto: /}]\nexpect:\n  confirmation_url: **/order/**\n", 'quote it, as in "**/order/**"'),
+        ("hosts: {*.bank.test: 127.0.0.1}\nsteps: [{goto: /}]\n", 'quote it, as in "*.bank.test"'),
+    ],
+    ids=["hash-short-form", "hash-in-flow", "glob", "wildcard-host"],
+)
+def test_an_unquoted_selector_or_glob_gets_the_yaml_reason(tmp_path: Path, body: str, tip: str) -> None:
+    path = write(tmp_path, VALID_HEAD + body)
+    status, output = run_validate(path)
+    assert status == 2, output
+    assert tip in output, output
