@@ -268,6 +268,18 @@ class _Loader:
             self.report_validation(exc)
             return []
         axes = matrix.axes()
+        typos = len(self.problems)
+        for name, values in axes.items():
+            # `includes:` would silently be a list of its own, each "value" a whole combination.
+            meant = suggest(name, ["include", "exclude"])
+            if meant and name not in ("include", "exclude") and all(isinstance(v, dict) for v in values):
+                self.problem(
+                    ("matrix", name),
+                    f"{name} would be one more list of the matrix, whose values are combinations",
+                    tip=meant,
+                )
+        if len(self.problems) > typos:
+            return []
         self.matrix_names = list(dict.fromkeys([*axes, *(k for entry in matrix.include for k in entry)]))
         self.check_matrix_names(raw)
         product = math.prod(len(values) for values in axes.values()) if axes else 0
@@ -451,6 +463,19 @@ class _Loader:
             return None
         actions = [k for k in step if k not in STEP_MODIFIERS]
         known = [k for k in actions if k in ACTIONS]
+        if len(known) == 1 and step[known[0]] is None:
+            # `- fill:` with `selector:` and `value:` at its own indent: the arguments became siblings.
+            action = known[0]
+            fields = ACTIONS[action][0].model_fields
+            names = {*fields, *(f.alias for f in fields.values() if f.alias)}
+            beside = [k for k in actions if k != action and k in names]
+            if beside and len(beside) == len(actions) - 1:
+                self.problem(
+                    (*path, action),
+                    f"{action} is empty and {', '.join(beside)} sit beside it, as actions of their own",
+                    tip=f"indent {', '.join(beside)} two more spaces, under {action}:",
+                )
+                return None
         for key in actions:
             if key not in ACTIONS:
                 tip = suggest(key, [*ACTIONS, *STEP_MODIFIERS]) or "actions: " + ", ".join(ACTIONS)
@@ -938,6 +963,19 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "scenario"
 
 
+def file_ids(files: typing.Sequence[Path]) -> dict[Path, str]:
+    """Each file's id: the slug of its name, with `-2`, `-3`… for files of the same name in other
+    folders, numbered in the order of their paths, not of the command line, so that `run b a` and
+    `run a b` give each file the same id."""
+    ids: dict[Path, str] = {}
+    seen: dict[str, int] = {}
+    for file in sorted(files, key=lambda f: os.path.abspath(f)):
+        base = slug(file.stem)
+        seen[base] = seen.get(base, 0) + 1
+        ids[file] = base if seen[base] == 1 else f"{base}-{seen[base]}"
+    return ids
+
+
 def find_scenario_files(paths: typing.Iterable[Path]) -> list[Path]:
     """Scenario files named directly, and every *.yaml / *.yml below named folders, in a stable order."""
     found: list[Path] = []
@@ -981,14 +1019,11 @@ def load_all(
     """Load every scenario under `paths`; all problems of all files are raised together."""
     loaded: list[LoadedScenario] = []
     problems: list[Problem] = []
-    ids: dict[str, int] = {}
-    for file in find_scenario_files(paths):
-        base = slug(file.stem)
-        ids[base] = ids.get(base, 0) + 1
-        if ids[base] > 1:
-            base = f"{base}-{ids[base]}"
+    files = find_scenario_files(paths)
+    ids = file_ids(files)
+    for file in files:
         try:
-            loaded.extend(load_scenarios(file, env=env, base_url=base_url, file_id=base))
+            loaded.extend(load_scenarios(file, env=env, base_url=base_url, file_id=ids[file]))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -332,3 +332,26 @@ def test_an_expected_number_of_products_can_come_from_the_matrix_or_the_environm
     assert "products: the number of product_basket_item blocks: a whole number, got 'many'" in str(
         caught.value.render()
     )
+
+
+def test_ids_of_files_with_the_same_name_do_not_depend_on_the_command_line_order(tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        write(tmp_path / folder, CARDS, "x.yaml")
+    forward = {
+        s.file.parent.name + s.id.removeprefix("x") for s in load_all([tmp_path / "a", tmp_path / "b"])
+    }
+    backward = {
+        s.file.parent.name + s.id.removeprefix("x") for s in load_all([tmp_path / "b", tmp_path / "a"])
+    }
+    assert forward == backward
+    ids = {s.id for s in load_all([tmp_path / "b", tmp_path / "a"]) if s.file.parent.name == "a"}
+    assert ids and all(i.startswith("x--") for i in ids)  # a/x.yaml sorts first: the plain id
+
+
+@pytest.mark.parametrize("typo", ["includes", "exclud", "Include"])
+def test_a_misspelt_include_or_exclude_is_not_taken_for_a_list(tmp_path: Path, typo: str) -> None:
+    text = f"name: m\nbase_url: http://a.test/\nmatrix:\n  card: [visa, mc]\n  {typo}: [{{card: amex}}]\n"
+    status, output = run_validate(write(tmp_path, text + "steps: [{goto: /}]\n", "m.yaml"))
+    assert status == 2, output
+    assert f"m.yaml:5:3: matrix.{typo}:" in output and "did you mean" in output, output

@@ -322,3 +322,15 @@ def test_an_unquoted_selector_or_glob_gets_the_yaml_reason(tmp_path: Path, body:
     status, output = run_validate(path)
     assert status == 2, output
     assert tip in output, output
+
+
+def test_a_long_form_indented_too_little_says_where_its_keys_belong(tmp_path: Path) -> None:
+    body = (
+        "steps:\n  - fill:\n    selector: '#a'\n    value: x\n"
+        "  - pay:\n    submit: '#pay'\n    hosts: [pay.test]\n    return: {timeout: 5s}\n"
+    )
+    status, output = run_validate(write(tmp_path, VALID_HEAD + body))
+    assert status == 2, output
+    assert "steps[0].fill: fill is empty and selector, value sit beside it" in output, output
+    assert "indent submit, hosts, return two more spaces, under pay:" in output, output
+    assert "unknown action" not in output and "did you mean 'select'" not in output, output
