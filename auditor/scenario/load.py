@@ -56,7 +56,8 @@ __all__ = [
 ]
 
 BUILTIN_NAMES = ("run_id", "scenario_id", "timestamp", "random")
-ENV_PATTERN = re.compile(r"\$(\$?)\{([^}]*)\}")
+# `${NAME}`, `${NAME:-default}`; a default may hold run-time references: `${TOTAL:-{{cart_total}}}`.
+ENV_PATTERN = re.compile(r"\$(\$?)\{((?:[^{}]|\{\{[^{}]*\}\})*)\}")
 ENV_NAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.DOTALL)
 REF_PATTERN = re.compile(r"\{\{([^{}]*)\}\}")  # the name, white space around it included
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

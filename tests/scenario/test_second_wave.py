@@ -334,3 +334,15 @@ def test_a_long_form_indented_too_little_says_where_its_keys_belong(tmp_path: Pa
     assert "steps[0].fill: fill is empty and selector, value sit beside it" in output, output
     assert "indent submit, hosts, return two more spaces, under pay:" in output, output
     assert "unknown action" not in output and "did you mean 'select'" not in output, output
+
+
+def test_an_env_default_may_hold_a_run_time_reference(tmp_path: Path) -> None:
+    body = (
+        "steps:\n  - capture: {name: cart_total, selector: '#t'}\n"
+        "expect:\n  cn_purchase: {total_price: '${TOTAL:-{{cart_total}}}', purchase_id: 'a${X}b${Y:-c}'}\n"
+    )
+    path = write(tmp_path, VALID_HEAD + body)
+    unset = load_scenario(path, env={"X": "1"}).expect.expected_fields()
+    assert unset == {"total_price": "{{cart_total}}", "purchase_id": "a1bc"}
+    given = load_scenario(path, env={"X": "1", "TOTAL": "9,90"}).expect.expected_fields()
+    assert given == {"total_price": "9,90", "purchase_id": "a1bc"}  # was '9,90}}'
