@@ -991,6 +991,17 @@ def find_scenario_files(paths: typing.Iterable[Path]) -> list[Path]:
             )
         elif path.is_file():
             found.append(path)
+        elif path.exists():  # /dev/null, a pipe, a socket
+            problems.append(
+                Problem(
+                    file=str(path),
+                    line=None,
+                    column=None,
+                    key="",
+                    message="is not a scenario file (a device, a pipe or a socket)",
+                    tip="give a .yaml file, or a folder of them",
+                )
+            )
         else:
             problems.append(
                 Problem(file=str(path), line=None, column=None, key="", message="no such file or folder")

@@ -346,3 +346,10 @@ def test_an_env_default_may_hold_a_run_time_reference(tmp_path: Path) -> None:
     assert unset == {"total_price": "{{cart_total}}", "purchase_id": "a1bc"}
     given = load_scenario(path, env={"X": "1", "TOTAL": "9,90"}).expect.expected_fields()
     assert given == {"total_price": "9,90", "purchase_id": "a1bc"}  # was '9,90}}'
+
+
+def test_a_device_is_named_as_such_not_as_missing(tmp_path: Path) -> None:
+    status, output = run_validate(Path("/dev/null"))
+    assert status == 2
+    assert "/dev/null: is not a scenario file (a device, a pipe or a socket)" in output, output
+    assert "no such file" not in output
