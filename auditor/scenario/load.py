@@ -270,10 +270,10 @@ class _Loader:
             return []
         axes = matrix.axes()
         typos = len(self.problems)
-        for name, values in axes.items():
+        for name, listed in axes.items():
             # `includes:` would silently be a list of its own, each "value" a whole combination.
             meant = suggest(name, ["include", "exclude"])
-            if meant and name not in ("include", "exclude") and all(isinstance(v, dict) for v in values):
+            if meant and name not in ("include", "exclude") and all(isinstance(v, dict) for v in listed):
                 self.problem(
                     ("matrix", name),
                     f"{name} would be one more list of the matrix, whose values are combinations",
