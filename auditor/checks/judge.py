@@ -81,6 +81,11 @@ def resolve_expectations(
                 source = _source(value, known, captures) if isinstance(value, str) else None
                 if source is not None:
                     sources[key] = source
+        for i, item in enumerate(exp.expected_items() or ()):
+            for key, value in item.items():
+                source = _source(value, known, captures) if isinstance(value, str) else None
+                if source is not None:
+                    sources[f"items[{i}].{key}"] = source  # as compare_items names an item's field
         cn = resolved
     confirmation = exp.confirmation_url
     if confirmation is not None:

@@ -222,9 +222,12 @@ class ItemComparison:
 
 
 def compare_items(
-    expected: tuple[Mapping[str, str | int | float], ...], items: list[dict[str, list[str]]]
+    expected: tuple[Mapping[str, str | int | float], ...],
+    items: list[dict[str, list[str]]],
+    sources: Mapping[str, str] | None = None,
 ) -> ItemComparison:
-    """Each expected item against the tag's item at the same position, every field named."""
+    """Each expected item against the tag's item at the same position, every field named. `sources`
+    says where an expected value's captured parts came from, by `items[i].field`."""
     rows: list[dict[str, Any]] = []
     failures: list[str] = []
     for index in range(max(len(expected), len(items))):
@@ -260,7 +263,11 @@ def compare_items(
             for field in wrong:
                 got = field.get("connectif_reads", field.get("tag"))
                 shown = "missing" if field["tag"] is None else f"{got!r} in the tag"
-                failures.append(f"{named}: {field['field']} is {shown}, expected {field['expected']!r}")
+                source = (sources or {}).get(f"items[{index}].{field['field']}")
+                if source:
+                    field["expected_from"] = source
+                came = f" ({source})" if source else ""
+                failures.append(f"{named}: {field['field']} is {shown}, expected {field['expected']!r}{came}")
         rows.append(row)
     return ItemComparison(rows=rows, failures=failures)
 
@@ -356,7 +363,7 @@ def consistent(obs: Observation, exp: Expectations) -> CheckResult:
                 + ", ".join(written)
                 + "."
             )
-    items = compare_items(exp.items, snapshot.items) if exp.items is not None else None
+    items = compare_items(exp.items, snapshot.items, exp.sources) if exp.items is not None else None
     if items is not None:
         evidence["items"] = items.rows
         failures.extend(items.failures)

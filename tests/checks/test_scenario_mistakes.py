@@ -188,3 +188,22 @@ def test_a_wrong_expected_value_points_at_its_line_and_says_the_expectation_may_
     assert "purchase_id" not in (result.remedy or "")  # it matched: nothing to mend there
     rows = {r["field"]: r for r in result.evidence["expected"]}
     assert rows["total_quantity"]["written_at"] == f"{path}:18"
+
+
+def test_an_expected_item_value_from_a_capture_says_so_too(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    items = '    items:\n      - {product_id: kb-1, unit_price: "{{cart_total}}"}\n'
+    path.write_text(SCENARIO + items, encoding="utf-8")
+    known = {"order_id": "ORDER-42", "cart_total": "70,25", "ref": "R-9"}
+    exp = resolve_expectations(load_scenario(path), known)
+    assert exp.sources["items[0].unit_price"] == (
+        "{{cart_total}} was captured by steps[1] from '#cart-total', which read '70,25'"
+    )
+    result = check("cn_purchase.consistent", with_tag(tag()), items=exp.items, sources=exp.sources)
+    assert result.status is Status.FAIL
+    assert (
+        "item 1 (product_id kb-1): unit_price is 60.25 in the tag, expected '70,25' ({{cart_total}} was "
+        "captured by steps[1] from '#cart-total', which read '70,25')" in result.message
+    )
+    [row] = result.evidence["items"]
+    assert [f.get("expected_from") is not None for f in row["fields"]] == [False, True]
