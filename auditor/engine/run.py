@@ -481,7 +481,10 @@ class ScenarioRun:
 
         remaining = self.scenario.timeouts.tracking - (self.recorder.now() - record.ended_ms)
         if remaining > 0:
-            budget = min(remaining, ctx.timeout(None))  # past the scenario's deadline: a timeout
+            # timeouts.tracking and the scenario's deadline bound the watch, not the step timeout: a
+            # duplicate sent after `step` but within `tracking` must be counted (past the deadline: a
+            # timeout; Ctrl-C ends the wait through ctx.stop).
+            budget = ctx.timeout(remaining)
             try:
                 wait_until(page, done, budget, ctx.stop, event="requestfinished")
             except BrowserGone:
@@ -520,9 +523,12 @@ class ScenarioRun:
         remaining = deadline_ms - self.recorder.now()
         if remaining > 0:
             try:
-                wait_until(page, done, min(remaining, ctx.timeout(None)), event="requestfinished")
+                # Bounded by timeouts.tracking and the scenario's deadline (ctx.timeout), never by the step
+                # timeout: a tracking watch longer than `step` is the scenario's choice. ctx.stop keeps
+                # Ctrl-C as prompt as in any other wait.
+                wait_until(page, done, ctx.timeout(remaining), ctx.stop, event="requestfinished")
             except (ScenarioTimeout, BrowserGone):
-                pass  # the window went away: what was seen until then stands
+                pass  # past the deadline, or the window went away: what was seen until then stands
         if page.url == confirmation.url:
             try:
                 final = page_tags(page)
