@@ -209,6 +209,10 @@ class PaymentObservation(Plain):
     # A return to the shop that the platform's last page announced for later than that (a meta refresh):
     # {"how", "after_s", "remaining_ms", "url", "timeout_at": "file:line" of return.timeout}.
     announced_return: dict[str, Any] | None = None
+    # An automatic return that came only after return.timeout, while the auditor waited to click
+    # return.click: {"after_ms", "timeout_ms", "timeout_at": "file:line" of return.timeout, "click",
+    # "click_found"}. `returned` is then "automatic", with the return's own mechanism.
+    late_return: dict[str, Any] | None = None
     left_for: str | None = None  # a host that is neither the shop's nor in `hosts` where the submit led
     first_shop_url: str | None = None  # first shop page after the payment, after its redirects
     return_request_method: str | None = None

@@ -215,6 +215,23 @@ def _the_purchase(obs: Observation, exp: Expectations) -> _Purchase | None:
     return None
 
 
+def _paid_from_ms(obs: Observation) -> int | None:
+    """From when a shop page is no longer "before the payment": the return's commit when it was seen,
+    else the end of the last payment step, else the platform's first answer.
+
+    The fallbacks matter when the return was not recognised (a scenario that ended in error on the way
+    back): the shop page the customer then reached, whose cart is the new, empty one the shop starts
+    after the order, must not be taken for the cart being paid for.
+    """
+    payment = obs.payment
+    if payment is None:
+        return None
+    for at_ms in (payment.back_on_shop_ms, payment.last_step_ended_ms, payment.first_platform_response_ms):
+        if at_ms is not None:
+            return at_ms
+    return None
+
+
 def cart_closed(obs: Observation, exp: Expectations) -> CheckResult:
     """cn_cart.closed: the purchase carries the cart the shop reported; the confirmation's cart is empty."""
     check = "cn_cart.closed"
@@ -241,6 +258,9 @@ def cart_closed(obs: Observation, exp: Expectations) -> CheckResult:
         )
     conf = confirmation_stop(obs, stops)
     before = stops[:conf] if conf is not None else stops
+    paid_ms = _paid_from_ms(obs)
+    if paid_ms is not None:
+        before = [s for s in before if s.page.at_ms < paid_ms]
     last = next((s for s in reversed(before) if s.cart is not None), None)
     expected = last.cart.cart_id.strip() if last is not None and last.cart is not None else ""
     where = last.page.url if last is not None else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from auditor.checks.facts import (
@@ -81,6 +82,7 @@ def _return_evidence(payment: PaymentObservation) -> dict[str, Any]:
         "ways_back": payment.return_candidates,
         "return_timeout_ms": payment.return_timeout_ms,
         "announced_return": payment.announced_return,
+        "late_return": payment.late_return,
         "return_cookies_sent": payment.return_cookies_sent,
         "note": payment.note,
     }
@@ -109,6 +111,8 @@ def payment_return(obs: Observation, exp: Expectations) -> CheckResult:
     if not payment.reached:
         return result(check, Status.SKIP, "Not judged: the payment platform was never reached.", {})
     evidence = _return_evidence(payment)
+    if payment.returned == "automatic" and payment.late_return:
+        return _late_return(check, payment, exp, evidence)
     if payment.returned == "automatic":
         took = evidence["return_ms"]
         if took is None:
@@ -157,6 +161,41 @@ def payment_return(obs: Observation, exp: Expectations) -> CheckResult:
     elif payment.return_click is None:
         message += " The platform's last page has no link or button back to the shop."
     return result(check, Status.FAIL, message, evidence, f"{AUTO_RETURN} {API_SYNC}")
+
+
+def _late_return(
+    check: str, payment: PaymentObservation, exp: Expectations, evidence: dict[str, Any]
+) -> CheckResult:
+    """An automatic return later than return.timeout, while the auditor waited to click return.click.
+
+    The customer did come back with no further action, but later than the scenario accepts: as for a
+    meta refresh announced for later, whether customers wait that long is the scenario's call, so the
+    message says how long it took and where return.timeout is. It is judged as a manual return would be
+    (the scenario said a customer clicks by then): a failure, a warning under `manual-allowed`.
+    """
+    late = payment.late_return or {}
+    after_ms = int(late.get("after_ms") or 0)
+    timeout_ms = late.get("timeout_ms")
+    within = f" ({round(int(timeout_ms) / 1000, 1):g} s)" if timeout_ms else ""
+    click = f"`{late['click']}`" if late.get("click") else "`return.click`"
+    doing = "about to click" if late.get("click_found") else "waiting for"
+    # The longest a return.timeout may be and still miss this return: a tenth of a second below it.
+    above = f"{math.floor(after_ms / 100) / 10:g}"
+    where = f" ({late['timeout_at']})" if late.get("timeout_at") else ""
+    message = (
+        f"The platform brought the customer back by itself ({payment.mechanism}), but only {after_ms} ms "
+        f"after the last payment step, later than return.timeout{within}; the auditor was {doing} {click} "
+        "by then. A customer who waits that long comes back; one who leaves sooner is never recorded. If "
+        f"that wait is acceptable, raise return.timeout above {above} s{where}; if not, make the platform "
+        "return at once."
+    )
+    status = Status.WARN if exp.return_policy == "manual-allowed" else Status.FAIL
+    remedy = (
+        "Shorten the platform's wait before its automatic return (its redirect delay setting) so that it "
+        "sends the customer back at once: Connectif only records the purchase when the confirmation page "
+        f"loads in the customer's browser. {API_SYNC}"
+    )
+    return result(check, status, message, evidence, remedy)
 
 
 def _announced(payment: PaymentObservation) -> str:

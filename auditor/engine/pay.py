@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Frame, Page
+from playwright.sync_api import Frame, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from auditor.engine.aborts import (
@@ -35,15 +35,15 @@ from auditor.engine.steps import (
     StepContext,
     closest_match,
     find,
+    first_visible,
     missing,
     not_found,
     run_step,
     wait_until,
-    wait_visible,
 )
 from auditor.hosts import host_matches, host_of
 from auditor.observation import Navigation, NavigationCause, PaymentObservation, StepRecord, step_place
-from auditor.scenario.model import PayArgs
+from auditor.scenario.model import ElementArgs, PayArgs
 
 # An iframe this large (width, height), appearing after the submit, is a payment form, not a tracking
 # pixel; without a submit, the form already in the page may be a single line of card fields.
@@ -100,6 +100,7 @@ class _Return:
     note: str | None = None
     timeout_ms: int | None = None  # how long the automatic return was waited for, when it did not come
     announced: dict[str, Any] | None = None  # a return the platform's page announced for later
+    late: dict[str, Any] | None = None  # an automatic return that came after return.timeout (see _late)
 
 
 # The platform's page's meta refresh: its content and how long the page has been there.
@@ -242,6 +243,7 @@ class _PayRun:
             return_candidates=list(back.candidates) if back else [],
             return_timeout_ms=back.timeout_ms if back else None,
             announced_return=back.announced if back else None,
+            late_return=back.late if back else None,
             left_for=self.left_for,
             mechanism=mechanism,
             back_on_shop_ms=nav.at_ms if nav else None,
@@ -591,7 +593,13 @@ class _PayRun:
             )
         click_page = self._platform_page()
         selector = ctx.values.substitute(ret.click.selector)
-        button = wait_visible(click_page, ret.click, selector, ctx)
+        button = self._click_target(click_page, ret.click, selector, since)
+        came_back = self._back(since)
+        if came_back is not None:
+            # The platform sent the customer back on its own while the click was looked for: that is
+            # the return, an automatic one later than return.timeout, never a click that went missing
+            # on the shop's own page.
+            return self._late(came_back, last_step_ended, waited, selector, button is not None, announced)
         if button is None:
             close = closest_match(click_page, ret.click, selector)
             ways = self._ways_back()
@@ -635,13 +643,67 @@ class _PayRun:
             )
         )
         came = wait(ctx.timeout(ctx.navigation_timeout))
+        nav = self._back(since)
+        if nav is not None and nav.at_ms < clicked_at:
+            # The shop's page had committed before the click began: the platform's own return, not ours.
+            return self._late(nav, last_step_ended, waited, selector, True, announced)
         return _Return(
             returned="manual" if came else "none",
-            navigation=self._back(since),
+            navigation=nav,
             waited_ms=waited,
             click_found=True,
             timeout_ms=waited,
             announced=announced,
+        )
+
+    def _click_target(
+        self, click_page: Page, click: ElementArgs, selector: str, since: int
+    ) -> Locator | None:
+        """The return.click element once visible; None when it does not come in time, or when the platform
+        sends the customer back on its own first (a late automatic return: the caller looks at `_back`).
+
+        Woken by the main page's navigations, so a return ends the wait at once; the element itself is
+        looked at on each wake, at most _RECHECK_MS apart (an element in a popup wakes no event here).
+        """
+        element = first_visible(click_page, click, selector)
+
+        def ready() -> bool:
+            if self._back(since) is not None:
+                return True
+            try:
+                return element.is_visible()
+            except PlaywrightError:  # the page is moving on, or its popup closed: look on the next wake
+                return False
+
+        if not wait_until(self.page, ready, self.ctx.timeout(click.timeout), self.ctx.stop):
+            return None
+        return None if self._back(since) is not None else element
+
+    def _late(
+        self,
+        nav: Navigation,
+        last_step_ended: int,
+        waited: int,
+        selector: str,
+        click_found: bool,
+        announced: dict[str, Any] | None,
+    ) -> _Return:
+        """An automatic return that came after return.timeout, while return.click was waited for.
+
+        A customer who waits that long comes back with no further action, so it is `automatic` (with its
+        own mechanism); whether customers wait that long is the scenario's call, as for a meta refresh
+        announced for later, so the check names return.timeout's line instead of blaming a missing click.
+        """
+        step = step_place(self.index)
+        late = {
+            "after_ms": max(0, nav.at_ms - last_step_ended),
+            "timeout_ms": waited,
+            "timeout_at": self.ctx.where(f"{step}.pay.return.timeout", f"{step}.pay.return", step),
+            "click": selector,
+            "click_found": click_found,
+        }
+        return _Return(
+            returned="automatic", navigation=nav, timeout_ms=waited, announced=announced, late=late
         )
 
     # ------------------------------------------------------------ the outcome
