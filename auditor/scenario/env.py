@@ -34,18 +34,38 @@ def parse_var(text: str, position: int) -> tuple[str, str]:
     return name, value
 
 
+_QUOTED = re.compile(r"""(["'])(.*?)\1\s*(?:#.*)?""", re.DOTALL)
+
+
+class _BadQuotes(ValueError):
+    """A value that opens a quote and does not close it at its end (before a comment)."""
+
+
 def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
+    """The value as docker compose and python-dotenv read it: quotes around the whole value are removed
+    (a `#` inside them is kept, and a comment may follow them); on an unquoted value, ` #` (a `#` after a
+    space or a tab) starts a comment. A value that opens a quote and does not close it at its end raises
+    _BadQuotes, naming what is wrong (never the value, which may be a secret)."""
+    text = value.strip()
+    if text[:1] in ("'", '"'):
+        quoted = _QUOTED.fullmatch(text)
+        if quoted is None:
+            if text.count(text[0]) < 2:
+                raise _BadQuotes(f"the value opens a quote ({text[0]}) that is never closed")
+            raise _BadQuotes(f"text follows the value's closing quote ({text[0]})")
+        return quoted.group(2)
+    comment = re.search(r"\s#", value)  # in `NAME= # note` the space after = counts
+    if comment:
+        value = value[: comment.start()]
+    return value.strip()
 
 
 def read_env_file(path: Path) -> dict[str, str]:
     """`NAME=VALUE` lines (`export NAME=VALUE` too), `#` comment lines and blank lines; quotes around a
-    value are removed. Every bad line is reported, by file and line."""
+    value are removed, and ` # …` after an unquoted value is a comment. A UTF-8 byte order mark (as
+    Notepad writes) is skipped. Every bad line is reported, by file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: without the BOM Notepad may write
     except FileNotFoundError:
         raise InputError(
             [Problem(file=str(path), line=None, column=None, key="", message="no such env file")]
@@ -102,7 +122,21 @@ def read_env_file(path: Path) -> dict[str, str]:
                 )
             )
             continue
-        values[name] = _unquote(match.group(2))
+        try:
+            values[name] = _unquote(match.group(2))
+        except _BadQuotes as exc:
+            problems.append(
+                Problem(
+                    file=str(path),
+                    line=number,
+                    column=None,
+                    key=name,
+                    message=str(exc),
+                    tip='put the quotes around the whole value, on one line (NAME="…", a comment may follow '
+                    'after a space: NAME="…" # note); a value that holds a quote of its own goes inside the '
+                    "other kind (NAME='a \"b\" c')",
+                )
+            )
     if problems:
         raise InputError(problems)
     return values
