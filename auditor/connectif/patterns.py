@@ -16,6 +16,7 @@ Extra patterns (the scenario's `connectif.hosts`) are written `[script:|tracking
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -61,15 +62,34 @@ def _path_regex(glob: str) -> str:
     return "".join(out)
 
 
+# A word and ':' before the host, neither a scheme (`https://`) nor a port (`localhost:8080`): a prefix,
+# and not script: or tracking: (those are taken off first), so a typo that would never match anything.
+_UNKNOWN_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):(?!//)(?![0-9*]+(?:/|$))")
+_PREFIXES = ("script", "tracking")
+
+
+def _unknown_prefix(text: str, word: str) -> str:
+    close = difflib.get_close_matches(word.lower(), _PREFIXES, n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}:'?" if close else "write script: or tracking:, or no prefix"
+    return (
+        f"{text!r}: '{word}:' is not a prefix of a Connectif host pattern ({hint}); patterns are "
+        "[script:|tracking:]host[/path]"
+    )
+
+
 @lru_cache(maxsize=256)
 def parse_pattern(text: str) -> HostPattern:
-    """Compile one `[script:|tracking:]host[/path]` pattern; ValueError when it has no host."""
+    """Compile one `[script:|tracking:]host[/path]` pattern; ValueError when it has no host, or a prefix
+    other than script: or tracking: (`scrpt:cdn.example.com`)."""
     rest = text.strip()
     kind: Kind | None = None
     for prefix in ("script", "tracking"):
         if rest.lower().startswith(prefix + ":") and not rest[len(prefix) + 1 :].startswith("//"):
             kind = "script" if prefix == "script" else "tracking"
             rest = rest[len(prefix) + 1 :].strip()
+    unknown = _UNKNOWN_PREFIX.match(rest)
+    if unknown:
+        raise ValueError(_unknown_prefix(text, unknown.group(1)))
     rest = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", rest)
     host, slash, path = rest.partition("/")
     host = re.sub(r":[0-9*]+$", "", host)  # the port does not matter
@@ -116,7 +136,10 @@ def classify(url: str, extra_patterns: Iterable[str] = (), method: str | None = 
     if kind is not None:
         return kind
     for text in extra_patterns:
-        pattern = parse_pattern(text)
+        try:
+            pattern = parse_pattern(text)
+        except ValueError:  # a bad pattern matches nothing (the loader reports it: pattern_error)
+            continue
         if pattern.host.fullmatch(host) and (pattern.path is None or pattern.path.fullmatch(path)):
             return pattern.kind or _kind_from_path(path, method)
     return None

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from auditor.connectif.amounts import parse_amount
+from auditor.connectif.patterns import pattern_error
 from auditor.connectif.tag import ITEM_PROPERTIES, PURCHASE_FIELDS, PURCHASE_PROPERTIES
 from auditor.hosts import host_pattern, ip_address
 
@@ -458,11 +459,19 @@ def _api_given(value: Any) -> Any:
     return value
 
 
+def _connectif_host(value: str) -> str:
+    """A `connectif.hosts` entry that could never match (`scrpt:cdn.example.com`) is refused here."""
+    problem = pattern_error(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 class ConnectifOptions(Strict):
     """How Connectif's traffic is handled: observed (let through) or intercepted (answered locally)."""
 
     mode: Literal["observe", "intercept"] = "observe"
-    hosts: tuple[NonEmpty, ...] = ()
+    hosts: tuple[Annotated[NonEmpty, AfterValidator(_connectif_host)], ...] = ()
     api: Annotated[ConnectifApi | None, BeforeValidator(_api_given)] = None
 
 

@@ -353,3 +353,16 @@ def test_a_device_is_named_as_such_not_as_missing(tmp_path: Path) -> None:
     assert status == 2
     assert "/dev/null: is not a scenario file (a device, a pipe or a socket)" in output, output
     assert "no such file" not in output
+
+
+@pytest.mark.parametrize(
+    ("host", "fragment"),
+    [("scrpt:cdn.example.com", "did you mean 'script:'?"), ("script:/x", "needs a host")],
+)
+def test_a_connectif_host_pattern_that_could_never_match_is_a_load_error(
+    tmp_path: Path, host: str, fragment: str
+) -> None:
+    path = write(tmp_path, VALID_HEAD + f"connectif:\n  hosts: ['{host}']\n" + STEPS)
+    status, output = run_validate(path)
+    assert status == 2, output
+    assert f"{path.name}:4:11: connectif.hosts[0]:" in output and fragment in output, output
