@@ -150,6 +150,8 @@ def purchase_sent(obs: Observation, exp: Expectations) -> CheckResult:
         )
     sent = accepted[0]
     evidence["sent"] = sent.purchase
+    # Under connectif.mode: intercept the auditor answered the request: Connectif never got it.
+    told = "The auditor (connectif.mode: intercept) was sent" if sent.intercepted else "Connectif was sent"
     repeated = duplicates(obs, mine)
     if repeated:
         evidence["duplicates"] = repeated
@@ -162,7 +164,7 @@ def purchase_sent(obs: Observation, exp: Expectations) -> CheckResult:
         return result(
             check,
             Status.WARN if optional else Status.FAIL,
-            f"Connectif was sent {which}, but with values that differ from the tag: {keys}.",
+            f"{told} {which}, but with values that differ from the tag: {keys}.",
             evidence,
             "Send one purchase only, from the tag (or from a sendEvents call that uses the same values): a "
             "script that sends its own purchase event must carry the order's real values.",
@@ -183,11 +185,20 @@ def purchase_sent(obs: Observation, exp: Expectations) -> CheckResult:
         return result(
             check,
             Status.FAIL if exp.duplicates == "fail" else Status.WARN,
-            f"Connectif was sent {which} {events} times (in {len(repeated)} request(s): {where}): a "
+            f"{told} {which} {events} times (in {len(repeated)} request(s): {where}): a "
             f"duplicate{policy}.{after_reload}",
             evidence,
             "Send the purchase once: render the tag only on the first view of the confirmation (not on "
             "reloads) and do not also call sendEvents with a purchase event for the same order.",
+        )
+    if sent.intercepted:
+        evidence["intercepted"] = True
+        return result(
+            check,
+            Status.PASS,
+            f"A tracking request carried {which} at {sent.at_ms} ms; it was answered by the auditor under "
+            "connectif.mode: intercept, so Connectif never got it (only a server sync can record it there).",
+            evidence,
         )
     return result(
         check, Status.PASS, f"Connectif was sent {which} at {sent.at_ms} ms (HTTP {sent.status}).", evidence

@@ -251,7 +251,35 @@ def _missing(
             f"purchase depends on the tag (see cn_purchase.* and connectif.purchase_sent). {API_SYNC}"
         )
         return message, {"sent_by_browser": bool(mine)}, remedy
-    return _sent_not_stored(obs, record, accepted[0], waited)
+    if all(p.intercepted for p in accepted):
+        return _intercepted_not_stored(obs, record, accepted[0], waited)
+    return _sent_not_stored(obs, record, next(p for p in accepted if not p.intercepted), waited)
+
+
+def _intercepted_not_stored(
+    obs: Observation, record: ConnectifApiRecord, sent: SentPurchase, waited: str
+) -> tuple[str, dict[str, Any], str]:
+    """Under connectif.mode: intercept the auditor answered the tracking request itself: Connectif never
+    got the browser's purchase, so only a server sync could have stored it (not the shop's set-up)."""
+    pid = record.purchase_id
+    request = obs.connectif_requests[sent.request_index]
+    message = (
+        f"The browser's tracking request carrying purchase {pid} (at {_seconds(sent.at_ms)}) was answered by "
+        "the auditor under connectif.mode: intercept, so it never reached Connectif and only a server sync "
+        f"could have recorded the purchase; Connectif's API still did not have it {waited}: no server sync "
+        "stored it."
+    )
+    remedy = (
+        "Mend the scenario, not Connectif's settings: under connectif.mode: intercept the browser's purchase "
+        "never reaches Connectif. If the shop records purchases only through the tag, drop connectif.mode: "
+        "intercept (let the tracking request through) or drop the explicit expect.connectif."
+        "purchase_recorded (under intercept it is not judged by default). If the shop also syncs purchases "
+        "from its server (POST /purchases/ of Connectif's API), keep both: that sync failed or has not run "
+        "for this order; check its logs and the API's answers (E0101: the contact does not exist yet; "
+        "E0102: a product is not in the catalogue)."
+    )
+    evidence: dict[str, Any] = {"sent_by_browser": True, "intercepted": True, "tracking_url": request.url}
+    return message, evidence, remedy
 
 
 def _sent_not_stored(
