@@ -101,11 +101,13 @@ def audit(
     stop: threading.Event | None = None,
     baseline: BaselineSource | None = None,
     warm: WarmStart | None = None,
+    fail_on_warn: bool = False,
 ) -> AuditOutcome:
     """Run loaded scenarios and write every output, even when the run is interrupted.
 
     With a baseline, each scenario's change against it is part of the results and of every output.
-    `warm`: worker threads already started for this run (engine/warm.py).
+    `warm`: worker threads already started for this run (engine/warm.py). `fail_on_warn` (run
+    --fail-on-warn) is recorded in the results, so that every output says why a run that passed fails.
     """
     from auditor.engine.executor import run_scenarios
     from auditor.reports import write_outputs
@@ -122,6 +124,7 @@ def audit(
             finished=datetime.now(UTC).isoformat(timespec="seconds"),
             scenarios=results,
             interrupted=stop.is_set(),
+            fail_on_warn=fail_on_warn,
         )
         if baseline is not None:
             from auditor.compare import compare_runs

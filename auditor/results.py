@@ -199,6 +199,7 @@ class RunResult(Model):
     scenarios: list[ScenarioResult] = Field(default_factory=list)
     interrupted: bool = False  # stopped by Ctrl-C: some scenarios are marked interrupted or not run
     baseline: Baseline | None = None  # run --baseline: what changed against an earlier run
+    fail_on_warn: bool = False  # run --fail-on-warn: a check that warned fails the run (exit 1)
 
     def counts(self) -> dict[str, int]:
         """Scenarios per status."""

@@ -226,7 +226,14 @@ def _set_up_and_run(
     resume_collection()  # the set-up's objects live as long as the run
     progress = RunProgress()
     progress.start(scenarios)
-    outcome = audit(scenarios, options, listener=progress.event, baseline=baseline, warm=warm)
+    outcome = audit(
+        scenarios,
+        options,
+        listener=progress.event,
+        baseline=baseline,
+        warm=warm,
+        fail_on_warn=settings.fail_on_warn,
+    )
     print_summary(outcome.run, outcome.paths)
     if outcome.interrupted:
         click.echo(

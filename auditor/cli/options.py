@@ -17,8 +17,37 @@ browser_path_option = click.option(
     "system's).",
 )
 
+
+def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--base-url, checked once, before any scenario is loaded, by the rule a scenario's base_url obeys."""
+    if value is None:
+        return None
+    from auditor.errors import AuditorError
+    from auditor.scenario.model import _url  # the scenario's own rule for base_url, read-only
+
+    if not value.strip():
+        raise AuditorError(
+            "--base-url is empty",
+            tip="give a URL (--base-url https://staging.shop.example/), or leave the option out to use "
+            "each scenario's base_url (an unset variable in the command line gives an empty value)",
+        )
+    if "${" in value:  # a ${NAME} is filled in by the loader, then checked like the file's base_url
+        return value
+    try:
+        _url(value)
+    except ValueError as exc:
+        raise AuditorError(
+            f"--base-url: {exc}",
+            tip="write the scheme and the host: --base-url https://staging.shop.example/ (http:// for a "
+            "shop without TLS)",
+        ) from None
+    return value
+
+
 base_url_option = click.option(
-    "--base-url", help="Use this base URL for every scenario (overrides base_url:)."
+    "--base-url",
+    callback=_base_url,
+    help="Use this base URL for every scenario (overrides base_url:).",
 )
 
 out_dir_option = click.option(

@@ -308,6 +308,12 @@ def print_summary(run: RunResult, paths: OutputPaths) -> None:
         + Text(", ")
         + Text(f"{counts['error']} errored", style="magenta" if counts["error"] else "")
     )
+    if run.fail_on_warn:
+        from auditor.reports.summary import fail_on_warn_words
+
+        words = fail_on_warn_words(run)
+        if words is not None:  # a red CI job whose scenarios all passed must say why, under its counts
+            out_console.print(Text(words[0].upper() + words[1:], style="bold yellow"), soft_wrap=True)
     for heading, path in (
         ("results: ", paths.results),
         ("junit:   ", paths.junit),

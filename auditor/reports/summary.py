@@ -82,12 +82,45 @@ def run_page_url(env: Mapping[str, str]) -> str | None:
     return f"{server}/{quote(repo)}/actions/runs/{quote(run_id)}"
 
 
+def warned_under_fail_on_warn(run: RunResult) -> tuple[list[ScenarioResult], list[str]]:
+    """Under run --fail-on-warn, the scenarios that passed with a warning (each fails the run) and the ids
+    of the checks that warned in them, in check order; nothing without --fail-on-warn."""
+    if not run.fail_on_warn:
+        return [], []
+    warned = [
+        s
+        for s in run.scenarios
+        if s.status is ScenarioStatus.PASS and any(c.status is Status.WARN for c in s.checks)
+    ]
+    ids = [c.id for s in warned for c in s.checks if c.status is Status.WARN]
+    return warned, list(dict.fromkeys(ids))
+
+
+def fail_on_warn_words(run: RunResult) -> str | None:
+    """Why a run whose scenarios passed fails under --fail-on-warn, in one sentence; None if it does not."""
+    warned, ids = warned_under_fail_on_warn(run)
+    if not warned:
+        return None
+    n = len(warned)
+    scenarios = f"{n} scenario{'' if n == 1 else 's'} passed with warnings"
+    checks = ", ".join(ids)
+    if all(s.status is ScenarioStatus.PASS for s in run.scenarios):
+        return f"the run fails (exit 1) because {scenarios} under --fail-on-warn: {checks}"
+    return f"also, {scenarios}, which fail the run under --fail-on-warn: {checks}"
+
+
 def _headline(run: RunResult) -> str:
     counts = run.counts()
     total = len(run.scenarios)
     bad = counts["fail"] + counts["error"]
     if total == 0:
         return "no scenarios were run"
+    warned, _ = warned_under_fail_on_warn(run)
+    if bad == 0 and warned:
+        return (
+            f"{len(warned)} of {total} scenario{'' if total == 1 else 's'} passed with warnings, which fail "
+            "the run under --fail-on-warn"
+        )
     if bad == 0:
         return f"all {total} scenario{'' if total == 1 else 's'} passed"
     return f"{bad} of {total} scenario{'' if total == 1 else 's'} did not pass"
@@ -161,6 +194,22 @@ def _failing_section(run: RunResult, report_href: str | None, anchors: bool) -> 
     return lines
 
 
+def _fail_on_warn_section(run: RunResult) -> list[str]:
+    warned, _ = warned_under_fail_on_warn(run)
+    words = fail_on_warn_words(run)
+    if not warned or words is None:
+        return []
+    lines = ["", "### Fails under --fail-on-warn", "", md_text(words[0].upper() + words[1:]) + "."]
+    for scenario in warned[:MAX_SCENARIOS]:
+        lines += ["", f"#### ⚠ {md_text(scenario.name, 160)}", "", md_text(scenario.file, 160), ""]
+        lines += [
+            f"- {md_code(c.id)}: {md_text(c.message)}" for c in scenario.checks if c.status is Status.WARN
+        ]
+    if len(warned) > MAX_SCENARIOS:
+        lines += ["", f"…and {len(warned) - MAX_SCENARIOS} more: the report lists them all."]
+    return lines
+
+
 def render_summary(
     run: RunResult, *, report_href: str | None = "report.html", on_ci_page: bool = False
 ) -> str:
@@ -184,6 +233,7 @@ def render_summary(
     lines.append(meta + ".")
     lines += _changes_section(run)
     lines += _failing_section(run, report_href, not on_ci_page)
+    lines += _fail_on_warn_section(run)
     lines.append("")
     if report_href and on_ci_page:
         lines.append(
