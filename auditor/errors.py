@@ -5,6 +5,7 @@ Findings about the shop (a failed check) are never raised; they are results.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -73,12 +74,19 @@ _ERROR_ADVICE = {
 }
 
 
+# Control characters (a terminal's escape sequences among them) other than the tab: an error message
+# repeats selectors and page text, which must not colour or move a terminal's cursor.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def first_line(error: BaseException | str, limit: int = 300) -> str:
-    """The first non-empty line of an error message (its type's name when it has none), cut to `limit`."""
+    """The first non-empty line of an error message (its type's name when it has none), cut to `limit`,
+    with control characters shown as escapes (ESC as \\x1b)."""
     text = str(error).strip()
     if not text:
         return type(error).__name__ if isinstance(error, BaseException) else ""
-    return text.splitlines()[0][:limit]
+    line = text.splitlines()[0][:limit]
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", line)
 
 
 class AuditorError(Exception):
