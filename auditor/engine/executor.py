@@ -24,7 +24,7 @@ from auditor.checks.judge import error_result
 from auditor.engine.browser import LaunchPlan, launch_args
 from auditor.engine.browser import merged_hosts as merge_mappings
 from auditor.engine.events import Listener, RunInterrupted, ScenarioFinished, ScenarioStarted, ignore
-from auditor.engine.run import Attempt, RunOptions, ScenarioRun
+from auditor.engine.run import INTERRUPTED, Attempt, RunOptions, ScenarioRun
 from auditor.engine.verdict import ask_connectif, judge_attempt, lookup_plan
 from auditor.engine.warm import WarmStart, WorkerThread, close_browsers, end_workers
 from auditor.errors import ErrorKind, GridError, first_line
@@ -186,6 +186,8 @@ class ScenarioExecutor:
             except GridError as exc:  # no session from the grid: its URL and its own message
                 return error_result(loaded, exc.one_line(), ErrorKind.REMOTE_UNREACHABLE)
             except PlaywrightError as exc:
+                if self.stop.is_set():  # the browser (or its driver) ended with the run: Ctrl-C
+                    return stopped_result(loaded, started=attempt > 1)
                 return self.unavailable(loaded, exc)  # retrying cannot bring a browser back
             done = recorded
             if later is not None and self.options.retries == 0 and lookup_plan(done) is not None:
@@ -224,6 +226,17 @@ class ScenarioExecutor:
         self.prelaunched.clear()
         if self.grid is not None:
             self.grid.close()  # after the browsers: each session deleted once, before Playwright stops
+
+
+def stopped_result(loaded: LoadedScenario, *, started: bool) -> ScenarioResult:
+    """A scenario cut short by Ctrl-C: interrupted once it ran, else not run, whatever broke meanwhile.
+
+    A terminal's Ctrl-C reaches every process of its foreground group: a browser or driver that ends
+    with it is the interruption's doing, not the shop's nor the machine's.
+    """
+    if started:
+        return error_result(loaded, INTERRUPTED, ErrorKind.INTERRUPTED)
+    return error_result(loaded, NOT_RUN, ErrorKind.NOT_RUN)
 
 
 def merged_hosts(scenarios: Sequence[LoadedScenario]) -> dict[str, str] | None:
@@ -299,7 +312,9 @@ class _Serve:
                 executor.close()
         except Exception as exc:  # Playwright's driver died under the worker
             self.thread.failure = f"{type(exc).__name__}: {first_line(exc)}"
-            if job is not None:  # the scenario it was running is answered, never left waiting
+            if job is not None and pool.stop.is_set():  # the driver ended with the run (Ctrl-C)
+                pool.finish(job, stopped_result(job[0], started=True))
+            elif job is not None:  # the scenario it was running is answered, never left waiting
                 message = f"the auditor's worker stopped while running this scenario: {self.thread.failure}"
                 pool.finish(job, error_result(job[0], message, ErrorKind.AUDITOR_CRASHED))
             pool.worker_failed()
@@ -392,6 +407,8 @@ class WorkerPool:
         return hand_over
 
     def _no_worker_result(self, loaded: LoadedScenario) -> ScenarioResult:
+        if self.stop.is_set():  # workers that ended because the run is interrupted: it never started
+            return stopped_result(loaded, started=False)
         reasons = sorted({w.failure for w in self.workers if w.failure})
         why = "; ".join(reasons) or "its workers stopped"
         return error_result(

@@ -4,8 +4,12 @@ not serialised by one GIL.
 
 The parent keeps the WorkerPool interface (submit → future, interrupt, alive), feeds jobs through one
 queue that every worker takes from when it is free, and hears back events and results on another. A
-worker ignores SIGINT (a terminal's Ctrl-C reaches the whole process group): the parent decides, and
-tells the workers through a shared event; they end their scenarios at the next step, as threads do.
+worker ignores SIGINT and starts a session of its own (a terminal's Ctrl-C reaches the whole foreground
+process group, and would kill the worker's Playwright driver, which then closes its browsers, before the
+parent had told the worker to stop): the parent decides, and tells the workers through a shared event;
+they end their scenarios at the next step, as threads do. Nothing is left behind by that: a worker whose
+parent dies ends its browsers and itself (watch_parent), and a worker's driver and browsers end when
+their pipes to it close.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 
 from auditor.checks.judge import error_result
 from auditor.engine.events import Listener, RunInterrupted, ScenarioFinished, ignore
-from auditor.engine.executor import NOT_RUN
+from auditor.engine.executor import NOT_RUN, stopped_result
 from auditor.engine.options import RunOptions
 from auditor.engine.warm import use_processes
 from auditor.errors import ErrorKind
@@ -60,6 +64,18 @@ def _context() -> BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def _leave_terminal_group() -> None:
+    """Start a session of its own, so that a terminal's signals to its foreground process group (Ctrl-C,
+    Ctrl-Z) reach the parent alone and not this worker's Playwright driver, whose own SIGINT handling
+    would close the worker's browsers before the parent has told the worker to stop (Playwright already
+    starts each Chromium in a session of its own). The parent's orderly shutdown ends them instead."""
+    if hasattr(os, "setsid"):
+        try:
+            os.setsid()
+        except OSError:  # already a process group leader: nothing to leave
+            pass
+
+
 def _reply(messages: Any, job: int) -> Any:
     """A future's callback that sends its result back to the parent, with the job's number."""
 
@@ -79,6 +95,7 @@ def _worker_main(
 ) -> None:
     """A worker process: take a job whenever its own pool can start one, send back what happens."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _leave_terminal_group()
     from auditor.engine.executor import WorkerPool
 
     stop = threading.Event()
@@ -157,6 +174,7 @@ class ProcessPool:
         self._lock = threading.Lock()
         self._next = 0
         self._closed = False
+        self._told = False  # listeners have heard of the interruption
         self.processes = [
             ctx.Process(  # type: ignore[attr-defined]
                 target=_worker_main,
@@ -170,6 +188,15 @@ class ProcessPool:
             process.start()
         self._reader = threading.Thread(target=self._read, name="checkout-auditor-results", daemon=True)
         self._reader.start()
+        # Ctrl-C sets `stop` in a signal handler: the workers hear of it at once, not at the next look of
+        # wait_all, so that none takes another job meanwhile (it would be recorded as interrupted).
+        threading.Thread(target=self._pass_on_stop, name="checkout-auditor-stop", daemon=True).start()
+
+    def _pass_on_stop(self) -> None:
+        while not self.stop.wait(_POLL_S):  # returns at once when set; looks at `_closed` meanwhile
+            if self._closed:
+                return
+        self._stopped.set()
 
     # ------------------------------------------------------------ the WorkerPool interface
 
@@ -194,7 +221,8 @@ class ProcessPool:
 
     def interrupt(self) -> None:
         """Ctrl-C: running scenarios stop at their next step; queued ones are answered as not run."""
-        if not self._stopped.is_set():
+        if not self._told:
+            self._told = True
             self.stop.set()
             self._stopped.set()
             self.listener(RunInterrupted())
@@ -255,6 +283,9 @@ class ProcessPool:
             if job is not None:
                 reason = self._failures.get(number) or f"it ended with exit code {process.exitcode}"
                 loaded = self._futures[job][0]
+                if self.stop.is_set():  # the run is being interrupted: that is why it stopped
+                    self._finish(job, stopped_result(loaded, started=True))
+                    continue
                 message = f"the auditor's worker process stopped while running this scenario: {reason}"
                 self._finish(job, error_result(loaded, message, ErrorKind.AUDITOR_CRASHED))
         if not self.alive():
@@ -273,6 +304,8 @@ class ProcessPool:
         self.listener(ScenarioFinished(result=result))
 
     def _no_worker_result(self, loaded: LoadedScenario) -> ScenarioResult:
+        if self.stop.is_set():  # workers that ended because the run is interrupted: it never started
+            return stopped_result(loaded, started=False)
         reasons = sorted(set(self._failures.values()))
         why = "; ".join(reasons) or "its worker processes stopped"
         return error_result(
