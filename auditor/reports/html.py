@@ -173,6 +173,7 @@ def render_html(
     context: dict[str, Any] = {
         "run": run,
         "counts": view.summary_counts(run),
+        "interruption": view.interruption(run),
         "run_ms": view.run_duration_ms(run),
         "scenarios": scenario_views(run, images),
         "changes": changes,

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from auditor.connectif import jsnum
 from auditor.connectif.tag import PURCHASE_FIELDS
+from auditor.errors import ErrorKind
 from auditor.hosts import host_matches
 from auditor.observation import Navigation
 from auditor.results import (
@@ -88,6 +89,54 @@ def summary_counts(run: RunResult) -> dict[str, int]:
     counts["warn"] = sum(1 for s in run.scenarios if any(c.status is Status.WARN for c in s.checks))
     counts["total"] = len(run.scenarios)
     return counts
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """An interrupted run (Ctrl-C) in numbers: what never ran, what was cut short, what finished.
+
+    The verdicts of the scenarios that finished are findings about the shop; the others are not.
+    """
+
+    total: int
+    not_run: int  # never started
+    cut_short: int  # stopped by Ctrl-C while it ran
+    passed: int
+    failed: int
+    errored: int  # errors of the scenarios that finished (not the two kinds above)
+
+    @property
+    def finished(self) -> int:
+        return self.total - self.not_run - self.cut_short
+
+    @property
+    def unfinished(self) -> int:
+        return self.not_run + self.cut_short
+
+    @property
+    def bad(self) -> int:
+        return self.failed + self.errored
+
+
+_CUT_BY_CTRL_C = {ErrorKind.NOT_RUN: "not_run", ErrorKind.INTERRUPTED: "cut_short"}
+
+
+def interruption(run: RunResult) -> Interruption | None:
+    """The numbers of an interrupted run; None when the run was not interrupted."""
+    if not run.interrupted:
+        return None
+    tally = {"not_run": 0, "cut_short": 0, "pass": 0, "fail": 0, "error": 0}
+    for s in run.scenarios:
+        cut = _CUT_BY_CTRL_C.get(s.error_kind) if s.error_kind is not None else None
+        tally[cut or s.status.value] = tally.get(cut or s.status.value, 0) + 1
+    return Interruption(
+        total=len(run.scenarios),
+        not_run=tally["not_run"],
+        cut_short=tally["cut_short"],
+        passed=tally["pass"],
+        failed=tally["fail"],
+        errored=tally["error"],
+    )
 
 
 def anchor_ids(scenarios: Sequence[ScenarioResult]) -> list[str]:
