@@ -16,7 +16,7 @@ from pydantic import TypeAdapter
 
 from auditor import __version__
 from auditor.compare import scenario_key
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, ErrorKind
 from auditor.reports import view
 from auditor.reports.html import REPORT_NAME, csp, environment
 from auditor.results import RunResult, ScenarioStatus, read_results, write_atomic
@@ -50,6 +50,10 @@ class RunEntry:
     duration_ms: int | None
     counts: dict[str, int]
     failing: list[str]  # names of the scenarios that did not pass
+    # Interrupted (Ctrl-C): how many scenarios never ran or were cut short; None when not interrupted.
+    # They are in neither `counts` nor `failing`: they say nothing about the shop. (No default: a
+    # cache written before this field existed does not validate, and is rebuilt.)
+    unfinished: int | None
     problem: str | None = None  # why the results could not be read
     verdicts: tuple[Verdict, ...] = ()
 
@@ -123,16 +127,27 @@ def _entry(folder: Path, run: RunResult | None = None) -> RunEntry:
             duration_ms=None,
             counts={},
             failing=[],
+            unfinished=None,
             problem=exc.headline,
         )
+    counts = view.summary_counts(run)
+    cut = view.interruption(run)
+    unfinished = {ErrorKind.NOT_RUN, ErrorKind.INTERRUPTED} if cut is not None else set()
+    if cut is not None:  # what finished: the scenarios Ctrl-C stopped are counted apart
+        counts = {**counts, "pass": cut.passed, "fail": cut.failed, "error": cut.errored}
     return RunEntry(
         folder=folder.name,
         href=href,
         sort_key=_moment(run.started, mtime),
         started=run.started,
         duration_ms=view.run_duration_ms(run),
-        counts=view.summary_counts(run),
-        failing=[s.name for s in run.scenarios if s.status is not ScenarioStatus.PASS],
+        counts=counts,
+        failing=[
+            s.name
+            for s in run.scenarios
+            if s.status is not ScenarioStatus.PASS and s.error_kind not in unfinished
+        ],
+        unfinished=cut.unfinished if cut is not None else None,
         verdicts=tuple(
             Verdict(file=s.file, name=s.name, status=s.status.value, flaky=s.flaky, anchor=a)
             for s, a in zip(run.scenarios, view.anchor_ids(run.scenarios), strict=True)
@@ -186,9 +201,10 @@ def _counts_words(entry: RunEntry) -> str:
     if entry.problem:
         return f"{entry.folder}: unreadable ({entry.problem})"
     c = entry.counts
+    cut = f"; interrupted, {entry.unfinished} not finished" if entry.unfinished is not None else ""
     return (
         f"{entry.folder}, {view.fmt_time(entry.started)}: "
-        f"{c.get('pass', 0)} passed, {c.get('fail', 0)} failed, {c.get('error', 0)} errored"
+        f"{c.get('pass', 0)} passed, {c.get('fail', 0)} failed, {c.get('error', 0)} errored{cut}"
     )
 
 
