@@ -301,12 +301,26 @@ def print_summary(run: RunResult, paths: OutputPaths) -> None:
     flaky = sum(1 for s in run.scenarios if s.flaky)
     if flaky:
         out_console.print(Text(f"{flaky} flaky: failed first, passed on a retry", style="yellow"))
+    from auditor.reports.view import interruption
+
+    cut = interruption(run)
+    if cut is not None:  # the scenarios Ctrl-C kept from finishing are not errors found in the shop
+        counts = {"pass": cut.passed, "fail": cut.failed, "error": cut.errored}
+        unfinished = cut.not_run + cut.cut_short
+        out_console.print(
+            Text(f"interrupted after {cut.total - unfinished} of {cut.total}: ", style="bold yellow"), end=""
+        )
     out_console.print(
         Text(f"{counts['pass']} passed", style="green")
         + Text(", ")
         + Text(f"{counts['fail']} failed", style="red" if counts["fail"] else "")
         + Text(", ")
         + Text(f"{counts['error']} errored", style="magenta" if counts["error"] else "")
+        + (
+            Text(f"; {cut.not_run + cut.cut_short} not finished", style="yellow")
+            if cut is not None
+            else Text()
+        )
     )
     if run.fail_on_warn:
         from auditor.reports.summary import fail_on_warn_words

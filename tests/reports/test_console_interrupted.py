@@ -1,0 +1,34 @@
+"""The console's last lines for a run interrupted by Ctrl-C: never-run scenarios are not "errored"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor.reports import console
+from auditor.reports.outputs import OutputPaths
+
+from .test_html_interrupted import interrupted_run
+
+
+def counts_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], interrupted: bool) -> str:
+    paths = OutputPaths(
+        results=tmp_path / "r.json", html=tmp_path / "r.html", junit=tmp_path / "j.xml", index=None
+    )
+    console.print_summary(interrupted_run(interrupted=interrupted), paths)
+    return next(line for line in capsys.readouterr().out.splitlines() if " passed, " in line)
+
+
+def test_an_interrupted_run_counts_finished_scenarios_and_the_rest_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # mixed_run: 3 passed, 2 failed, 1 errored; plus 1 cut short and 5 never started.
+    line = counts_line(tmp_path, capsys, interrupted=True)
+    assert line == "interrupted after 6 of 12: 3 passed, 2 failed, 1 errored; 6 not finished"
+
+
+def test_a_run_that_was_not_interrupted_counts_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert counts_line(tmp_path, capsys, interrupted=False) == "3 passed, 2 failed, 7 errored"
