@@ -26,14 +26,21 @@ if TYPE_CHECKING:
 
 
 def new_out_dir(root: Path, prefix: str = "run") -> Path:
-    """A fresh, sortable folder under `root` for one run's outputs."""
+    """A fresh, sortable folder under `root` for one run's outputs, created here: two runs started in
+    the same second (a CI matrix, a shell loop) each get their own, as mkdir lets only one of them
+    have a name. A folder that cannot be created is left for prepare_out_dir to explain."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     candidate = root / f"{prefix}-{stamp}"
     n = 2
-    while candidate.exists():
-        candidate = root / f"{prefix}-{stamp}-{n}"
-        n += 1
-    return candidate
+    while True:
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            candidate = root / f"{prefix}-{stamp}-{n}"
+            n += 1
+        except OSError:  # not writable, a file in the way of `root`…: said with the outputs' own words
+            return candidate
 
 
 def select(scenarios: Sequence[LoadedScenario], tags: Sequence[str]) -> list[LoadedScenario]:

@@ -183,8 +183,8 @@ def _set_up_and_run(
                 "accepts",
                 err=True,
             )
-    out_dir = settings.out or new_out_dir(Path("reports"), prefix)
     grid = _grid_settings(settings.grid, settings.grid_capabilities) if settings.grid else None
+    out_dir = settings.out or new_out_dir(Path("reports"), prefix)  # reserved: after any option error
     request = RunRequest(
         out_dir=out_dir,
         workers=settings.workers,
