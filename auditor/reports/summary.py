@@ -110,6 +110,13 @@ def fail_on_warn_words(run: RunResult) -> str | None:
 
 
 def _headline(run: RunResult) -> str:
+    cut = view.interruption(run)
+    if cut is not None:  # never-run scenarios are no finding about the shop: say what finished
+        finished = cut.total - cut.not_run - cut.cut_short
+        bad = cut.failed + cut.errored
+        return f"interrupted after {finished} of {cut.total} scenarios: " + (
+            f"{bad} of the {finished} that finished did not pass" if bad else "every one that finished passed"
+        )
     counts = run.counts()
     total = len(run.scenarios)
     bad = counts["fail"] + counts["error"]
@@ -220,12 +227,22 @@ def render_summary(
     """
     counts = view.summary_counts(run)
     lines = [f"## Checkout audit: {_headline(run)}", ""]
-    lines += [
-        "| passed | failed | errored | flaky |",
-        "|---:|---:|---:|---:|",
-        f"| {counts['pass']} | {counts['fail']} | {counts['error']} | {counts['flaky']} |",
-        "",
-    ]
+    cut = view.interruption(run)
+    if cut is None:
+        lines += [
+            "| passed | failed | errored | flaky |",
+            "|---:|---:|---:|---:|",
+            f"| {counts['pass']} | {counts['fail']} | {counts['error']} | {counts['flaky']} |",
+            "",
+        ]
+    else:
+        lines += [
+            "| passed | failed | errored | not finished | flaky |",
+            "|---:|---:|---:|---:|---:|",
+            f"| {cut.passed} | {cut.failed} | {cut.errored} | {cut.not_run + cut.cut_short} "
+            f"| {counts['flaky']} |",
+            "",
+        ]
     took = view.run_duration_ms(run)
     meta = f"Started {md_text(view.fmt_time(run.started))}" + (f" · took {view.fmt_ms(took)}" if took else "")
     if run.interrupted:

@@ -8,8 +8,10 @@ import pytest
 
 from auditor.reports import console
 from auditor.reports.outputs import OutputPaths
+from auditor.reports.summary import render_summary
 
 from .test_html_interrupted import interrupted_run
+from .test_summary import render_like_github
 
 
 def counts_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], interrupted: bool) -> str:
@@ -32,3 +34,16 @@ def test_a_run_that_was_not_interrupted_counts_as_before(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert counts_line(tmp_path, capsys, interrupted=False) == "3 passed, 2 failed, 7 errored"
+
+
+def test_summary_md_of_an_interrupted_run_counts_finished_scenarios_and_the_rest_apart() -> None:
+    text = render_summary(interrupted_run())
+    doc = render_like_github(text)
+    assert doc.find("h2").words() == (
+        "Checkout audit: interrupted after 6 of 12 scenarios: 3 of the 6 that finished did not pass"
+    )
+    table = doc.find_all("table")[0]
+    assert [c.words() for c in table.find_all("th")][-2] == "not finished"
+    assert [c.words() for c in table.find_all("td")] == ["3", "2", "1", "6", "1"]
+    plain = render_like_github(render_summary(interrupted_run(interrupted=False)))
+    assert plain.find("h2").words() == "Checkout audit: 9 of 12 scenarios did not pass"
