@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from auditor.errors import ErrorKind
 from auditor.reports import view
 from auditor.results import RunResult, ScenarioResult, ScenarioStatus, Status, write_atomic
 
@@ -49,7 +50,12 @@ def case_names(scenarios: list[ScenarioResult]) -> list[str]:
     return names
 
 
-def _testcase(scenario: ScenarioResult, name: str) -> ET.Element:
+def _never_ran(scenario: ScenarioResult, run: RunResult) -> bool:
+    """A scenario Ctrl-C kept from starting: a skipped case, not an error found in the shop."""
+    return run.interrupted and scenario.error_kind is ErrorKind.NOT_RUN
+
+
+def _testcase(scenario: ScenarioResult, name: str, never_ran: bool = False) -> ET.Element:
     case = ET.Element(
         "testcase",
         classname=_classname(scenario),
@@ -72,7 +78,9 @@ def _testcase(scenario: ScenarioResult, name: str) -> ET.Element:
         for key, value in properties.items():
             if value is not None:
                 ET.SubElement(props, "property", name=key, value=clean(value))
-    if scenario.status is ScenarioStatus.ERROR:
+    if never_ran:
+        ET.SubElement(case, "skipped", message=clean(scenario.error or "not run: the run was interrupted"))
+    elif scenario.status is ScenarioStatus.ERROR:
         error = ET.SubElement(
             case, "error", message=clean(scenario.error or "the scenario could not be finished"), type="error"
         )
@@ -125,12 +133,14 @@ def _system_out(scenario: ScenarioResult) -> str:
 
 def build_junit(run: RunResult) -> ET.Element:
     """The <testsuites> element with the run's one <testsuite>."""
-    cases = [_testcase(s, name) for s, name in zip(run.scenarios, case_names(run.scenarios), strict=True)]
+    names = case_names(run.scenarios)
+    cases = [_testcase(s, name, _never_ran(s, run)) for s, name in zip(run.scenarios, names, strict=True)]
+    never = sum(1 for s in run.scenarios if _never_ran(s, run))
     counts = {
         "tests": str(len(run.scenarios)),
         "failures": str(sum(1 for s in run.scenarios if s.status is ScenarioStatus.FAIL)),
-        "errors": str(sum(1 for s in run.scenarios if s.status is ScenarioStatus.ERROR)),
-        "skipped": str(sum(1 for s in run.scenarios if _all_skipped(s))),
+        "errors": str(sum(1 for s in run.scenarios if s.status is ScenarioStatus.ERROR) - never),
+        "skipped": str(sum(1 for s in run.scenarios if _all_skipped(s)) + never),
     }
     run_ms = view.run_duration_ms(run)
     total = _seconds(run_ms if run_ms is not None else sum(s.duration_ms for s in run.scenarios))

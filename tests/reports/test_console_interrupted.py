@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from auditor.reports import console
+from auditor.reports.junit import write_junit
 from auditor.reports.outputs import OutputPaths
 from auditor.reports.summary import render_summary
 
@@ -47,3 +49,15 @@ def test_summary_md_of_an_interrupted_run_counts_finished_scenarios_and_the_rest
     assert [c.words() for c in table.find_all("td")] == ["3", "2", "1", "6", "1"]
     plain = render_like_github(render_summary(interrupted_run(interrupted=False)))
     assert plain.find("h2").words() == "Checkout audit: 9 of 12 scenarios did not pass"
+
+
+def test_junit_of_an_interrupted_run_skips_the_scenarios_that_never_ran(tmp_path: Path) -> None:
+    root = ET.parse(write_junit(interrupted_run(), tmp_path / "junit.xml")).getroot()
+    suite = root.find("testsuite")
+    assert suite is not None
+    # mixed_run's one error and the one cut short stay errors; the 5 never started are skipped.
+    assert (suite.get("errors"), suite.get("skipped"), suite.get("tests")) == ("2", "5", "12")
+    never = [c for c in suite.findall("testcase") if c.get("name", "").startswith("Scenario never")]
+    assert len(never) == 5 and all(c.find("skipped") is not None and c.find("error") is None for c in never)
+    plain = ET.parse(write_junit(interrupted_run(interrupted=False), tmp_path / "j2.xml")).getroot()
+    assert plain.find("testsuite").get("errors") == "7"  # type: ignore[union-attr]
