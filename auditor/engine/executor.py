@@ -6,6 +6,7 @@ Either way a scenario's result comes back through its future, and events tell li
 
 from __future__ import annotations
 
+import _thread
 import concurrent.futures
 import contextlib
 import json
@@ -533,8 +534,23 @@ def ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
     # SIGTERM too, where nothing else handles it: a CI job cancelled or out of time sends it, and its
     # default would end the process with no output at all.
     defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    fired = False
+
+    def on_signal(*_: object) -> None:
+        # A handler runs between two bytecodes of the main thread, maybe while that thread holds the
+        # lock inside `stop` (in Event.set or Event.wait): setting it here could wait for ever, and a
+        # Ctrl-C held down nested one handler into the next until a RecursionError. So the handler only
+        # notes the first signal and leaves set() to a thread of its own, which takes the lock once the
+        # interrupted code has let it go; later signals return at once. The low-level _thread module
+        # starts it: threading.Thread.start takes threading's own locks, which the main thread may hold.
+        nonlocal fired
+        if fired:
+            return
+        fired = True
+        _thread.start_new_thread(stop.set, ())
+
     previous = {
-        number: signal.signal(number, lambda *_: stop.set())
+        number: signal.signal(number, on_signal)
         for number, default in defaults.items()
         if signal.getsignal(number) is default
     }
