@@ -76,7 +76,10 @@ def test_automatic_script_return_costs_its_delay_not_the_timeout(tmp_path: Path,
     assert result.status.value == "pass", result.model_dump_json(indent=1)
     assert result.payment is not None
     assert result.payment.return_ == "automatic" and result.payment.mechanism == "script"
-    assert result.payment.return_ms is not None and 150 <= result.payment.return_ms < 3000
+    # The 200 ms timer starts with the platform's page, before the last step has settled: the delay shows
+    # in the time on the platform, and the return costs far less than return.timeout.
+    assert result.payment.return_ms is not None and 0 < result.payment.return_ms < 3000
+    assert result.payment.time_on_platform_ms is not None and result.payment.time_on_platform_ms >= 200
     assert result.cn_purchase is not None and result.cn_purchase["purchase_id"] == "A1"
     assert checks(result)["cn_purchase.consistent"] == "pass"  # "12,50" expected matches 12.50 in the tag
     tracking = [r for r in result.connectif_requests if r.kind == "tracking"]
