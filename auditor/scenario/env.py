@@ -93,49 +93,38 @@ def read_env_file(path: Path) -> dict[str, str]:
         ) from None
     values: dict[str, str] = {}
     problems: list[Problem] = []
+
+    def bad(number: int, key: str, message: str, tip: str) -> None:
+        problems.append(Problem(file=str(path), line=number, column=None, key=key, message=message, tip=tip))
+
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         match = _LINE.fullmatch(line)
         if match is None:
-            problems.append(
-                Problem(
-                    file=str(path),
-                    line=number,
-                    column=None,
-                    key="",
-                    message="is not a NAME=VALUE line",
-                    tip="write one NAME=VALUE per line; start comments with #",
-                )
+            bad(
+                number, "", "is not a NAME=VALUE line", "write one NAME=VALUE per line; start comments with #"
             )
             continue
         name = match.group(1)
         if not VARIABLE.fullmatch(name):
-            problems.append(
-                Problem(
-                    file=str(path),
-                    line=number,
-                    column=None,
-                    key=name[:40],
-                    message="is not a variable name" if name else "has no name before '='",
-                    tip="names start with a letter or _ and hold letters, digits and _",
-                )
+            bad(
+                number,
+                name[:40],
+                "is not a variable name" if name else "has no name before '='",
+                "names start with a letter or _ and hold letters, digits and _",
             )
             continue
         try:
             values[name] = _unquote(match.group(2))
         except _BadQuotes as exc:
-            problems.append(
-                Problem(
-                    file=str(path),
-                    line=number,
-                    column=None,
-                    key=name,
-                    message=str(exc),
-                    tip='put the quotes around the whole value, on one line (NAME="…", a comment may follow '
-                    'after a space: NAME="…" # note); a value that holds a quote of its own goes inside the '
-                    "other kind (NAME='a \"b\" c')",
-                )
+            bad(
+                number,
+                name,
+                str(exc),
+                'put the quotes around the whole value, on one line (NAME="…", a comment may follow '
+                'after a space: NAME="…" # note); a value that holds a quote of its own goes inside the '
+                "other kind (NAME='a \"b\" c')",
             )
     if problems:
         raise InputError(problems)

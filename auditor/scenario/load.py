@@ -136,7 +136,8 @@ class _Loader:
         self.problems[:MAX_PROBLEMS] = sorted(
             self.problems[:MAX_PROBLEMS], key=lambda p: (p.line is None, p.line or 0, p.column or 0)
         )
-        shown = [self.masked(p) for p in self.problems[:MAX_PROBLEMS]]
+        secrets = self.sensitive_values()
+        shown = [self.masked(p, secrets) for p in self.problems[:MAX_PROBLEMS]]
         if self.enough():
             rest = self.problems[MAX_PROBLEMS]
             shown.append(
@@ -207,10 +208,11 @@ class _Loader:
             (v for v in found if len(v) >= 3 and "{{" not in v and v != MASK), key=len, reverse=True
         )
 
-    def masked(self, problem: Problem) -> Problem:
-        """A problem whose message and tip repeat no secret's value."""
+    @staticmethod
+    def masked(problem: Problem, secrets: list[str]) -> Problem:
+        """A problem whose message and tip repeat none of `secrets` (sensitive_values())."""
         message, tip = problem.message, problem.tip
-        for secret in self.sensitive_values():
+        for secret in secrets:
             message = message.replace(secret, MASK)
             tip = tip.replace(secret, MASK) if tip else tip
         if (message, tip) == (problem.message, problem.tip):
