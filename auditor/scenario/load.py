@@ -26,7 +26,7 @@ from auditor.errors import InputError, Problem
 from auditor.masking import MASK
 from auditor.observation import cite
 from auditor.scenario import advice
-from auditor.scenario.messages import Error, describe, explain, is_sensitive, suggest
+from auditor.scenario.messages import Error, closest, describe, explain, suggest
 from auditor.scenario.model import (
     ACTIONS,
     FLAG_ACTIONS,
@@ -35,6 +35,7 @@ from auditor.scenario.model import (
     SHOP_ONLY_ACTIONS,
     STEP_MODIFIERS,
     ElementArgs,
+    KeyedErrors,
     Matrix,
     PayArgs,
     PayStep,
@@ -42,7 +43,7 @@ from auditor.scenario.model import (
     Scenario,
     matrix_label,
 )
-from auditor.scenario.yamlload import Located, PathKey, format_path, load_yaml
+from auditor.scenario.yamlload import Located, PathKey, format_path, is_sensitive, load_yaml
 
 __all__ = [
     "BUILTIN_NAMES",
@@ -250,6 +251,9 @@ class _Loader:
             )
             if path == ("base_url",):
                 tip = f"export {name}=… before running, or pass --base-url"
+            meant = self.set_variable_like(name)
+            if meant is not None:
+                tip = f"did you mean ${{{meant}}}? That one is set. Otherwise {tip[0].lower()}{tip[1:]}"
             self.problem(path, f"environment variable {name} is not set", tip=tip)
             self.env_failed.add(path)
             return ""
@@ -258,6 +262,13 @@ class _Loader:
         # time proportional to the square of the text's length.
         end = value.rfind("}") + 1
         return ENV_PATTERN.sub(replace, value[:end]) + value[end:]
+
+    def set_variable_like(self, name: str) -> str | None:
+        """The set variable whose name is closest to an unset one (`SHOP_ULR` → `SHOP_URL`), in any
+        case; only names are compared, never values."""
+        by_case = {known.lower(): known for known in self.env if known != name}
+        close = closest(name.lower(), by_case)
+        return by_case[close] if close is not None else None
 
     # ------------------------------------------------------------ matrix
 
@@ -572,7 +583,15 @@ class _Loader:
             for path, e in located
             if not (path in inside and (e["type"].endswith("_type") or e["type"] == "literal_error"))
         ]
-        for path, error in located:
+        # A validator that found several mistakes in one value (KeyedErrors) reports each of them.
+        each: list[tuple[PathKey, Any]] = []
+        for where, found in located:
+            cause = (found.get("ctx") or {}).get("error")
+            if isinstance(cause, KeyedErrors):
+                each += [(where, {**found, "ctx": {"error": one}}) for one in cause.problems]
+            else:
+                each.append((where, found))
+        for path, error in each:
             if any(path[: len(failed)] == failed for failed in self.env_failed):
                 continue  # its ${VAR} is unset: that problem is already reported
             text = str((error.get("ctx") or {}).get("error", ""))
@@ -658,13 +677,16 @@ class _Loader:
         self.check_builtin_names(scenario, captures)
         every = {*BUILTIN_NAMES, *scenario.vars, *scenario.secrets, *captures}
         for path, text in _strings(raw, ()):
-            if path and path[0] in UNSUBSTITUTED:
-                continue
+            unclosed = _unclosed_reference(text)
+            if unclosed is not None:
+                self.unclosed_reference(path, *unclosed)
             for match in REF_PATTERN.finditer(text):
                 if self.enough():
                     return
                 name = match.group(1).strip()
-                if not NAME.match(name):
+                if path and path[0] in UNSUBSTITUTED:
+                    self.not_filled_in(path, name, every)
+                elif not NAME.match(name):
                     self.bad_reference(path, name)
                 elif name not in every:
                     self.problem(
@@ -678,6 +700,37 @@ class _Loader:
                     late = self.too_early(path, name, scenario, captures)
                     if late is not None:
                         self.problem(path, *late)
+
+    def unclosed_reference(self, path: PathKey, written: str, name: str) -> None:
+        """`{{email` or `{{ email }`: without its `}}` the text would be used as written, braces and all."""
+        if is_sensitive(path):  # not even a part of it
+            written, name = "a {{ in this value", ""
+        else:
+            written = repr(written)
+        self.problem(
+            path,
+            f"{written} opens a {{{{name}}}} reference that is never closed with }}}}, so it would be used "
+            "as literal text",
+            tip=f"close it with }}}}: {{{{{name}}}}}" if name else "close it with }}, as in {{name}}",
+        )
+
+    def not_filled_in(self, path: PathKey, name: str, every: set[str]) -> None:
+        """name, description and tags name the scenario before it runs (in --tag, -k, ids and baselines):
+        only a matrix value, filled in when the file is loaded, is written into them."""
+        where = f"{path[0]} {'are' if path[0] == 'tags' else 'is'} shown as written (only a matrix value is "
+        where += "filled in there)"
+        if name in every:
+            self.problem(
+                path,
+                f"{{{{{name}}}}} is never filled in: {where}",
+                tip=f"write the text itself; {{{{{name}}}}} has a value only when the scenario runs",
+            )
+            return
+        self.problem(
+            path,
+            f"{{{{{name}}}}} is not defined by anything in the scenario, and {where}",
+            tip=suggest(name, self.matrix_names) or "remove the braces, or make it a matrix value",
+        )
 
     def check_builtin_names(self, scenario: Scenario, captures: dict[str, PathKey]) -> None:
         """A var, a secret or a capture named like a built-in ({{run_id}}…) would hide it."""
@@ -1081,6 +1134,19 @@ def _strings(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
             yield from _strings(item, (*path, i))
     elif isinstance(value, str):
         yield path, value
+
+
+def _unclosed_reference(text: str) -> tuple[str, str] | None:
+    """The first `{{` that no `}}` closes (`{{email`, `{{ email }`), as written, and the name it
+    starts ("" when none); None when every reference is closed."""
+    rest = REF_PATTERN.sub("", text)
+    start = rest.find("{{")
+    if start < 0:
+        return None
+    written = re.match(r"\{\{\s*([A-Za-z0-9_.]*)\s*\}?", rest[start:])
+    assert written is not None  # it starts with {{
+    shown = written.group(0)
+    return shown if len(shown) <= 40 else shown[:40] + "…", written.group(1)[:40]
 
 
 def _raw_captures(steps: Any) -> Iterator[str]:

@@ -15,8 +15,8 @@ from typing import Any
 
 from auditor.connectif.tag import PURCHASE_FIELDS
 from auditor.masking import MASK
-from auditor.scenario.model import ITEM_FIELDS
-from auditor.scenario.yamlload import PathKey
+from auditor.scenario.model import ITEM_FIELDS, scheme_mistake
+from auditor.scenario.yamlload import PathKey, is_sensitive
 
 # The three keys named `hosts`, said whenever one is confused with another.
 HOSTS_KEYS = (
@@ -56,11 +56,6 @@ def describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
-
-
-def is_sensitive(path: PathKey) -> bool:
-    """A value no message may repeat: a secret, the Connectif API key."""
-    return (len(path) >= 2 and path[0] == "secrets") or path[:3] == ("connectif", "api", "key")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +125,14 @@ def _value(error: Error) -> Explained:
         match = pattern.match(message)
         if match:
             return message, tip(match)
+    if isinstance(error.input, str) and re.search(r"not an http\(s\) URL|a misspelt scheme", message):
+        meant = scheme_mistake(error.input)  # `htps://`, `ttps://`, `http:/`
+        if meant is None and "goto" in message:
+            return (
+                message,
+                "write an http(s) URL (https://shop.example/cart) or a path under base_url (/cart)",
+            )
+        return message, f"did you mean {meant!r}?" if meant else None
     return message, None
 
 

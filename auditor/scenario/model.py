@@ -113,6 +113,23 @@ def _one_line(value: str) -> str:
 HostPattern = Annotated[NonEmpty, AfterValidator(host_pattern)]
 
 
+# A URL's scheme and what follows it, misspelt or not: `htps://`, `http:/`, `http//`, `htp:`.
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)(://|:/|:|//)(.*)$", re.DOTALL)
+
+
+def scheme_mistake(url: str) -> str | None:
+    """The http(s) URL that a misspelt scheme most likely meant (`htps://shop` → `https://shop`,
+    `http:/shop` → `http://shop`), or None when the scheme is right or nothing like http(s)."""
+    match = _SCHEME.match(url)
+    if match is None:
+        return None
+    scheme, separator, rest = match.group(1).lower(), match.group(2), match.group(3)
+    if scheme in ("http", "https"):
+        return None if separator == "://" else f"{scheme}://{rest.lstrip('/')}"
+    close = difflib.get_close_matches(scheme, ["http", "https"], n=1, cutoff=0.6)
+    return f"{close[0]}://{rest.lstrip('/')}" if close else None
+
+
 def _url(value: str) -> str:
     if not re.match(r"^https?://[^/\s]+", value):
         raise ValueError(f"{value!r} is not an http(s) URL (like https://staging.shop.example/)")
@@ -157,11 +174,25 @@ def _regex(value: str) -> str:
     return value
 
 
+def _goto_url(value: str) -> str:
+    """A goto target is a path under base_url or an http(s) URL: `htp://shop/` would be neither, and
+    would fail only when the browser gets there."""
+    if scheme_mistake(value) is not None:
+        raise ValueError(f"{value!r} has a misspelt scheme: it is neither an http(s) URL nor a path")
+    match = _SCHEME.match(value)
+    if match is not None and match.group(2) == "://" and match.group(1).lower() not in ("http", "https"):
+        raise ValueError(f"{value!r} is not an http(s) URL: goto opens the shop's and the platform's pages")
+    return value
+
+
 def _url_pattern(value: str) -> str:
-    """`re:…` patterns (confirmation_url, wait_for.url) must compile; globs are taken as written."""
+    """`re:…` patterns (confirmation_url, wait_for.url) must compile; globs are taken as written, but
+    one whose scheme is misspelt (`htps://shop/thanks*`) would never match, and is refused."""
     if value.startswith("re:"):
         # `{{name}}` is filled in at run time: compile with a stand-in for it.
         _regex(re.sub(r"\{\{[^{}]*\}\}", "x", value[3:]))
+    elif scheme_mistake(value) is not None:
+        raise ValueError(f"{value!r} has a misspelt scheme: it would never match an http(s) URL")
     return value
 
 
@@ -178,7 +209,7 @@ class Strict(BaseModel):
 class GotoArgs(Strict):
     """`goto`: open a URL or a path under base_url."""
 
-    url: NonEmpty
+    url: Annotated[NonEmpty, AfterValidator(_goto_url)]
     wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
     timeout: Duration | None = None
 
@@ -544,40 +575,56 @@ def _not_a_number(name: str, expected: Any) -> str | None:
     return None
 
 
+class KeyedErrors(ValueError):
+    """Several `keyed` problems found in one value, to be reported together; str() is the first one's,
+    for callers that show one."""
+
+    def __init__(self, problems: list[ValueError]):
+        super().__init__(str(problems[0]))
+        self.problems = problems
+
+
 def _check_purchase_expect(value: Any) -> Any:
-    """The keys of `expect.cn_purchase` (and of its items) are the tag's own field names."""
+    """The keys of `expect.cn_purchase` (and of its items) are the tag's own field names. Every mistake
+    is found, not only the first, so that one load lists them all."""
     if not isinstance(value, dict):
         return value
+    found: list[ValueError] = []
     for key, expected in value.items():
         if key == "products":
             # A whole number; from ${N} or a matrix's {{n}} it comes as text ("2"), which is as good.
             written = isinstance(expected, str) and expected.strip().isascii() and expected.strip().isdigit()
             if not written and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
-                raise keyed(
-                    "products", f"the number of product_basket_item blocks: a whole number, got {expected!r}"
+                found.append(
+                    keyed(
+                        "products",
+                        f"the number of product_basket_item blocks: a whole number, got {expected!r}",
+                    )
                 )
         elif key == "items":
             if not isinstance(expected, list | tuple):
-                raise keyed("items", "the expected basket items: a list with one mapping per item")
+                found.append(keyed("items", "the expected basket items: a list with one mapping per item"))
+                continue
             for i, item in enumerate(expected):
                 if not isinstance(item, dict):
                     continue  # the model says it must be a mapping, at that item
                 for name, one in item.items():
                     if name not in ITEM_FIELDS:
-                        raise keyed(f"items[{i}].{name}", f"a basket item has no field {name!r}")
-                    if isinstance(one, list | tuple | dict) or one is None:
-                        raise keyed(
-                            f"items[{i}].{name}", f"the expected {name}: one value (text or a number)"
+                        found.append(keyed(f"items[{i}].{name}", f"a basket item has no field {name!r}"))
+                    elif isinstance(one, list | tuple | dict) or one is None:
+                        found.append(
+                            keyed(f"items[{i}].{name}", f"the expected {name}: one value (text or a number)")
                         )
-                    problem = _not_a_number(name, one)
-                    if problem:
-                        raise keyed(f"items[{i}].{name}", f"{problem}, got {one!r}")
+                    elif problem := _not_a_number(name, one):
+                        found.append(keyed(f"items[{i}].{name}", f"{problem}, got {one!r}"))
         elif key not in PURCHASE_FIELDS:
-            raise keyed(key, f"cn_purchase has no field {key!r}")
+            found.append(keyed(key, f"cn_purchase has no field {key!r}"))
         elif isinstance(expected, list | tuple | dict) or expected is None:
-            raise keyed(key, f"the expected {key}: one value (text or a number)")
+            found.append(keyed(key, f"the expected {key}: one value (text or a number)"))
         elif problem := _not_a_number(key, expected):
-            raise keyed(key, f"{problem}, got {expected!r}")
+            found.append(keyed(key, f"{problem}, got {expected!r}"))
+    if found:
+        raise KeyedErrors(found)
     return value
 
 

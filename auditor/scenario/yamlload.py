@@ -11,6 +11,7 @@ in a fraction of a second, where the pure-Python parser needs seconds) and PyYAM
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,8 +76,36 @@ def format_path(path: PathKey) -> str:
     return text
 
 
+def is_sensitive(path: PathKey) -> bool:
+    """A value no message may repeat: a secret, the Connectif API key."""
+    return (len(path) >= 2 and path[0] == "secrets") or path[:3] == ("connectif", "api", "key")
+
+
 def _tag_name(tag: str) -> str:
     return "!!" + tag[len(_YAML_TAG) :] if tag.startswith(_YAML_TAG) else tag
+
+
+# The tags a scalar may carry: YAML's own, which the plain value would mostly get anyway.
+_SCALAR_TAGS = ("str", "int", "float", "bool", "null", "timestamp", "binary")
+
+
+def _tag_tip(tag: str, value: str, path: PathKey) -> str:
+    """What to write instead of a tag the loader does not read (`!env X`, `!ref x`, `!!strr 5`)."""
+    bare = _tag_name(tag).lstrip("!").lower()
+    meant = difflib.get_close_matches(bare, _SCALAR_TAGS, n=1, cutoff=0.6)
+    if meant:  # `!!strr`, `!str`: YAML's own tag, misspelt
+        return f"did you mean !!{meant[0]}? Or quote the value to keep it as text"
+    shown = "" if is_sensitive(path) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", value) else value
+    if bare in ("env", "environ", "getenv"):
+        name = shown or "NAME"
+        return f"an environment variable is written ${{{name}}} (in quotes where it starts the value)"
+    if bare in ("ref", "var", "vars", "secret", "capture"):
+        name = shown or "name"
+        return f'a var, secret or capture is used as {{{{{name}}}}}, in quotes: "{{{{{name}}}}}"'
+    written = _tag_name(tag)
+    return (
+        f'scenarios use no YAML tags: remove it, or quote the whole value to keep it as text ("{written} …")'
+    )
 
 
 class _Refused(Exception):
@@ -203,8 +232,9 @@ except ImportError:  # PyYAML built without libyaml
 class _Builder:
     """Builds plain values from nodes, recording positions and refusing duplicate keys."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, lines: list[str]):
         self.file = file
+        self.lines = lines
         self.loader = yaml.SafeLoader("")
         self.positions: dict[PathKey, tuple[int, int]] = {}
         self.written: dict[PathKey, str] = {}
@@ -225,7 +255,8 @@ class _Builder:
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, yaml.ScalarNode):
-            value = self._scalar(node)
+            self._check_quote(node, path)
+            value = self._scalar(node, path)
             if not node.style and not isinstance(value, str):  # plain: None in PyYAML, "" in libyaml
                 self.written[path] = node.value
             return value
@@ -242,9 +273,44 @@ class _Builder:
             return self._mapping(node, path)
         return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
 
-    def _scalar(self, node: yaml.Node) -> Any:
-        if node.tag in (_YAML_TAG + "timestamp", _YAML_TAG + "binary"):
-            return node.value  # keep dates as the text the author wrote
+    def _check_quote(self, node: yaml.ScalarNode, path: PathKey) -> None:
+        """A quoted value that runs on over lines that look like keys or steps (`click: "#pay` with
+        its quote left open, closed only by the next value's quote): YAML reads those lines as part of
+        the text, and the steps in them silently vanish. Only a line indented no deeper than the one
+        the quote opened on counts: text meant to go on is indented under its key (`  Note: …`)."""
+        first, last = node.start_mark.line, node.end_mark.line
+        if node.style not in ('"', "'") or first == last or first >= len(self.lines):
+            return
+        opened = self.lines[first]
+        indent = len(opened) - len(opened.lstrip(" "))
+        for number in range(first + 1, min(last + 1, len(self.lines))):
+            looks = _KEY_LINE.match(self.lines[number])
+            if looks is None or len(looks.group(1)) > indent:
+                continue
+            what = "a step" if looks.group(2) else "a key"
+            self.refuse(
+                node,
+                f"the quote ({node.style}) opened here is closed only on line {last + 1}, so line "
+                f"{number + 1} ({looks.group(3)}: …) is read as part of this text, not as {what}",
+                key=format_path(path),
+                tip=f"close the quote on line {first + 1}, at the end of the value; text that is meant "
+                "to span lines is written as a block (`key: |`)",
+            )
+            return
+
+    def _scalar(self, node: yaml.Node, path: PathKey = ()) -> Any:
+        if node.tag in (_YAML_TAG + "timestamp", _YAML_TAG + "binary", _YAML_TAG + "value"):
+            return node.value  # keep dates (and a bare `=`, which YAML 1.1 tags !!value) as written
+        if not node.tag.startswith(_YAML_TAG) or node.tag[len(_YAML_TAG) :] not in _SCALAR_TAGS:
+            # `!env X`, `!ref x`, `!!strr 5`, `!!python/name:…`: PyYAML would say only that it has no
+            # constructor for it.
+            self.refuse(
+                node,
+                f"the tag {_tag_name(node.tag)} is not used in scenarios",
+                key=format_path(path),
+                tip=_tag_tip(node.tag, node.value, path),
+            )
+            return None
         if node.tag == _YAML_TAG + "int" and len(node.value) > MAX_INT_CHARS:
             self.refuse(
                 node,
@@ -255,13 +321,15 @@ class _Builder:
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
-            self.refuse(node, str(exc.problem or exc))
+            self.refuse(node, str(exc.problem or exc), key=format_path(path))
             return None
         except (ValueError, IndexError, KeyError, OverflowError):
             # PyYAML's constructors trust the resolver: they fail on an explicit tag that does not fit
             # the text (`!!int abc`, `!!bool maybe`) and on digit-less literals (`0x_`).
-            shown = node.value if len(node.value) <= 40 else node.value[:40] + "…"
-            self.refuse(node, f"{shown!r} is not a valid {_tag_name(node.tag)}")
+            shown = repr(node.value if len(node.value) <= 40 else node.value[:40] + "…")
+            if is_sensitive(path):
+                shown = "the value"
+            self.refuse(node, f"{shown} is not a valid {_tag_name(node.tag)}", key=format_path(path))
             return None
         if isinstance(value, str) and _SURROGATE.search(value):  # `"\ud800"` in PyYAML's own parser
             self.refuse(
@@ -291,7 +359,7 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node, from_merge in self._pairs(node):
-            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            key = self._scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
             line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
             if not isinstance(key, str | int | float | bool) or key is None:
                 self.problems.append(
@@ -333,9 +401,13 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NO
     file = str(path)
 
     def fail(
-        message: str, line: int | None = None, column: int | None = None, tip: str | None = None
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        tip: str | None = None,
+        key: str = "",
     ) -> InputError:
-        return InputError([Problem(file=file, line=line, column=column, key="", message=message, tip=tip)])
+        return InputError([Problem(file=file, line=line, column=column, key=key, message=message, tip=tip)])
 
     try:
         size = path.stat().st_size
@@ -391,6 +463,16 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NO
                 "YAML indents with spaces only: replace the tab on this line with spaces "
                 "(and set the editor to insert spaces for .yaml files)"
             )
+        elif (quote := _unclosed_quote(exc, lines)) is not None:
+            line, column, key, said = quote
+            raise fail(
+                f"is not valid YAML: {said}",
+                line + 1,
+                column + 1,
+                tip="close the quote at the end of the value, on this line; text that is meant to span "
+                "lines is written as a block (`key: |`)",
+                key=key,
+            ) from None
         else:
             tip = _syntax_tip(message, lines, mark.line if mark else None)
         raise fail(
@@ -403,11 +485,15 @@ def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NO
         raise fail(f"is not valid YAML: {exc}") from None
     if node is None:
         raise fail("is empty", tip="a scenario needs at least `name:` and `steps:`")
-    builder = _Builder(file)
+    builder = _Builder(file, text.splitlines())
     value = builder.build(node, ())
     if builder.problems:
         raise InputError(builder.problems)
-    return Located(value=value, positions=builder.positions, written=builder.written, lines=text.splitlines())
+    return Located(value=value, positions=builder.positions, written=builder.written, lines=builder.lines)
+
+
+# A line that YAML would read as a key, or as a list item that is a mapping: `  - click: …`, `hosts: …`.
+_KEY_LINE = re.compile(r"^( *)(-\s+)?([A-Za-z_][A-Za-z0-9_-]*)\s*:(?:\s|$)")
 
 
 # `key: #x`, `- #x`, `{a: #x`, `[#x`: a `#` after a space (or a flow bracket) starts a comment.
@@ -429,3 +515,108 @@ def _syntax_tip(message: str, lines: list[str], line: int | None) -> str:
         if found:
             return f'a # after a space starts a YAML comment: quote the value, as in "{found.group(1)}"'
     return "check the indentation and the quoting around this line"
+
+
+def _unclosed_quote(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, int, str, str] | None:
+    """A syntax error caused by a quote left open (`click: "#pay`): where it opened (0-based line and
+    column), the key path of its value and what to say; None when no open quote explains the error.
+
+    YAML reads an open quote on to the end of the file ("unexpected end of stream"), or to the next
+    quote, after which the rest of that line makes no sense. In the second case the nearest line above
+    the error that leaves a quote open is the suspect, and it is named only if closing it there makes
+    the file valid.
+    """
+    problem = exc.problem or ""
+    at_end = "quoted scalar" in (exc.context or "") and ("end of stream" in problem or "document" in problem)
+    if at_end and exc.context_mark is not None:
+        line, column = exc.context_mark.line, exc.context_mark.column
+        if line >= len(lines) or lines[line][column : column + 1] not in ('"', "'"):
+            return None
+        quote = lines[line][column]
+        said = f"the quote ({quote}) opened here is never closed"
+    else:
+        mark = exc.problem_mark or exc.context_mark
+        if mark is None:
+            return None
+        for line in range(min(mark.line, len(lines) - 1), -1, -1):
+            found = _open_quote(lines[line])
+            if found is not None:
+                column, quote = found
+                break
+        else:
+            return None
+        said = (
+            f"the quote ({quote}) opened here is not closed on this line, so YAML read on to the next "
+            f"{quote} and then found on line {mark.line + 1}: {problem.strip()}"
+        )
+    # Closed at the end of the line, or, inside `{…}` or `[…]`, before the next `,`, `}` or `]`.
+    text = lines[line].rstrip()
+    flow_end = re.compile(r"[,}\]]").search(text, column)
+    path = None
+    for end in [len(text), *([flow_end.start()] if flow_end else [])]:
+        repaired = [*lines[:line], text[:end] + quote + text[end:], *lines[line + 1 :]]
+        path = _path_on_line("\n".join(repaired), line)
+        if path is not None:
+            break
+    if path is None and not at_end:
+        return None  # closing it does not make the file valid: the quote is not the cause
+    return line, column, format_path(path or ()), said
+
+
+def _open_quote(line: str) -> tuple[int, str] | None:
+    """Where a quoted value starts on a line without being closed on it: (column, quote), or None.
+    A quote opens a value at the line's start, after `- `, `: `, `[`, `{` or `,`; inside a plain value
+    (`text=it's`) it is only a character."""
+    at_value = True
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if char in " \t":
+            i += 1
+            continue
+        if char == "#" and (i == 0 or line[i - 1] in " \t"):
+            return None  # a comment
+        if at_value and char in "\"'":
+            end = _closing_quote(line, i)
+            if end is None:
+                return i, char
+            i, at_value = end + 1, False
+            continue
+        after = line[i + 1 : i + 2]
+        at_value = char in "[{," or (char in "-:" and after in ("", " ", "\t"))
+        i += 1
+    return None
+
+
+def _closing_quote(line: str, start: int) -> int | None:
+    """The column of the quote that closes the one at `start` (`\\"` and `''` are escapes), or None."""
+    quote, i = line[start], start + 1
+    while i < len(line):
+        if quote == '"' and line[i] == "\\":
+            i += 2
+            continue
+        if line[i] == quote:
+            if quote == "'" and line[i + 1 : i + 2] == "'":
+                i += 2
+                continue
+            return i
+        i += 1
+    return None
+
+
+def _path_on_line(text: str, line: int) -> PathKey | None:
+    """The deepest key path written on a (0-based) line of a document, or None when it is not valid."""
+    try:
+        loader = LOADER(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, _Refused):
+        return None
+    if node is None:
+        return None
+    builder = _Builder("", text.splitlines())
+    builder.build(node, ())
+    here = [path for path, (number, _) in builder.positions.items() if number == line + 1]
+    return max(here, key=len) if here else ()
