@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -98,6 +99,7 @@ class AuditOutcome:
     run: RunResult
     paths: OutputPaths
     interrupted: bool = False
+    notes: tuple[str, ...] = ()  # merge: how it read its parts (no baseline, --fail-on-warn in some)
 
 
 def audit(
@@ -146,7 +148,11 @@ def audit(
 
 
 def merge(dirs: Sequence[Path], out_dir: Path) -> AuditOutcome:
-    """Join the outputs of several runs (shards) into one results.json, report and JUnit."""
+    """Join the outputs of several runs (shards) into one results.json, report and JUnit.
+
+    Refused before anything is written when `out_dir` holds a run this merge would write over: one of
+    the parts, or any run but an earlier merge of these same parts (merging again only refreshes it).
+    """
     from auditor.compare import merge_baselines
     from auditor.reports import write_outputs
     from auditor.results import RunResult, ScenarioResult, read_results
@@ -159,7 +165,10 @@ def merge(dirs: Sequence[Path], out_dir: Path) -> AuditOutcome:
         raise AuditorError("nothing to merge", tip="give the output folders of the shards")
     from auditor.reports.outputs import prepare_out_dir
 
+    replacing = _check_merge_out(out_dir, [folder for folder, _ in runs])
     prepare_out_dir(out_dir)
+    if replacing:  # the earlier merge's copies: a scenario since gone must not keep its files here
+        shutil.rmtree(out_dir / "artefacts", ignore_errors=True)
     scenarios: list[ScenarioResult] = []
     seen: set[tuple[str, str]] = set()
     for folder, run in runs:
@@ -181,11 +190,100 @@ def merge(dirs: Sequence[Path], out_dir: Path) -> AuditOutcome:
     scenarios.sort(
         key=lambda s: (Path(s.file).as_posix(), -1 if s.combination is None else s.combination, s.id)
     )
+    unbaselined = [(str(folder), r.scenarios) for folder, r in runs if r.baseline is None]
+    baseline = merge_baselines((r.baseline for _, r in runs), scenarios, unbaselined=unbaselined)
+    # The strict reading: a part run with --fail-on-warn asked that a warning fail the run, so one
+    # warning anywhere in the merged run fails it.
+    strict = [str(folder) for folder, r in runs if r.fail_on_warn]
     merged = RunResult(
         started=min(r.started for _, r in runs),
         finished=max(r.finished for _, r in runs),
         scenarios=scenarios,
         interrupted=any(getattr(r, "interrupted", False) for _, r in runs),
-        baseline=merge_baselines((r.baseline for _, r in runs), scenarios),
+        baseline=baseline,
+        fail_on_warn=bool(strict),
+        merged_from=[_relative(folder, out_dir) for folder, _ in runs],
     )
-    return AuditOutcome(run=merged, paths=write_outputs(merged, out_dir))
+    notes = _baseline_notes(runs, merged)
+    if strict and len(strict) < len(runs):
+        lax = [str(folder) for folder, r in runs if not r.fail_on_warn]
+        notes.append(
+            f"--fail-on-warn was given to {', '.join(strict)} but not to {', '.join(lax)}: the merged run "
+            "takes the strict reading, and a warning in any part fails it"
+        )
+    return AuditOutcome(run=merged, paths=write_outputs(merged, out_dir), notes=tuple(notes))
+
+
+def _relative(folder: Path, out_dir: Path) -> str:
+    """A part's folder as seen from the merge's output folder: the pair may move together."""
+    return Path(os.path.relpath(folder.resolve(), out_dir.resolve())).as_posix()
+
+
+def _check_merge_out(out_dir: Path, parts: Sequence[Path]) -> bool:
+    """AuditorError when writing the merge into out_dir would write over a run; True when it replaces an
+    earlier merge of these same parts (which merging again only refreshes)."""
+    from auditor.compare import RESULTS_NAME
+    from auditor.reports.html import REPORT_NAME
+    from auditor.reports.outputs import JUNIT_NAME
+    from auditor.reports.summary import SUMMARY_NAME
+    from auditor.results import read_results
+
+    target = out_dir.resolve()
+    tip = "choose another --out folder: a new or empty one, e.g. --out merged"
+    if any(folder.resolve() == target for folder in parts):
+        raise AuditorError(
+            f"merge --out {out_dir}: {out_dir} is one of the runs to merge, and the merge would write "
+            "over its results.json, report.html and junit.xml",
+            tip=tip,
+        )
+    held = [n for n in (RESULTS_NAME, REPORT_NAME, JUNIT_NAME, SUMMARY_NAME) if (out_dir / n).exists()]
+    if not held:
+        return False  # new, empty, or holding no run's outputs: nothing is written over
+    earlier: list[str] | None = None
+    try:
+        earlier = read_results(out_dir / RESULTS_NAME).merged_from
+    except AuditorError:
+        pass  # unreadable or missing: not known to be a merge, so not ours to write over
+    joined = {folder.resolve() for folder in parts}
+    if isinstance(earlier, list) and {(target / p).resolve() for p in earlier} == joined:
+        return True
+    if isinstance(earlier, list):
+        others = ", ".join(os.path.relpath((target / p).resolve()) for p in earlier)
+        what = f"the merge of other runs ({others})"
+    else:
+        what = "another run's outputs"
+    raise AuditorError(
+        f"merge --out {out_dir}: {out_dir} already holds {what}, and the merge would write over its "
+        f"{', '.join(held)}",
+        tip=tip + "; or remove that folder first if its run is no longer needed",
+    )
+
+
+def _baseline_notes(runs: Sequence[tuple[Path, RunResult]], merged: RunResult) -> list[str]:
+    """What a reader of the merged comparison should know: parts run without --baseline, and parts
+    compared with different baselines."""
+    baseline = merged.baseline
+    if baseline is None:
+        return []
+    notes = []
+    files = list(dict.fromkeys(r.baseline.file for _, r in runs if r.baseline is not None))
+    if len(files) > 1:
+        notes.append(
+            f"the parts were compared with different baselines ({', '.join(files)}); the merged "
+            f"results name {files[0]}"
+        )
+    uncompared = {str(folder) for folder, r in runs if r.baseline is None and r.scenarios}
+    if uncompared:
+        shown = ", ".join(sorted(uncompared))
+        n = sum(len(r.scenarios) for folder, r in runs if str(folder) in uncompared)
+        if any(item.part in uncompared for item in baseline.not_compared):
+            notes.append(
+                f"{shown} ran without --baseline, and the other parts were compared with different "
+                f"baselines: the {n} scenario(s) of {shown} are not compared"
+            )
+        else:
+            notes.append(
+                f"{shown} ran without --baseline: the merge compared the {n} scenario(s) of {shown} "
+                f"with {files[0]}, which the other parts were compared with"
+            )
+    return notes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -12,6 +12,7 @@ from auditor.results import (
     Baseline,
     Change,
     ChangeKind,
+    NotCompared,
     NotRun,
     RunResult,
     ScenarioResult,
@@ -77,23 +78,59 @@ def compare_runs(old: RunResult, new: RunResult, *, baseline_file: str) -> Basel
 
 
 def merge_baselines(
-    baselines: Iterable[Baseline | None], present: Iterable[ScenarioResult]
+    baselines: Iterable[Baseline | None],
+    present: Iterable[ScenarioResult],
+    *,
+    unbaselined: Sequence[tuple[str, Sequence[ScenarioResult]]] = (),
 ) -> Baseline | None:
-    """A merged run's baseline: the shards' changes together; "not run" only for what no shard ran."""
+    """A merged run's baseline: the shards' changes together; "not run" only for what no shard ran.
+
+    `unbaselined`: the parts run without --baseline (their folder and scenarios). A compared part's
+    changes and not_run hold every verdict of its baseline, so when all compared parts used one
+    baseline, each scenario of such a part gets the change `run --baseline` would have given it.
+    Otherwise its scenarios are listed under `not_compared`. `parts_without_baseline` names them.
+    """
     found = [b for b in baselines if b is not None]
     if not found:
         return None
     ran = {scenario_key(s.file, s.name) for s in present}
     changes = [c for b in found for c in b.changes]
-    order = {id(c): i for i, c in enumerate(changes)}
-    changes.sort(key=lambda c: (SEVERITY[c.change], order[id(c)]))
     not_run: dict[tuple[str, str], NotRun] = {}
     for baseline in found:
         for item in baseline.not_run:
-            key = scenario_key(item.file, item.name)
-            if key not in ran:
-                not_run.setdefault(key, item)
-    return Baseline(file=found[0].file, changes=changes, not_run=list(not_run.values()))
+            not_run.setdefault(scenario_key(item.file, item.name), item)
+    # A merge of merges carries what its inputs could not compare.
+    parts = [p for b in found for p in b.parts_without_baseline]
+    not_compared = [n for b in found for n in b.not_compared]
+    one_baseline = len({b.file for b in found}) == 1
+    for part, scenarios in unbaselined:
+        if not scenarios:
+            continue  # an empty shard: nothing went uncompared
+        parts.append(part)
+        for scenario in scenarios:
+            if not one_baseline:
+                not_compared.append(NotCompared(name=scenario.name, file=scenario.file, part=part))
+                continue
+            gone = not_run.get(scenario_key(scenario.file, scenario.name))
+            was = gone.was if gone is not None else None  # in no part's not_run: not in the baseline
+            changes.append(
+                Change(
+                    name=scenario.name,
+                    file=scenario.file,
+                    change=_kind(was, scenario.status),
+                    was=was,
+                    now=scenario.status,
+                )
+            )
+    order = {id(c): i for i, c in enumerate(changes)}
+    changes.sort(key=lambda c: (SEVERITY[c.change], order[id(c)]))
+    return Baseline(
+        file=found[0].file,
+        changes=changes,
+        not_run=[item for key, item in not_run.items() if key not in ran],
+        parts_without_baseline=parts,
+        not_compared=not_compared,
+    )
 
 
 def counts(baseline: Baseline) -> dict[ChangeKind, int]:

@@ -182,12 +182,24 @@ class NotRun(Model):
     was: ScenarioStatus
 
 
+class NotCompared(Model):
+    """A scenario of a merged part run without --baseline, when the other parts' baselines differ."""
+
+    name: str
+    file: str
+    part: str  # the part's folder, as merge was given it
+
+
 class Baseline(Model):
     """The run this one was compared with, and every scenario's change."""
 
     file: str
     changes: list[Change] = Field(default_factory=list)
     not_run: list[NotRun] = Field(default_factory=list)
+    # merge: the parts run without --baseline (their folders), and their scenarios that could not be
+    # compared because the other parts were compared with different baselines
+    parts_without_baseline: list[str] = Field(default_factory=list)
+    not_compared: list[NotCompared] = Field(default_factory=list)
 
 
 class RunResult(Model):
@@ -200,6 +212,7 @@ class RunResult(Model):
     interrupted: bool = False  # stopped by Ctrl-C: some scenarios are marked interrupted or not run
     baseline: Baseline | None = None  # run --baseline: what changed against an earlier run
     fail_on_warn: bool = False  # run --fail-on-warn: a check that warned fails the run (exit 1)
+    merged_from: list[str] | None = None  # merge: the folders it joined, relative to its own
 
     def counts(self) -> dict[str, int]:
         """Scenarios per status."""

@@ -371,16 +371,22 @@ def run(paths: tuple[Path, ...], **options: object) -> None:
     "--out",
     required=True,
     type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the merged results.json, report.html and junit.xml.",
+    help="Folder for the merged results.json, report.html and junit.xml: a new or empty one, or an "
+    "earlier merge of the same runs.",
 )
 def merge(dirs: tuple[Path, ...], out: Path) -> None:
-    """Join the outputs of several runs (e.g. shards) into one results.json, report and JUnit."""
+    """Join the outputs of several runs (e.g. shards) into one results.json, report and JUnit.
+
+    --out must not hold another run: one of the parts, or any run but an earlier merge of these parts.
+    """
     from auditor.audit import merge as merge_runs
-    from auditor.reports.console import print_summary
+    from auditor.reports.console import print_note, print_summary
 
     outcome = merge_runs(dirs, out)
+    for note in outcome.notes:  # how the parts were read, before what the merged run says
+        print_note("note: " + note)
     print_summary(outcome.run, outcome.paths)
-    sys.exit(outcome.run.exit_status())
+    sys.exit(outcome.run.exit_status(fail_on_warn=outcome.run.fail_on_warn))
 
 
 @cli.command()
