@@ -74,10 +74,20 @@ def message_text(run: RunResult, flavour: Flavour, env: Mapping[str, str]) -> st
         words = ", ".join(
             f"{n} {CHANGE_WORDS[k]}" for k, n in tally.items() if n and k is not ChangeKind.UNCHANGED
         )
+        gone = run.baseline.not_run  # in the baseline, not in this run: a change --notify-on change posts
+        if gone:
+            words = ", ".join(w for w in (words, f"{len(gone)} not run this time") if w)
         lines.append(f"Since the baseline: {words or 'no change'}.")
         moved = [c for c in run.baseline.changes if c.change in (ChangeKind.NEW_FAILURE, ChangeKind.FIXED)]
         for change in moved[:MAX_LISTED]:
             lines.append(f"• {CHANGE_WORDS[change.change]}: {untrusted(change.name, flavour, 120)}")
+        for item in gone[:MAX_LISTED]:
+            lines.append(
+                f"• not run this time: {untrusted(item.name, flavour, 120)} "
+                f"({untrusted(item.file, flavour, 120)}, was {item.was.value})"
+            )
+        if len(gone) > MAX_LISTED:
+            lines.append(f"…and {len(gone) - MAX_LISTED} more not run this time.")
     failing = [s for s in run.scenarios if s.status is not ScenarioStatus.PASS]
     for scenario in failing[:MAX_LISTED]:
         checks = ", ".join(c.id for c in scenario.checks if c.status is Status.FAIL)

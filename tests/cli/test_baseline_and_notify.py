@@ -225,7 +225,7 @@ def check_the_webhook_got_one_post_with_the_summary(runs: dict[str, object]) -> 
     assert {f["name"] for f in body["failing"]} == {"breaks", "stays-broken"}
     assert body["text"].splitlines()[:4] == [
         "Checkout audit: 2 of 5 scenarios did not pass (3 passed, 2 failed, 0 errored).",
-        "Since the baseline: 1 new failure, 1 still failing, 1 fixed, 1 new.",
+        "Since the baseline: 1 new failure, 1 still failing, 1 fixed, 1 new, 1 not run this time.",
         "• new failure: breaks",
         "• fixed: gets-fixed",
     ]
