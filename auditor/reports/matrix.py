@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.errors import ErrorKind
 from auditor.reports import view
 from auditor.results import RunResult, ScenarioResult, Status
 
 MISSING = "—"  # a combination (from `include`) that has no value for this list
+# A combination Ctrl-C kept from finishing has no verdict: its cell says so, not "error".
+UNFINISHED = {ErrorKind.NOT_RUN: "not-run", ErrorKind.INTERRUPTED: "interrupted"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,9 +25,10 @@ class MatrixCell:
 
     name: str
     anchor: str
-    status: str  # pass | fail | error
+    status: str  # pass | fail | error, or not-run | interrupted (no verdict: the run was stopped)
     flaky: bool
     warnings: int  # checks that warned
+    reason: str | None = None  # why a not-run or interrupted combination has no verdict
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,12 +54,13 @@ class MatrixGroup:
     column_name: str | None  # the list whose values label the columns; None with a single list
     columns: list[str]
     rows: list[MatrixRow]
-    tally: list[tuple[str, int]]  # (status, count) for the combinations, counts above zero
+    tally: list[tuple[str, int]]  # (status, count) of the verdicts (pass, fail, error), counts above zero
+    unfinished: list[tuple[str, int]]  # (not-run | interrupted, count): combinations with no verdict
 
     @property
     def combinations(self) -> int:
-        """How many combinations ran."""
-        return sum(n for _, n in self.tally)
+        """How many combinations the run had, finished or not."""
+        return sum(n for _, n in self.tally) + sum(n for _, n in self.unfinished)
 
 
 def base_name(scenario: ScenarioResult) -> str:
@@ -90,18 +95,20 @@ def _group(file: str, found: list[tuple[ScenarioResult, str]]) -> MatrixGroup:
         key = tuple(scenario.matrix.get(n, MISSING) for n in row_names)
         cells = rows.setdefault(key, [[] for _ in columns])
         column = columns.index(scenario.matrix.get(column_name, MISSING)) if column_name else 0
+        status = _status(scenario)
         cells[column].append(
             MatrixCell(
                 name=scenario.name,
                 anchor=anchor,
-                status=scenario.status.value,
+                status=status,
                 flaky=scenario.flaky,
                 warnings=sum(1 for c in scenario.checks if c.status is Status.WARN),
+                reason=_reason(scenario, status) if status in UNFINISHED.values() else None,
             )
         )
     counts: dict[str, int] = {}
     for scenario, _ in found:
-        counts[scenario.status.value] = counts.get(scenario.status.value, 0) + 1
+        counts[_status(scenario)] = counts.get(_status(scenario), 0) + 1
     return MatrixGroup(
         name=base_name(found[0][0]),
         file=file,
@@ -110,7 +117,21 @@ def _group(file: str, found: list[tuple[ScenarioResult, str]]) -> MatrixGroup:
         columns=columns,
         rows=[MatrixRow(labels=list(key), cells=cells) for key, cells in rows.items()],
         tally=[(status, counts[status]) for status in ("pass", "fail", "error") if counts.get(status)],
+        unfinished=[(status, counts[status]) for status in UNFINISHED.values() if counts.get(status)],
     )
+
+
+def _status(scenario: ScenarioResult) -> str:
+    """The cell's status: the verdict, or why there is none (never started, stopped while it ran)."""
+    kind = scenario.error_kind
+    return UNFINISHED[kind] if kind is not None and kind in UNFINISHED else scenario.status.value
+
+
+def _reason(scenario: ScenarioResult, status: str) -> str | None:
+    """The error's words without the prefix the cell's label already says ("not run: …")."""
+    if not scenario.error:
+        return None
+    return scenario.error.removeprefix(status.replace("-", " ") + ": ")
 
 
 def _position(scenario: ScenarioResult, names: list[str], values: dict[str, list[str]]) -> tuple[Any, ...]:
