@@ -9,10 +9,12 @@ from auditor.checks.facts import (
     Expectations,
     after_payment_ms,
     confirmation_url,
+    intercepted_note,
     on_confirmation_page,
     request_evidence,
     requests_on_confirmation,
     result,
+    sent_by,
     stopped,
     tags_seen,
     this_purchase_id,
@@ -151,7 +153,8 @@ def purchase_sent(obs: Observation, exp: Expectations) -> CheckResult:
     sent = accepted[0]
     evidence["sent"] = sent.purchase
     # Under connectif.mode: intercept the auditor answered the request: Connectif never got it.
-    told = "The auditor (connectif.mode: intercept) was sent" if sent.intercepted else "Connectif was sent"
+    told = sent_by(sent.intercepted)
+    aside = intercepted_note(sent.intercepted)
     repeated = duplicates(obs, mine)
     if repeated:
         evidence["duplicates"] = repeated
@@ -164,7 +167,7 @@ def purchase_sent(obs: Observation, exp: Expectations) -> CheckResult:
         return result(
             check,
             Status.WARN if optional else Status.FAIL,
-            f"{told} {which}, but with values that differ from the tag: {keys}.",
+            f"{told} {which}, but with values that differ from the tag: {keys}.{aside}",
             evidence,
             "Send one purchase only, from the tag (or from a sendEvents call that uses the same values): a "
             "script that sends its own purchase event must carry the order's real values.",
@@ -186,7 +189,7 @@ def purchase_sent(obs: Observation, exp: Expectations) -> CheckResult:
             check,
             Status.FAIL if exp.duplicates == "fail" else Status.WARN,
             f"{told} {which} {events} times (in {len(repeated)} request(s): {where}): a "
-            f"duplicate{policy}.{after_reload}",
+            f"duplicate{policy}.{after_reload}{intercepted_note(sent.intercepted, len(repeated))}",
             evidence,
             "Send the purchase once: render the tag only on the first view of the confirmation (not on "
             "reloads) and do not also call sendEvents with a purchase event for the same order.",

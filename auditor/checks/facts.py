@@ -23,6 +23,24 @@ API_SYNC = (
 )
 
 
+# Under connectif.mode: intercept the auditor answers the tracking requests itself: what Connectif's script
+# sent never reached Connectif, so no check text may say that Connectif was sent (or received) anything.
+def sent_by(intercepted: bool) -> str:
+    """The subject and verb of a sentence about a purchase sent: to Connectif, or under intercept by
+    Connectif's script to the auditor."""
+    return "Connectif's script sent" if intercepted else "Connectif was sent"
+
+
+def intercepted_note(intercepted: bool, requests: int = 1) -> str:
+    """Under intercept, a sentence to append that says where the request(s) really went; else empty."""
+    if not intercepted:
+        return ""
+    what, them = ("that request", "it") if requests == 1 else ("those requests", "them")
+    return (
+        f" The auditor answered {what} itself (connectif.mode: intercept): Connectif did not receive {them}."
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Expectations:
     """The scenario's `expect`, after run-time substitution."""

@@ -14,8 +14,10 @@ from auditor.checks.facts import (
     Expectations,
     confirmation_url,
     confirmation_window,
+    intercepted_note,
     request_evidence,
     result,
+    sent_by,
     stopped,
     tags_seen,
     this_purchase_id,
@@ -177,13 +179,14 @@ def _cart_row(stop: Stop) -> dict[str, Any]:
 
 @dataclass(frozen=True, kw_only=True)
 class _Purchase:
-    """The purchase the cart is compared with: what Connectif was sent, else the tag."""
+    """The purchase the cart is compared with: what Connectif's script sent, else the tag."""
 
     cart_id: str
     source: str  # "the purchase event" or "the cn_purchase tag"
     product_ids: list[str]
     tag_cart_id: str | None
     sent_cart_id: str | None
+    intercepted: bool = False  # the purchase event's request was answered by the auditor, not Connectif
 
 
 def _the_purchase(obs: Observation, exp: Expectations) -> _Purchase | None:
@@ -202,6 +205,7 @@ def _the_purchase(obs: Observation, exp: Expectations) -> _Purchase | None:
             product_ids=ids,
             tag_cart_id=tag_cart,
             sent_cart_id=sent_cart,
+            intercepted=sent.intercepted,
         )
     if tag is not None:
         ids = [str(p.get("product_id", "")) for p in tag.products]
@@ -297,7 +301,14 @@ def cart_closed(obs: Observation, exp: Expectations) -> CheckResult:
             )
             remedies.append(EMPTY_CART)
     if problems:
-        message = "Connectif cannot close the cart just paid for: " + "; ".join(problems) + "."
+        # Under intercept Connectif got nothing: say what the purchase as sent would do there.
+        cannot = (
+            "The purchase as Connectif's script sent it would not let Connectif close"
+            if purchase.intercepted
+            else "Connectif cannot close"
+        )
+        message = f"{cannot} the cart just paid for: " + "; ".join(problems) + "."
+        message += intercepted_note(purchase.intercepted)
         return result(check, Status.FAIL, message, evidence, " ".join(remedies))
     if expected:
         message = (
@@ -391,6 +402,7 @@ def contact_identified(obs: Observation, exp: Expectations) -> CheckResult:
         )
     sent = next((p for p in mine if p.accepted), mine[0])
     request = obs.connectif_requests[sent.request_index]
+    told, aside = sent_by(sent.intercepted), intercepted_note(sent.intercepted)
     evidence["request"] = request_evidence(request)
     evidence["entity_info"] = request.entity_info
     found = _identifying(obs, sent.request_index)
@@ -403,8 +415,8 @@ def contact_identified(obs: Observation, exp: Expectations) -> CheckResult:
         )
         status = Status.FAIL if exp.contact == "required" else Status.WARN
         message = (
-            f"Connectif was sent {which} for an anonymous contact: {why}, and no page before it "
-            "identified the customer (cn_client_info, cn_login or cn_register with an e-mail)."
+            f"{told} {which} for an anonymous contact: {why}, and no page before it identified the "
+            f"customer (cn_client_info, cn_login or cn_register with an e-mail).{aside}"
         )
         if exp.contact_email:
             message += f" The scenario expects the contact {exp.contact_email}."
@@ -436,8 +448,8 @@ def contact_identified(obs: Observation, exp: Expectations) -> CheckResult:
         return result(
             check,
             Status.FAIL,
-            f"Connectif was sent {which} for the contact {email}, not for {exp.contact_email} as expected "
-            f"(identified by {via}{earlier}).",
+            f"{told} {which} for the contact {email}, not for {exp.contact_email} as expected "
+            f"(identified by {via}{earlier}).{aside}",
             evidence,
             "Render cn_client_info with the e-mail of the customer who placed the order (the one given at "
             f"checkout, {exp.contact_email}), not another address the session or the template knows.",
@@ -445,7 +457,7 @@ def contact_identified(obs: Observation, exp: Expectations) -> CheckResult:
     return result(
         check,
         Status.PASS,
-        f"Connectif was sent {which} for the contact {email}, identified by {via}{earlier}.",
+        f"{told} {which} for the contact {email}, identified by {via}{earlier}.{aside}",
         evidence,
     )
 

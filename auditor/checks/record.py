@@ -95,12 +95,31 @@ def purchase_recorded(obs: Observation, exp: Expectations) -> CheckResult:
     if record.error:
         return result(CHECK, Status.SKIP, f"Not judged: {record.error}.", evidence)
     if exp.purchase_recorded == "absent":
-        return _absent(record, evidence)
-    optional = exp.purchase_recorded == "optional"
-    if record.purchase is None:
-        message, more, remedy = _missing(obs, exp, record)
-        return result(CHECK, Status.WARN if optional else Status.FAIL, message, {**evidence, **more}, remedy)
-    return _compare(obs, exp, record, evidence, optional)
+        found = _absent(record, evidence)
+    else:
+        optional = exp.purchase_recorded == "optional"
+        if record.purchase is None:
+            message, more, remedy = _missing(obs, exp, record)
+            status = Status.WARN if optional else Status.FAIL
+            return result(CHECK, status, message, {**evidence, **more}, remedy)
+        found = _compare(obs, exp, record, evidence, optional)
+    if record.purchase is None or not _intercepted_only(obs, record.purchase_id):
+        return found
+    # Stored, though the browser's own request never reached Connectif: say by which path it came.
+    return found.model_copy(
+        update={
+            "message": f"{found.message} The browser's tracking request carrying it was answered by the "
+            "auditor (connectif.mode: intercept), so what Connectif stored came by another path (a server "
+            "sync), not from the browser.",
+            "evidence": {**found.evidence, "intercepted": True},
+        }
+    )
+
+
+def _intercepted_only(obs: Observation, purchase_id: str) -> bool:
+    """The browser sent this purchase, and the auditor answered every request that carried it."""
+    mine = with_id(sent_purchases(obs.connectif_requests), purchase_id)
+    return bool(mine) and all(p.intercepted for p in mine)
 
 
 def _absent(record: ConnectifApiRecord, evidence: dict[str, Any]) -> CheckResult:
