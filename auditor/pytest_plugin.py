@@ -616,9 +616,11 @@ class AuditSession:
 
     def scenario_id(self, path: Path) -> str:
         """A slug of the file name, unique in the session (every xdist worker collects in the same order)."""
-        slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "scenario"
-        self._ids[slug] = self._ids.get(slug, 0) + 1
-        return slug if self._ids[slug] == 1 else f"{slug}-{self._ids[slug]}"
+        from auditor.scenario.load import slug
+
+        base = slug(path.stem)
+        self._ids[base] = self._ids.get(base, 0) + 1
+        return base if self._ids[base] == 1 else f"{base}-{self._ids[base]}"
 
     def _run_id(self) -> str:
         workerinput: Mapping[str, Any] | None = getattr(self.config, "workerinput", None)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import itertools
 import math
 import os
 import re
 import typing
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1014,9 +1016,41 @@ def load_scenario(
     return loaded[0].scenario
 
 
+# Letters that Unicode's decomposition leaves whole, written as their usual ASCII spelling.
+_ASCII_SPELLING = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+        "þ": "th",
+        "Þ": "TH",
+    }
+)
+
+
 def slug(text: str) -> str:
-    """A lower-case, dash-separated name fit for ids and folder names."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "scenario"
+    """A lower-case, dash-separated ASCII name fit for ids and folder names, the same from run to run.
+
+    Accents are dropped (`español` → `espanol`). A text with characters that have no ASCII spelling
+    (`日本語`, `€`) keeps what it can and gains a short digest of the whole text: two such labels never
+    share an id, and the id does not depend on the order of a matrix's list.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_ASCII_SPELLING))
+    kept = "".join(c for c in decomposed if c.isascii())
+    name = re.sub(r"[^a-z0-9]+", "-", kept.lower()).strip("-")
+    lost = any(not c.isascii() and unicodedata.category(c)[0] in "LNS" for c in decomposed)
+    if not lost:
+        return name or "scenario"
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+    return f"{name}-{digest}" if name else digest
 
 
 def file_ids(files: typing.Sequence[Path]) -> dict[Path, str]:
