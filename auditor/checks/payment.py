@@ -15,6 +15,7 @@ from auditor.checks.facts import (
     time_on_platform_ms,
 )
 from auditor.checks.urlglob import pattern_error, url_matches
+from auditor.errors import first_line
 from auditor.observation import Observation, PaymentObservation
 from auditor.results import CheckResult, Status
 
@@ -52,19 +53,58 @@ def left_shop(obs: Observation, exp: Expectations) -> CheckResult:
     if obs.error:
         return stopped(check, obs, "the payment platform was reached")
     evidence["undeclared_hosts"] = obs.undeclared_hosts
-    remedy = (
-        "Check the pay step: `submit` must be the click that leaves for the platform, and `hosts` must list "
-        "the platform's host names (use `popup: true` when it opens in a new window)."
-    )
+    message, remedy = _not_reached(obs, payment)
     if obs.undeclared_hosts:
+        # The one sign of the scenario's own mistake that survives the run (the engine stops at once for a
+        # page or payment iframe on a host pay.hosts misses): a small iframe from a host it never names.
         others = ", ".join(obs.undeclared_hosts)
-        remedy += f" The browser also went to {others}: add it to `hosts` if it is the platform."
-    return result(
-        check,
-        Status.FAIL,
-        f"The customer never reached the payment platform ({', '.join(payment.hosts)}).",
-        evidence,
-        remedy,
+        remedy += (
+            f" The browser also went to {others}: if that is the platform, add it to the pay step's `hosts`."
+        )
+    return result(check, Status.FAIL, message, evidence, remedy)
+
+
+def _not_reached(obs: Observation, payment: PaymentObservation) -> tuple[str, str]:
+    """Why the customer never reached the platform, and what the shop must mend, from what followed the
+    submit: the shop's answer to it (an error page), a script error, a platform that never answered, or
+    nothing at all. The scenario's own mistakes (a form the browser refused, a click on something that
+    does not submit, a submit that led to an unlisted host) end the run in error before this is judged.
+    """
+    hosts = ", ".join(payment.hosts)
+    message = f"The customer never reached the payment platform ({hosts})."
+    submit = next((s for s in obs.steps if s.index.endswith(".submit")), None)
+    since = submit.started_ms if submit is not None else 0
+    click = f"the click on `{submit.target}` ({submit.place})" if submit is not None else "the payment"
+    errors = [n for n in obs.navigations if n.page == "main" and n.at_ms >= since and (n.status or 0) >= 400]
+    if errors:
+        page = errors[-1]
+        return (
+            f"{message} The shop answered {click} with an error page: {page.method} {page.url} answered "
+            f"HTTP {page.status}.",
+            f"Fix the shop's checkout: the request behind its payment button ({page.method} {page.url}) must "
+            f"lead to the payment platform, not to an error page. The shop's logs for it say why it answered "
+            f"HTTP {page.status} (often the payment module's configuration: its keys, its platform URL).",
+        )
+    thrown = [e for e in obs.console_errors if e.at_ms >= since]
+    if thrown:
+        return (
+            f"{message} After {click}, the page's script threw: {first_line(thrown[0].message, 200)}",
+            "Fix the checkout page's script error: the payment button's script fails before it sends the "
+            "customer to the platform.",
+        )
+    note = payment.note or ""
+    if "got no answer" in note:  # the shop did send the customer on: the platform never answered
+        return (
+            f"{message} {note[0].upper()}{note[1:]}.",
+            "The payment platform never answered the shop's request: check the platform address the shop's "
+            "payment module uses (test or live), and that the platform is up.",
+        )
+    said = f" {note[0].upper()}{note[1:]}." if note else ""
+    return (
+        f"{message} After {click}, no page, window or iframe of the platform came.{said}",
+        "Make the shop's payment button send the customer to the platform: its form or script never did, "
+        "and no error page or script error says why; check the payment module's configuration and the "
+        "browser console on the checkout page.",
     )
 
 

@@ -30,12 +30,13 @@ from auditor.engine.aborts import (
     ScenarioTimeout,
     StepFailed,
 )
+from auditor.engine.frames import filled, first_visible, shown_url
+from auditor.engine.gestures import submit_trouble
 from auditor.engine.observe import page_eval
 from auditor.engine.steps import (
     StepContext,
     closest_match,
     find,
-    first_visible,
     missing,
     not_found,
     run_step,
@@ -211,6 +212,7 @@ class _PayRun:
         self.windows_before: set[int] = set()  # the context's pages before the submit
         self.at_fault: str | None = None  # the part of the pay step the scenario got wrong
         self.driven = False  # the submit and the platform's steps are someone else's (DrivenPay)
+        self.fault: str | None = None  # why the shop's page never moved on after the submit, when known
 
     def freeze(
         self,
@@ -289,7 +291,7 @@ class _PayRun:
                 if self.popup is None:
                     raise ScenarioInvalid("pay has popup: true but no submit, and no popup window is open")
             return
-        submit = args.submit
+        submit = filled(args.submit, ctx.values.substitute)
         index = f"{self.index}.submit"
         selector = ctx.values.substitute(submit.selector)
         waited = submit.timeout or ctx.step_timeout
@@ -343,7 +345,7 @@ class _PayRun:
             return _Reached(via="navigation", url=page.url)
         for frame in page.frames[1:]:
             if host_matches(host_of(frame.url), hosts):
-                return _Reached(via="iframe", url=frame.url)
+                return _Reached(via="iframe", url=shown_url(frame.url))  # its query may hold keys
         return None
 
     def _foreign_host(self, host: str) -> bool:
@@ -388,7 +390,7 @@ class _PayRun:
             for frame in self.page.frames[1:]:
                 if id(frame) in before or not self._payment_frame(frame):
                     continue
-                return "iframe", frame.url
+                return "iframe", shown_url(frame.url)
         return None
 
     def _payment_frame(self, frame: Frame) -> bool:
@@ -461,6 +463,15 @@ class _PayRun:
         if reached is None and unled:
             ctx.check_deadline()
             raise self.stopped(self._unled(wait), None, self.index, "pay", key="submit")
+        if reached is None and self._quiet_submit():
+            # The submit led nowhere: the element it clicked says whose mistake that is.
+            ctx.check_deadline()
+            assert self.args.submit is not None
+            submit = filled(self.args.submit, self._substituted)
+            selector = self._substituted(submit.selector)
+            mistake, self.fault = submit_trouble(self.page, submit, selector, step_place(self.index))
+            if mistake is not None:
+                raise self.stopped(ScenarioInvalid(mistake), None, f"{self.index}.submit", "click", selector)
         if reached is not None and reached.via == "navigation":
             # A platform page whose HTML is there but whose load never ends: its steps still run.
             ctx.wait_loaded(self.page)
@@ -491,9 +502,22 @@ class _PayRun:
             "`submit:` with the click that leaves the shop for the platform"
         )
 
+    def _quiet_submit(self) -> bool:
+        """The submit led nowhere: no page of the main window since, none on its way, no window opened."""
+        return (
+            self.args.submit is not None
+            and not self.driven
+            and self.popup is None
+            and not any(n.at_ms >= self.left_at for n in self.rec.navigations_of("main"))
+            and not self.rec.pending_documents_since(self.left_at)
+            and not self.rec.unanswered_documents(self.hosts)
+        )
+
     def not_reached_note(self) -> str:
         pending = self.rec.unanswered_documents(self.hosts)
         why = f"the request to {pending[0]} got no answer" if pending else f"it stayed on {self.page.url}"
+        if self.fault is not None and not pending:
+            why += f": {self.fault}"
         return f"the browser never reached {', '.join(self.hosts)}: {why}"
 
     # ------------------------------------------------------------ 3. act on the platform
@@ -592,8 +616,9 @@ class _PayRun:
                 announced=announced,
             )
         click_page = self._platform_page()
-        selector = ctx.values.substitute(ret.click.selector)
-        button = self._click_target(click_page, ret.click, selector, since)
+        click = filled(ret.click, ctx.values.substitute)
+        selector = ctx.values.substitute(click.selector)
+        button = self._click_target(click_page, click, selector, since)
         came_back = self._back(since)
         if came_back is not None:
             # The platform sent the customer back on its own while the click was looked for: that is
@@ -601,12 +626,12 @@ class _PayRun:
             # on the shop's own page.
             return self._late(came_back, last_step_ended, waited, selector, button is not None, announced)
         if button is None:
-            close = closest_match(click_page, ret.click, selector)
+            close = closest_match(click_page, click, selector)
             ways = self._ways_back()
             if close is not None or ways:
                 # The page has a way back that the selector misses: the scenario's mistake.
                 raise self.stopped(
-                    self._click_missed(selector, click_page.url, ctx.timeout(ret.click.timeout), close, ways),
+                    self._click_missed(selector, click_page.url, ctx.timeout(click.timeout), close, ways),
                     reached,
                     f"{self.index}.return",
                     "click",
@@ -624,7 +649,7 @@ class _PayRun:
         failed_since = clicked_at
         rec.user_action = True
         try:
-            button.click(timeout=ctx.timeout(ret.click.timeout))
+            button.click(timeout=ctx.timeout(click.timeout))
         except PlaywrightError:
             pass  # a click that closes its window or navigates away is judged by the return itself
         finally:
@@ -824,7 +849,7 @@ class DrivenPay:
             for frame in list(self.rec.frames):
                 if frame.at_ms >= self.started_ms and host_matches(frame.host, hosts):
                     before = sum(1 for nav in main if nav.at_ms <= frame.at_ms)
-                    seen.append((frame.at_ms, _Reached(via="iframe", url=frame.url), before))
+                    seen.append((frame.at_ms, _Reached(via="iframe", url=shown_url(frame.url)), before))
                     break
         if self.popup_reached is not None:
             seen.append((self.popup_reached[0], self.popup_reached[1], self.popup_since))

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Frame, FrameLocator, Locator, Page, Response
+from playwright.sync_api import Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from auditor.engine.aborts import (
@@ -25,6 +25,8 @@ from auditor.engine.aborts import (
     StepFailed,
 )
 from auditor.engine.artefacts import SHOT_MS, ArtefactRecorder
+from auditor.engine.frames import filled, first_visible, frame_hint, no_frame, scope, shown_url, visible
+from auditor.engine.gestures import Gesture, after_gesture
 from auditor.engine.observe import Recorder, network_error, page_eval
 from auditor.errors import first_line
 from auditor.hosts import closest_mapped, host_of, unreachable, unreachable_fix
@@ -114,6 +116,8 @@ class StepContext:
     live_guard: Callable[[], None] = field(default=lambda: None)
     # The documents (page, its navigation count) whose load event was once waited for in vain.
     unloaded: set[tuple[int, int]] = field(default_factory=set)
+    # The last step, when it was a click or a key press: what the next step's failure may come from.
+    gesture: Gesture | None = None
 
     def where(self, *places: str) -> str:
         """`file:line` of the first of `places` whose line is known (the file alone when none is)."""
@@ -157,9 +161,8 @@ class StepContext:
         line = self.lines.get(f"hosts.{close}") if close else None
         if line is not None:
             fix += f" (`hosts: {close}` is at {self.file}:{line})"
-        return HostUnreachable(
-            f"the browser could not reach {failed.host} ({failed.error} at {failed.url}): {fix}"
-        )
+        at = failed.url if failed.top_level else shown_url(failed.url)  # an iframe's query may hold keys
+        return HostUnreachable(f"the browser could not reach {failed.host} ({failed.error} at {at}): {fix}")
 
     def check_reached(self, page: Page, since_ms: int) -> None:
         """Raise HostUnreachable when a page request since `since_ms` could not reach its host."""
@@ -239,24 +242,6 @@ def wait_until(
     return True
 
 
-def scope(page: Page, frames: tuple[str, ...] | None) -> Page | FrameLocator:
-    """The page, or the (nested) iframe the step names."""
-    target: Page | FrameLocator = page
-    for selector in frames or ():
-        target = target.frame_locator(selector).first
-    return target
-
-
-def visible(target: Page | FrameLocator | Frame, selector: str) -> Locator:
-    """Every visible element matching `selector` in a page or a frame."""
-    return target.locator(selector).filter(visible=True)
-
-
-def first_visible(page: Page, args: ElementArgs | WaitForArgs, selector: str) -> Locator:
-    """The first visible element matching, in the step's (nested) frame: the element a step acts on."""
-    return visible(scope(page, args.frame), selector).first
-
-
 def several_visible(page: Page, args: ElementArgs | WaitForArgs, selector: str) -> int | None:
     """How many visible elements match as the step starts, when more than one (the step acts on the
     first; its evidence says there were others), else None.
@@ -315,6 +300,9 @@ def not_found(
 
 def missing(args: ElementArgs | WaitForArgs, selector: str, waited_ms: int, page: Page | None) -> StepFailed:
     """No visible element matched `selector` within `waited_ms`: say so, with the closest match if any."""
+    lost = no_frame(page, args, selector, waited_ms) if page is not None and args.frame else None
+    if lost is not None:
+        return StepFailed(lost)
     where = f" in frame {' > '.join(args.frame)}" if args.frame else ""
     message = f"no visible element matches {selector!r}{where} within {waited_ms / 1000:g}s"
     hint = frame_hint(page, args, selector) if page is not None else None
@@ -324,54 +312,6 @@ def missing(args: ElementArgs | WaitForArgs, selector: str, waited_ms: int, page
     if close is not None:
         message += f"; the closest on the page is {close[0]!r} (by {close[1]})"
     return StepFailed(message)
-
-
-_FRAME_SELECTOR_JS = """el => el.id ? '#' + CSS.escape(el.id)
-  : el.getAttribute('name') ? 'iframe[name="' + el.getAttribute('name') + '"]'
-  : el.getAttribute('title') ? 'iframe[title="' + el.getAttribute('title') + '"]' : null"""
-
-
-def frame_hint(page: Page, args: ElementArgs | WaitForArgs, selector: str) -> str | None:
-    """The element is there, in another frame than the step says: where it is, as a ready `frame:`.
-
-    Payment forms live in iframes (card fields, 3-D Secure): a selector without `frame:` finds nothing
-    in the page, and one with a `frame:` of the page itself finds nothing in the frame.
-    """
-    if args.frame:
-        if _visible_in(page.main_frame, selector):
-            return "it is in the page itself, not in that frame: remove `frame:`"
-        return None
-    for frame in page.frames[1:]:
-        if not _visible_in(frame, selector):
-            continue
-        chain = _frame_chain(frame)
-        if chain is None:
-            return f"an element that matches is in an iframe at {frame.url}: add `frame:` with its selector"
-        shown = f'"{chain[0]}"' if len(chain) == 1 else "[" + ", ".join(f'"{c}"' for c in chain) + "]"
-        return f"an element that matches is inside the iframe {' > '.join(chain)}: add `frame: {shown}`"
-    return None
-
-
-def _visible_in(frame: Frame, selector: str) -> bool:
-    try:
-        return visible(frame, selector).count() > 0
-    except PlaywrightError:
-        return False
-
-
-def _frame_chain(frame: Frame) -> list[str] | None:
-    """The selectors of the iframes from the page down to `frame`; None where one has no id, name or title."""
-    chain: list[str] = []
-    while frame.parent_frame is not None:
-        try:
-            found = frame.frame_element().evaluate(_FRAME_SELECTOR_JS)
-        except PlaywrightError:
-            return None
-        if not found:
-            return None
-        chain.insert(0, str(found))
-        frame = frame.parent_frame
-    return chain
 
 
 # Every visible element's id, name, test id, classes and (for what a customer clicks) short text, in one
@@ -485,6 +425,10 @@ def run_step(page: Page, step: Step, index: str, ctx: StepContext) -> StepRecord
         "started_ms": started,
     }
     args = step.args
+    if isinstance(args, ElementArgs | WaitForArgs):
+        args = filled(args, ctx.values.substitute)  # `{{name}}` in `frame:`, as in the selector
+    role = ctx.recorder.pages.get(id(page), "main")
+    before = len(ctx.recorder.navigations_of(role))
     try:
         status = _act(page, step.action, args, ctx, record)
     except PlaywrightError as exc:
@@ -498,11 +442,25 @@ def run_step(page: Page, step: Step, index: str, ctx: StepContext) -> StepRecord
         target = record.get("target")
         on = f" on {target!r}" if target and not isinstance(args, GotoArgs | ReloadArgs) else ""
         raise StepFailed(f"{step.action}{on}: {first_line(exc, 500)}") from None
-    except StepFailed:
+    except StepFailed as exc:
         ctx.check_reached(page, started)  # an element that never came, on Chromium's error page
-        raise
+        # A wait for a URL expects the navigation an earlier gesture was to start; any failure may come
+        # from a form that the browser refused to submit.
+        expected = isinstance(args, WaitForArgs) and args.url is not None
+        raise after_gesture(page, ctx.gesture, ctx.recorder, ctx.where, exc, navigation=expected) from None
     ctx.check_reached(page, started)
     record.update(status=status, ended_ms=ctx.recorder.now())
+    ctx.gesture = None
+    if step.action in ("click", "press") and status == "ok" and isinstance(args, ElementArgs):
+        ctx.gesture = Gesture(
+            place=place,
+            action=step.action,
+            selector=str(record.get("target") or ""),
+            args=args,
+            page=id(page),
+            navigations=before,
+            key=args.key if isinstance(args, PressArgs) else None,
+        )
     return StepRecord(**record)
 
 
@@ -549,6 +507,9 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
     element = find(page, args, selector, ctx)
     if element is None:
         record["message"] = "optional: the element never appeared, step skipped"
+        lost = no_frame(page, args, selector, args.timeout or ctx.step_timeout) if args.frame else None
+        if lost is not None:  # skipped as the scenario allows, but for a reason it should know
+            record["message"] += f" ({lost})"
         return "skipped"
     record["matches"] = several_visible(page, args, selector)
     timeout = ctx.timeout(args.timeout)
@@ -687,7 +648,13 @@ def _wait_for(page: Page, args: WaitForArgs, ctx: StepContext, record: dict[str,
         elif args.text is not None:
             text = ctx.values.substitute(args.text)
             record["target"] = f"text {text!r}"
-            scope(page, args.frame).get_by_text(text).first.wait_for(state="visible", timeout=timeout)
+            try:
+                scope(page, args.frame).get_by_text(text).first.wait_for(state="visible", timeout=timeout)
+            except PlaywrightTimeout:
+                lost = no_frame(page, args, f"text={text}", timeout) if args.frame else None
+                if lost is None or args.optional:
+                    raise
+                raise StepFailed(lost) from None
         else:
             selector = ctx.values.substitute(args.selector or "")
             record["target"] = selector
