@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -29,6 +30,13 @@ CSV_NAME = "missing.csv"
 HTML_NAME = "reconcile.html"
 HTML_ROWS = 200  # the page stays light; missing.csv holds every lost order
 SCHEMA_VERSION: Literal[1] = 1
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV Injection"), and the
+# exports' cells are whatever a customer typed: a name =HYPERLINK(...) must not run when missing.csv opens.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A signed number (an amount -12.50, -1.234,56, +34600000000) is read as that number: no formula can
+# come of digits, dots and commas, and a quote would turn the amount into text that no longer adds up.
+_SIGNED_NUMBER = re.compile(r"[+-]\d+(?:[.,]\d+)*", re.ASCII)
 
 
 def default_out_dir(base: Path, now: datetime) -> Path:
@@ -98,6 +106,13 @@ def write_text(path: Path, text: str) -> None:
         fh.write(text)
 
 
+def spreadsheet_safe(cell: str) -> str:
+    """The cell with a leading ' (read as text, not run) when a spreadsheet would take it for a formula."""
+    if cell.startswith(_FORMULA_START) and not _SIGNED_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
 class MissingCsv:
     """The lost orders, streamed to missing.csv while the orders are matched (a LostSink)."""
 
@@ -114,11 +129,11 @@ class MissingCsv:
         # UTF-8 with BOM and the orders' own delimiter: it opens in Excel like the export did.
         self.file = AtomicFile(self.path, encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.file.fh, delimiter=delimiter)
-        self.writer.writerow(["line", "normalised_id", *header])
+        self.writer.writerow(["line", "normalised_id", *map(spreadsheet_safe, header)])
 
     def add(self, line: int, key: str, row: list[str]) -> None:
-        """One lost order."""
-        self.writer.writerow([line, key, *row])
+        """One lost order (its cells made spreadsheet-safe: the export's values are never trusted)."""
+        self.writer.writerow([line, *map(spreadsheet_safe, [key, *row])])
 
     def __enter__(self) -> MissingCsv:
         return self
