@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -19,10 +21,27 @@ if TYPE_CHECKING:
     from auditor.results import Baseline, RunResult, ScenarioResult
     from auditor.scenario.load import LoadedScenario
 
-# emoji=False: nothing printed here is emoji markup (what a page or a user wrote goes in as Text), and
-# rich then never loads its emoji table at start-up.
-err_console = Console(stderr=True, highlight=False, emoji=False)
-out_console = Console(highlight=False, emoji=False)
+# Where no terminal gives a width (a CI log, `| tee`), rich would wrap at 80 columns and break paths and
+# URLs in the middle; this is wider than any line the tool prints, so a line stays whole.
+UNMEASURED_WIDTH = 10_000
+
+
+def _console(stream: TextIO | None, *, stderr: bool = False) -> Console:
+    """A console as wide as its terminal; writing elsewhere, as wide as $COLUMNS or UNMEASURED_WIDTH."""
+    try:
+        terminal = stream is not None and stream.isatty()
+    except ValueError:  # a closed stream
+        terminal = False
+    # Not rich's is_terminal: FORCE_COLOR (set in many CI jobs for colours) would make it true in a log.
+    # Rich itself reads $COLUMNS, and in a terminal measures it.
+    wide = not terminal and not os.environ.get("COLUMNS", "").isdigit()
+    # emoji=False: nothing printed here is emoji markup (what a page or a user wrote goes in as Text), and
+    # rich then never loads its emoji table at start-up.
+    return Console(stderr=stderr, width=UNMEASURED_WIDTH if wide else None, highlight=False, emoji=False)
+
+
+err_console = _console(sys.stderr, stderr=True)
+out_console = _console(sys.stdout)
 
 
 def print_error(exc: AuditorError) -> None:
