@@ -61,20 +61,25 @@ def compare_runs(old: RunResult, new: RunResult, *, baseline_file: str) -> Basel
     for scenario in new.scenarios:
         # Two scenarios with the same file and name (rare) are matched in order, first with first.
         matches = earlier.get(scenario_key(scenario.file, scenario.name))
-        was = matches.pop(0).status if matches else None
-        changes.append(
-            Change(
-                name=scenario.name,
-                file=scenario.file,
-                change=_kind(was, scenario.status),
-                was=was,
-                now=scenario.status,
-            )
-        )
-    order = {id(c): i for i, c in enumerate(changes)}
-    changes.sort(key=lambda c: (SEVERITY[c.change], order[id(c)]))
+        changes.append(_change(scenario, matches.pop(0).status if matches else None))
     not_run = [NotRun(name=s.name, file=s.file, was=s.status) for left in earlier.values() for s in left]
-    return Baseline(file=baseline_file, changes=changes, not_run=not_run)
+    return Baseline(file=baseline_file, changes=_worst_first(changes), not_run=not_run)
+
+
+def _change(scenario: ScenarioResult, was: ScenarioStatus | None) -> Change:
+    """One scenario's change from its verdict in the baseline (None: not in it)."""
+    return Change(
+        name=scenario.name,
+        file=scenario.file,
+        change=_kind(was, scenario.status),
+        was=was,
+        now=scenario.status,
+    )
+
+
+def _worst_first(changes: list[Change]) -> list[Change]:
+    """The changes by severity, each severity in the order given (sorted() is stable)."""
+    return sorted(changes, key=lambda c: SEVERITY[c.change])
 
 
 def merge_baselines(
@@ -112,21 +117,11 @@ def merge_baselines(
                 not_compared.append(NotCompared(name=scenario.name, file=scenario.file, part=part))
                 continue
             gone = not_run.get(scenario_key(scenario.file, scenario.name))
-            was = gone.was if gone is not None else None  # in no part's not_run: not in the baseline
-            changes.append(
-                Change(
-                    name=scenario.name,
-                    file=scenario.file,
-                    change=_kind(was, scenario.status),
-                    was=was,
-                    now=scenario.status,
-                )
-            )
-    order = {id(c): i for i, c in enumerate(changes)}
-    changes.sort(key=lambda c: (SEVERITY[c.change], order[id(c)]))
+            # in no part's not_run: not in the baseline
+            changes.append(_change(scenario, gone.was if gone is not None else None))
     return Baseline(
         file=found[0].file,
-        changes=changes,
+        changes=_worst_first(changes),
         not_run=[item for key, item in not_run.items() if key not in ran],
         parts_without_baseline=parts,
         not_compared=not_compared,
