@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,6 +46,12 @@ def scenario(folder: Path, lab: Lab, name: str, steps: str) -> Path:
     return path
 
 
+def audited(lab: Lab, folder: Path, path: Path) -> tuple[int, dict[str, Any]]:
+    """The exit status of a run of the one scenario file, and its result."""
+    status, results, _ = audit(lab, folder / "out", path)
+    return status, results[path.name]
+
+
 CHECKOUT = """\
   - goto: /?platform=stripe
   - goto: /product/keyboard
@@ -60,8 +67,7 @@ def test_a_click_the_browser_refuses_to_submit_names_the_empty_field_and_the_fil
     path = scenario(
         tmp_path, lab, "no-email", CHECKOUT + '  - click: "#pay"\n  - wait_for: {url: "**/c/pay/**"}\n'
     )
-    status, results, _ = audit(lab, tmp_path / "out", path)
-    got = results[path.name]
+    status, got = audited(lab, tmp_path, path)
     assert got["status"] == "error" and got["error_kind"] == "scenario-invalid", got["error"]
     assert got["error"].startswith(f"steps[5] (wait_for, {path}:{line_of(path, 'wait_for')})"), got["error"]
     click = line_of(path, 'click: "#pay"')
@@ -84,8 +90,7 @@ def test_a_click_on_something_that_does_not_navigate_offers_the_pages_submit(
         "price",
         '  - goto: /product/keyboard\n  - click: "#product-price"\n  - wait_for: {url: "**/cart"}\n',
     )
-    status, results, _ = audit(lab, tmp_path / "out", path)
-    got = results[path.name]
+    status, got = audited(lab, tmp_path, path)
     assert got["status"] == "error" and got["error_kind"] == "scenario-invalid", got["error"]
     assert (
         f"after steps[1] (click, {path}:{line_of(path, '#product-price')}), which started no navigation"
@@ -110,8 +115,7 @@ def test_a_button_that_does_not_submit_its_form_offers_the_forms_submit(tmp_path
         "coupon",
         f'  - goto: "{page}"\n  - click: "#apply"\n  - wait_for: {{url: "**/order/**"}}\n',
     )
-    _, results, _ = audit(lab, tmp_path / "out", path)
-    got = results[path.name]
+    _, got = audited(lab, tmp_path, path)
     assert got["status"] == "error" and got["error_kind"] == "scenario-invalid", got["error"]
     assert (
         "'#apply', a <button type=\"button\"> ('Apply coupon'), which does not submit its form"
@@ -132,8 +136,7 @@ def test_a_button_the_shops_script_handles_without_navigating_is_not_the_scenari
         "script",
         f'  - goto: "{page}"\n  - click: "#pay"\n  - wait_for: {{url: "**/order/**"}}\n',
     )
-    _, results, _ = audit(lab, tmp_path / "out", path)
-    got = results[path.name]
+    _, got = audited(lab, tmp_path, path)
     assert got["status"] == "error" and got["error_kind"] == "step-failed", got["error"]
     assert "is handled by the page's script, which never navigated" in got["error"]
     assert "did you mean" not in got["error"]
@@ -153,8 +156,7 @@ def test_a_pay_submit_the_shop_answers_with_an_error_page_fails_with_a_remedy_fo
 ) -> None:
     page = lab.add_page('<form action="/payment/start" method="post"><button id="pay">Pay</button></form>')
     path = scenario(tmp_path, lab, "error-page", PAY.format(page=page))
-    status, results, _ = audit(lab, tmp_path / "out", path)
-    got = results[path.name]
+    status, got = audited(lab, tmp_path, path)
     assert got["status"] == "fail", got["error"]
     left = check(got, "payment.left_shop")
     assert left["status"] == "fail"
@@ -172,8 +174,7 @@ def test_a_pay_submit_the_shop_answers_with_an_error_page_fails_with_a_remedy_fo
 def test_a_pay_button_whose_script_throws_fails_naming_the_error(tmp_path: Path, lab: Lab) -> None:
     page = lab.add_page('<button id="pay" type="button" onclick="startPayment()">Pay</button>')
     path = scenario(tmp_path, lab, "throws", PAY.format(page=page))
-    _, results, _ = audit(lab, tmp_path / "out", path)
-    got = results[path.name]
+    _, got = audited(lab, tmp_path, path)
     left = check(got, "payment.left_shop")
     assert left["status"] == "fail", got["error"]
     assert "After the click on `#pay` (steps[1].pay.submit), the page's script threw: " in left["message"]
@@ -203,8 +204,7 @@ def test_a_pay_submit_the_browser_refuses_names_the_empty_field_and_the_fill(
     tmp_path: Path, lab: Lab
 ) -> None:
     path = write(tmp_path, "pay-no-email", STRIPE, QUICK, (EMAIL, ""))
-    status, results, _ = audit(lab, tmp_path / "out", path)
-    got = results[path.name]
+    status, got = audited(lab, tmp_path, path)
     assert got["status"] == "error" and got["error_kind"] == "scenario-invalid", got["error"]
     submit = line_of(path, 'submit: "#pay"')
     where = f"steps[5].pay.submit (click, {path}:{submit})"
@@ -222,8 +222,7 @@ def test_a_pay_submit_on_something_that_does_not_navigate_offers_the_pay_button(
     tmp_path: Path, lab: Lab
 ) -> None:
     path = write(tmp_path, "pay-on-total", STRIPE, QUICK, ('submit: "#pay"', 'submit: "#checkout-total"'))
-    status, results, _ = audit(lab, tmp_path / "out", path)
-    got = results[path.name]
+    status, got = audited(lab, tmp_path, path)
     assert got["status"] == "error" and got["error_kind"] == "scenario-invalid", got["error"]
     where = f"steps[6].pay.submit (click, {path}:{line_of(path, '#checkout-total')})"
     assert got["error"].startswith(where), got["error"]
@@ -245,8 +244,7 @@ def test_a_pay_button_the_shop_answers_with_an_error_in_the_stripe_checkout_fail
         '<input type="hidden" name="platform" value="klarna"><button id="pay">Pay</button></form>'
     )
     path = write(tmp_path, "pay-400", STRIPE, QUICK, ('  - click: "#checkout"\n', f'  - goto: "{page}"\n'))
-    status, results, _ = audit(lab, tmp_path / "out", path)
-    got = results[path.name]
+    status, got = audited(lab, tmp_path, path)
     assert got["status"] == "fail", got["error"]
     left = check(got, "payment.left_shop")
     assert left["status"] == "fail"
