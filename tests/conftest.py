@@ -7,12 +7,23 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Playwright, sync_playwright
 
+from auditor.lab import Lab
+
 
 @pytest.fixture(scope="session")
 def shared_playwright() -> Iterator[Playwright]:
     """One Playwright driver per test process: the sync API allows only one per thread at a time."""
     with sync_playwright() as p:
         yield p
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    """The lab shop on a free port, one per test module: what it records (orders, purchases, the
+    API stand-in's store) starts empty for each module. tests/lab and tests/recorder share one per
+    session instead (their own conftest)."""
+    with Lab() as running:
+        yield running
 
 
 def _module_weight(item: pytest.Item) -> float:

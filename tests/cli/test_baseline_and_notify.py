@@ -43,12 +43,6 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with webhook_receiver() as running:

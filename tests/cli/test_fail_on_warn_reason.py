@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,12 +44,6 @@ def test_summary_with_failures_names_the_warnings_as_well() -> None:
     text = render_summary(run)
     assert "1 of 2 scenarios did not pass" in text
     assert "Also, 1 scenario passed with warnings, which fail the run under --fail-on-warn" in text
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 @pytest.mark.browser

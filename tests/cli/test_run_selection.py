@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,12 +91,6 @@ def test_run_refuses_a_bad_env_file_line(tmp_path: Path) -> None:
     proc = auditor("run", str(BUNDLED), "--env-file", str(env_file), "--out", str(tmp_path / "out"))
     assert proc.returncode == 2 and "audit.env:2" in proc.stderr, proc.stderr
     assert not (tmp_path / "out").exists()
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 @pytest.mark.browser

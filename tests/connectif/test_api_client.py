@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,12 +13,6 @@ from auditor.lab import Lab
 from auditor.lab.connectif_api import LAB_API_KEY_NO_PURCHASES
 
 SECRET = "keyid-77:do-not-print-this-secret"
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 def test_found_and_missing_with_the_id_encoded(lab: Lab) -> None:

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -25,12 +24,6 @@ from tests.engine.labscenario import stripe_scenario
 from tests.engine.test_interrupt import browsers_using, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.heavy(65)]
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 def test_a_connectif_cdn_that_never_answers_fails_the_script_check(tmp_path: Path, lab: Lab) -> None:

@@ -8,7 +8,6 @@ which may carry keys; a `frame:` selector takes `{{name}}` as any selector does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,6 @@ from auditor.lab import Lab
 from tests.engine.test_scenario_mistakes import BANK, ELEMENTS, STRIPE, audit, check, line_of, statuses, write
 
 pytestmark = [pytest.mark.browser, pytest.mark.heavy(20)]
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 @pytest.mark.parametrize(

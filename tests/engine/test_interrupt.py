@@ -12,7 +12,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -23,12 +22,6 @@ from auditor.lab import Lab
 from tests.engine.labscenario import stripe_scenario
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 def browsers_using(marker: str) -> list[psutil.Process]:

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -31,12 +30,6 @@ pytestmark = pytest.mark.browser
 
 COUNT = 8
 PROGRESS = re.compile(r"^\[(\d+)/(\d+)\] ")
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running_lab:
-        yield running_lab
 
 
 def read_line(stream: object, deadline: float) -> str:

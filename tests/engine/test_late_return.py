@@ -8,7 +8,6 @@ the shop's own page, and the shop's confirmation is never taken for a page befor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,12 +49,6 @@ expect:
   confirmation_url: "**/order/confirmation/**"
   return: {policy}
 """
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 def line_of(path: Path, text: str) -> int:

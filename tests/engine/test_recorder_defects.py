@@ -4,7 +4,6 @@ the cookies of shop pages before the payment, and a network error kept instead o
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,6 @@ from auditor.scenario.load import load_all
 from tests.engine.labscenario import stripe_scenario
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 def test_a_popup_whose_first_request_has_no_frame_yet_prints_no_traceback(

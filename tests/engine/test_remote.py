@@ -8,7 +8,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -23,12 +22,6 @@ from auditor.scenario.load import load_all
 from tests.engine.labscenario import stripe_scenario
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 def first_line_with(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -26,12 +25,6 @@ from tests.engine.labscenario import CARD, stripe_scenario
 pytestmark = [pytest.mark.browser, pytest.mark.heavy(90)]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 def run(paths: list[Path], out: Path, **options: object) -> RunResult:

@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,6 @@ STRIPE = (ROOT / "scenarios/stripe-checkout-redirect.yaml").read_text(encoding="
 REDSYS = (ROOT / "scenarios/redsys-manual-return.yaml").read_text(encoding="utf-8")
 ELEMENTS = (ROOT / "scenarios/stripe-elements-in-page.yaml").read_text(encoding="utf-8")
 MOLLIE = (ROOT / "scenarios/mollie-meta-refresh.yaml").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 def line_of(path: Path, text: str) -> int:

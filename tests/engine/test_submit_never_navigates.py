@@ -10,7 +10,6 @@ script throws.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +30,6 @@ hosts: {hosts}
 timeouts: {{step: 2s, navigation: 3s, scenario: 40s}}
 steps:
 """
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 def scenario(folder: Path, lab: Lab, name: str, steps: str) -> Path:

@@ -7,7 +7,6 @@ tag manager does, so the purchase comes later than the step timeout and within t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,12 +55,6 @@ PAGE = """<!doctype html><html><head><title>late purchase</title></head><body><m
 <script src="SCRIPT_URL"></script>
 </body></html>
 """
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 def late_page(lab: Lab, first_ms: int, again_ms: int) -> str:

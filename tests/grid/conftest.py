@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from auditor.lab import Lab
 from auditor.lab.grid import LocalGrid, grid_problem
 
 
@@ -27,9 +26,3 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalGrid]:
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running

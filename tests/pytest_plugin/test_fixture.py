@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,12 +195,6 @@ def test_secret_input(after_audit, page, checkout_audit):
 
 SCENARIO = (REPO / "scenarios" / "stripe-checkout-redirect.yaml").read_text(encoding="utf-8")
 YAML_NAME = next(line[6:] for line in SCENARIO.splitlines() if line.startswith("name: "))
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 def host_args() -> list[str]:

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,6 @@ from auditor.reconcile.api import CACHE_NAME, LookupCache
 
 STATUSES = ("completed",) * 8 + ("cancelled", "pending")
 METHODS = ("card", "paypal", "redsys")
-
-
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)
