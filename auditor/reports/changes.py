@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from auditor.compare import counts, scenario_key
 from auditor.reports import view
-from auditor.results import ChangeKind, NotRun, RunResult
+from auditor.results import Baseline, ChangeKind, NotCompared, NotRun, RunResult
 
 LABELS = {
     ChangeKind.NEW_FAILURE: "new failure",
@@ -39,6 +39,17 @@ class ChangesView:
     rows: list[ChangeRow]  # every change but `unchanged`, worst first
     unchanged: int
     not_run: list[NotRun]
+    # merge: parts run without --baseline whose scenarios were compared with the other parts' baseline,
+    # and the scenarios of such parts that could not be (the other parts used different baselines)
+    compared_parts: list[str]
+    not_compared_parts: list[str]
+    not_compared: list[NotCompared]
+
+
+def parts_without_baseline(baseline: Baseline) -> tuple[list[str], list[str]]:
+    """A merge's parts run without --baseline: (those compared all the same, those left not compared)."""
+    left = list(dict.fromkeys(n.part for n in baseline.not_compared))
+    return [p for p in baseline.parts_without_baseline if p not in left], left
 
 
 def changes_view(run: RunResult) -> ChangesView | None:
@@ -64,10 +75,14 @@ def changes_view(run: RunResult) -> ChangesView | None:
         if c.change is not ChangeKind.UNCHANGED
     ]
     tally = [(k.value, LABELS[k], n) for k, n in counts(baseline).items() if n]
+    compared, left = parts_without_baseline(baseline)
     return ChangesView(
         file=baseline.file,
         tally=tally,
         rows=rows,
         unchanged=counts(baseline)[ChangeKind.UNCHANGED],
         not_run=baseline.not_run,
+        compared_parts=compared,
+        not_compared_parts=left,
+        not_compared=baseline.not_compared,
     )

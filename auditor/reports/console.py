@@ -263,17 +263,30 @@ def print_note(message: str) -> None:
     out_console.print(Text(message), soft_wrap=True)
 
 
+# A matrix cell's status in words: a verdict, or (Ctrl-C stopped the run) why it has none, as the
+# report's matrix table says it.
+MATRIX_WORDS = {
+    "pass": "passed",
+    "fail": "failed",
+    "error": "errored",
+    "not-run": "not run",
+    "interrupted": "interrupted",
+}
+
+
 def print_matrices(run: RunResult) -> None:
-    """One line per matrix of the run: its name and its combinations' verdicts, the failing ones named."""
-    from auditor.reports.matrix import matrix_groups
+    """One line per matrix of the run: its name, its combinations' verdicts and those left unfinished,
+    the ones that did not pass named (an unfinished one marked "not run" or "interrupted")."""
+    from auditor.reports.matrix import UNFINISHED, matrix_groups
 
     for group in matrix_groups(run):
         line = Text("matrix ", style="bold") + Text(f"{group.name}: ")
-        words = {"pass": "passed", "fail": "failed", "error": "errored"}
-        for i, (status, count) in enumerate(group.tally):
-            line += Text(", " if i else "") + Text(f"{count} {words[status]}", style=STATUS_STYLE[status])
+        for i, (status, count) in enumerate(group.tally + group.unfinished):
+            style = STATUS_STYLE.get(status, "yellow")  # unfinished: the colour of "not finished"
+            line += Text(", " if i else "") + Text(f"{count} {MATRIX_WORDS[status]}", style=style)
         bad = [
-            cell.name.removeprefix(group.name).strip()
+            (f"{MATRIX_WORDS[cell.status]}: " if cell.status in UNFINISHED.values() else "")
+            + cell.name.removeprefix(group.name).strip()
             for row in group.rows
             for cells in row.cells
             for cell in cells

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from auditor.compare import counts as change_counts
 from auditor.reports import view
+from auditor.reports.changes import parts_without_baseline
 from auditor.results import ChangeKind, RunResult, ScenarioResult, ScenarioStatus, Status, write_atomic
 
 SUMMARY_NAME = "summary.md"
@@ -167,6 +168,19 @@ def _changes_section(run: RunResult) -> list[str]:
             "",
             f"Not run this time ({len(baseline.not_run)}; removed, filtered out or in another shard): "
             f"{names}{more}.",
+        ]
+    compared, left = parts_without_baseline(baseline)
+    if compared:
+        parts = ", ".join(md_text(p, 160) for p in compared)
+        lines += ["", f"Run without --baseline, compared with the baseline the other parts used: {parts}."]
+    if baseline.not_compared:
+        parts = ", ".join(md_text(p, 160) for p in left)
+        names = "; ".join(md_text(n.name, 80) for n in baseline.not_compared[:10])
+        more = f" and {len(baseline.not_compared) - 10} more" if len(baseline.not_compared) > 10 else ""
+        lines += [
+            "",
+            f"Not compared ({len(baseline.not_compared)}; {parts} ran without --baseline, and the other "
+            f"parts were compared with different baselines): {names}{more}.",
         ]
     return lines
 
