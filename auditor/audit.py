@@ -165,7 +165,7 @@ def merge(dirs: Sequence[Path], out_dir: Path) -> AuditOutcome:
         raise AuditorError("nothing to merge", tip="give the output folders of the shards")
     from auditor.reports.outputs import prepare_out_dir
 
-    replacing = _check_merge_out(out_dir, [folder for folder, _ in runs])
+    replacing = _check_merge_out(out_dir, runs)
     prepare_out_dir(out_dir)
     if replacing:  # the earlier merge's copies: a scenario since gone must not keep its files here
         shutil.rmtree(out_dir / "artefacts", ignore_errors=True)
@@ -219,15 +219,16 @@ def _relative(folder: Path, out_dir: Path) -> str:
     return Path(os.path.relpath(folder.resolve(), out_dir.resolve())).as_posix()
 
 
-def _check_merge_out(out_dir: Path, parts: Sequence[Path]) -> bool:
+def _check_merge_out(out_dir: Path, runs: Sequence[tuple[Path, RunResult]]) -> bool:
     """AuditorError when writing the merge into out_dir would write over a run; True when it replaces an
     earlier merge of these same parts (which merging again only refreshes)."""
-    from auditor.compare import RESULTS_NAME
+    from auditor.compare import RESULTS_NAME, older_merge_of
     from auditor.reports.html import REPORT_NAME
     from auditor.reports.outputs import JUNIT_NAME
     from auditor.reports.summary import SUMMARY_NAME
     from auditor.results import read_results
 
+    parts = [folder for folder, _ in runs]
     target = out_dir.resolve()
     tip = "choose another --out folder: a new or empty one, e.g. --out merged"
     if any(folder.resolve() == target for folder in parts):
@@ -239,14 +240,17 @@ def _check_merge_out(out_dir: Path, parts: Sequence[Path]) -> bool:
     held = [n for n in (RESULTS_NAME, REPORT_NAME, JUNIT_NAME, SUMMARY_NAME) if (out_dir / n).exists()]
     if not held:
         return False  # new, empty, or holding no run's outputs: nothing is written over
-    earlier: list[str] | None = None
+    held_run: RunResult | None = None
     try:
-        earlier = read_results(out_dir / RESULTS_NAME).merged_from
+        held_run = read_results(out_dir / RESULTS_NAME)
     except AuditorError:
         pass  # unreadable or missing: not known to be a merge, so not ours to write over
+    earlier = held_run.merged_from if held_run is not None else None
     joined = {folder.resolve() for folder in parts}
     if isinstance(earlier, list) and {(target / p).resolve() for p in earlier} == joined:
         return True
+    if held_run is not None and older_merge_of(held_run, [run for _, run in runs]):
+        return True  # written before merged_from existed, recognised by its scenarios
     if isinstance(earlier, list):
         others = ", ".join(os.path.relpath((target / p).resolve()) for p in earlier)
         what = f"the merge of other runs ({others})"

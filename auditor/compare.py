@@ -128,6 +128,29 @@ def merge_baselines(
     )
 
 
+def older_merge_of(earlier: RunResult, parts: Sequence[RunResult]) -> bool:
+    """True when `earlier` is what merge wrote for these parts before results.json recorded merged_from.
+
+    Such a file has no "merged_from" key at all (a run since then writes "merged_from": null), its
+    scenarios are the parts' scenarios word for word (merge copies them: every start time, duration,
+    check and message), and it spans the parts' first start to their last finish. A real run's
+    scenarios are its own, never another run's to the millisecond. When a part has been run again
+    since, this cannot be told, and the folder is not written over.
+    """
+    if "merged_from" in earlier.model_fields_set or earlier.fail_on_warn or not earlier.scenarios:
+        return False  # a newer file, a run with --fail-on-warn (merge wrote false then), or no evidence
+
+    def dumps(scenarios: Iterable[ScenarioResult]) -> list[str]:
+        return sorted(s.model_dump_json(by_alias=True) for s in scenarios)
+
+    return (
+        earlier.started == min(p.started for p in parts)
+        and earlier.finished == max(p.finished for p in parts)
+        and earlier.interrupted == any(p.interrupted for p in parts)
+        and dumps(earlier.scenarios) == dumps(s for p in parts for s in p.scenarios)
+    )
+
+
 def counts(baseline: Baseline) -> dict[ChangeKind, int]:
     """How many scenarios of each change kind, in reading order."""
     tally = dict.fromkeys(SEVERITY, 0)

@@ -137,6 +137,55 @@ def test_merging_the_same_parts_again_refreshes_the_earlier_merge(tmp_path: Path
     assert not (tmp_path / "out" / "merged" / "artefacts" / "a" / "trace.zip").exists()
 
 
+def written_before_merged_from(folder: Path) -> None:
+    """The run or merge in `folder` as written before results.json had merged_from: no such key."""
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    del results["merged_from"]
+    (folder / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+
+def test_a_merge_written_before_merged_from_is_refreshed_and_no_other_run_is(tmp_path: Path) -> None:
+    one, _ = two_shards(tmp_path)
+    write_run(tmp_path / "shard3", run_of(sc("c")))
+    for out, parts in (("merged", ("shard1", "shard2")), ("older", ("shard1", "shard2"))):
+        first = merge(*parts, "--out", out, cwd=tmp_path)
+        assert first.returncode == 0, first.stdout + first.stderr
+        written_before_merged_from(tmp_path / out)
+    again = merge("shard2", "shard1", "--out", "merged", cwd=tmp_path)  # any order
+    assert again.returncode == 0, again.stdout + again.stderr
+    results = json.loads((tmp_path / "merged" / "results.json").read_text(encoding="utf-8"))
+    assert results["merged_from"] == ["../shard2", "../shard1"]  # recorded from now on
+    assert [s["name"] for s in results["scenarios"]] == ["a", "b"]
+    # Refused as before: that older merge for other parts; a run of the same scenarios that are its
+    # own (one took another time); a copy of one part; a run written since merged_from exists
+    # ("merged_from": null), even with the parts' scenarios word for word.
+    write_run(tmp_path / "rerun", run_of(sc("a"), sc("b").model_copy(update={"duration_ms": 2})))
+    write_run(tmp_path / "copy", run_of(sc("a")))
+    for folder in ("rerun", "copy"):
+        written_before_merged_from(tmp_path / folder)
+    write_run(tmp_path / "run", run_of(sc("a"), sc("b")))
+    assert json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))["merged_from"] is None
+    for out, parts in (
+        ("older", ("shard1", "shard3")),
+        ("rerun", ("shard1", "shard2")),
+        ("copy", ("shard1", "shard2")),
+        ("run", ("shard1", "shard2")),
+    ):
+        refused(out, parts, tmp_path)
+    # and the older merge of shard1 and shard2 once shard1 has been run again: it can no longer be
+    # told from another run, so it is kept
+    write_run(one, run_of(sc("a", "fail")))
+    refused("older", ("shard1", "shard2"), tmp_path)
+
+
+def refused(out: str, parts: tuple[str, ...], cwd: Path) -> None:
+    before = snapshot(cwd / out)
+    proc = merge(*parts, "--out", out, cwd=cwd)
+    assert proc.returncode == 2, (out, proc.stdout + proc.stderr)
+    assert f"merge --out {out}: {out} already holds another run's outputs" in proc.stderr
+    assert snapshot(cwd / out) == before
+
+
 def test_merge_into_a_new_or_empty_folder_or_one_without_outputs(tmp_path: Path) -> None:
     two_shards(tmp_path)
     (tmp_path / "empty").mkdir()
