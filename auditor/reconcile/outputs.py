@@ -107,8 +107,16 @@ def write_text(path: Path, text: str) -> None:
 
 
 def spreadsheet_safe(cell: str) -> str:
-    """The cell with a leading ' (read as text, not run) when a spreadsheet would take it for a formula."""
-    if cell.startswith(_FORMULA_START) and not _SIGNED_NUMBER.fullmatch(cell):
+    """The cell with a leading ' (read as text, not run) when a spreadsheet would take it for a formula.
+
+    A NUL becomes U+FFFD: csv writes it as it is, and a file with NUL bytes is binary to most readers
+    (this tool's own included); dropping it would join what it separated into another id.
+    """
+    cell = cell.replace("\x00", "\ufffd")
+    # Some spreadsheets trim leading spaces before reading a cell: "  =HYPERLINK(...)" runs, "  -12.50"
+    # is a number. A leading tab or carriage return is itself a formula character, so it is not trimmed.
+    text = cell if cell.startswith(("\t", "\r")) else cell.lstrip()
+    if text.startswith(_FORMULA_START) and not _SIGNED_NUMBER.fullmatch(text):
         return "'" + cell
     return cell
 
