@@ -154,6 +154,7 @@ class InputError(AuditorError):
     def __init__(self, problems: list[Problem], *, truncated: bool = False):
         """`truncated`: the last problem only says that more were found and are not shown."""
         self.problems = problems
+        self.truncated = truncated
         files = sorted({p.file for p in problems})
         if truncated:
             counted = f"more than {len(problems) - 1} problems"

@@ -396,7 +396,8 @@ class ScenarioFile(pytest.File):
             every = load_scenarios(self._display_path(), base_url=state.settings.base_url, file_id=file_id)
         except InputError as exc:
             problems = [replace(p, tip=_for_pytest(p.tip)) for p in exc.problems]
-            raise self.CollectError(self._explain(InputError(problems).render())) from None
+            shown = InputError(problems, truncated=exc.truncated)  # "more than 50", as the CLI says
+            raise self.CollectError(self._explain(shown.render())) from None
         except AuditorError as exc:
             raise self.CollectError(self._explain(exc.render())) from None
         items: list[pytest.Item] = []

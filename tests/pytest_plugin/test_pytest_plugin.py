@@ -77,6 +77,17 @@ def test_a_malformed_scenario_is_a_collection_error_with_file_line_and_key(suite
     assert "Traceback" not in run.output and "pytest_plugin.py" not in run.output
 
 
+def test_a_scenario_with_more_problems_than_are_shown_says_so(suite: Path, shop: str) -> None:
+    # 60 unknown actions: the loader lists the first 50 and a note; the headline must not count the note.
+    steps = "".join(f'  - clik: "#b{n}"\n' for n in range(60))
+    (suite / "scenarios" / "many.yaml").write_text(f"name: Many\nsteps:\n{steps}", encoding="utf-8")
+    run = run_pytest(suite, "scenarios/many.yaml", "--collect-only", "-q", "--audit-base-url", shop)
+    assert run.returncode == 2, run.output
+    assert "more than 50 problems in " in run.output, run.output
+    assert "51 problems" not in run.output
+    assert run.output.count("unknown action 'clik'") == 50
+
+
 def test_without_a_base_url_the_error_names_the_plugin_option(suite: Path) -> None:
     run = run_pytest(suite, "scenarios/automatic.yaml", "--collect-only", "-q")
     assert run.returncode == 2, run.output
