@@ -9,23 +9,42 @@ shown without its query and fragment, which may carry keys (a publishable key, a
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import Any, TypeVar
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Frame, FrameLocator, Locator, Page
+from pydantic import BaseModel
 
 from auditor.scenario.model import ElementArgs, WaitForArgs
+from auditor.scenario.refs import REF
 
-Framed = TypeVar("Framed", bound=ElementArgs | WaitForArgs)
+Args = TypeVar("Args", bound=BaseModel)
+
+# Fields that hold a regular expression: a value filled into one stands for itself, as literal text (a
+# captured `12.50` matches "12.50" only, its `.` no longer any character), so it is escaped.
+_PATTERN_FIELDS = frozenset({"pattern"})
 
 
-def filled(args: Framed, substitute: Callable[[str], str]) -> Framed:
-    """`args` with every `{{name}}` of its `frame:` selectors filled in, as a step's other selectors are."""
-    if not args.frame or not any("{{" in f for f in args.frame):
-        return args
-    frame = tuple(substitute(f) for f in args.frame)
-    return cast(Framed, args.model_copy(update={"frame": frame}))  # a copy of the same class
+def filled(args: Args, substitute: Callable[[str], str]) -> Args:
+    """A step's `args` with every `{{name}}` filled in: in every text field and every `frame:` selector.
+
+    One place for every field, so that none is acted on as the literal text `{{name}}` (a new field
+    included), and each is filled in once: a captured value that itself reads `{{x}}` stays as it is.
+    A capture's own `name` cannot hold braces (the model refuses them); nested steps (a pay step's
+    `submit`, `return.click`, `steps`) are filled in where they run.
+    """
+    update: dict[str, Any] = {}
+    for key, value in args:
+        if isinstance(value, str) and "{{" in value:
+            if key in _PATTERN_FIELDS:
+                update[key] = REF.sub(lambda m: re.escape(substitute(m.group(0))), value)
+            else:
+                update[key] = substitute(value)
+        elif isinstance(value, tuple) and any(isinstance(v, str) and "{{" in v for v in value):
+            update[key] = tuple(substitute(v) if isinstance(v, str) else v for v in value)
+    return args.model_copy(update=update) if update else args  # a copy of the same class
 
 
 def scope(page: Page, frames: tuple[str, ...] | None) -> Page | FrameLocator:

@@ -231,7 +231,7 @@ class _PayRun:
             mechanism = "click" if manual else _mechanism(nav, self.shop_hosts, self.hosts, popup)
         click = self.args.return_.click
         return PaymentObservation(
-            provider=self.args.provider,
+            provider=self._substituted(self.args.provider) if self.args.provider is not None else None,
             hosts=list(self.hosts),
             reached=reached is not None,
             reached_via=reached.via if reached else None,
@@ -293,7 +293,7 @@ class _PayRun:
             return
         submit = filled(args.submit, ctx.values.substitute)
         index = f"{self.index}.submit"
-        selector = ctx.values.substitute(submit.selector)
+        selector = submit.selector
         waited = submit.timeout or ctx.step_timeout
         element = find(self.page, submit, selector, ctx)
         if element is None:
@@ -468,7 +468,7 @@ class _PayRun:
             ctx.check_deadline()
             assert self.args.submit is not None
             submit = filled(self.args.submit, self._substituted)
-            selector = self._substituted(submit.selector)
+            selector = submit.selector
             mistake, self.fault = submit_trouble(self.page, submit, selector, step_place(self.index))
             if mistake is not None:
                 raise self.stopped(ScenarioInvalid(mistake), None, f"{self.index}.submit", "click", selector)
@@ -617,7 +617,7 @@ class _PayRun:
             )
         click_page = self._platform_page()
         click = filled(ret.click, ctx.values.substitute)
-        selector = ctx.values.substitute(click.selector)
+        selector = click.selector
         button = self._click_target(click_page, click, selector, since)
         came_back = self._back(since)
         if came_back is not None:

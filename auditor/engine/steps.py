@@ -30,6 +30,7 @@ from auditor.engine.gestures import Gesture, after_gesture
 from auditor.engine.observe import Recorder, network_error, page_eval
 from auditor.errors import first_line
 from auditor.hosts import closest_mapped, host_of, unreachable, unreachable_fix
+from auditor.masking import mask_text
 from auditor.observation import FailedDocument, StepRecord, cite, step_place
 from auditor.scenario.model import (
     CaptureArgs,
@@ -90,10 +91,9 @@ class Values:
 
         return REF.sub(replace, text)
 
-    def touches_secret(self, text: str) -> bool:
-        return any(
-            name in self.known and self.known[name] in self.secret_values for name in REF.findall(text)
-        )
+    def holds_secret(self, text: str) -> bool:
+        """Whether a filled-in text holds a secret's value (typed into a field that pictures must hide)."""
+        return any(secret in text for secret in self.secret_values)
 
 
 @dataclass
@@ -424,9 +424,7 @@ def run_step(page: Page, step: Step, index: str, ctx: StepContext) -> StepRecord
         "action": step.action,
         "started_ms": started,
     }
-    args = step.args
-    if isinstance(args, ElementArgs | WaitForArgs):
-        args = filled(args, ctx.values.substitute)  # `{{name}}` in `frame:`, as in the selector
+    args = filled(step.args, ctx.values.substitute)  # every `{{name}}` of the step, once, here
     role = ctx.recorder.pages.get(id(page), "main")
     before = len(ctx.recorder.navigations_of(role))
     try:
@@ -465,9 +463,8 @@ def run_step(page: Page, step: Step, index: str, ctx: StepContext) -> StepRecord
 
 
 def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str, Any]) -> str:
-    values = ctx.values
     if isinstance(args, GotoArgs):
-        url = values.substitute(args.url)
+        url = args.url
         record["target"] = url
         return _navigate(
             page,
@@ -490,10 +487,12 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
             what=f"the reload of {current}",
         )
     if isinstance(args, ScreenshotArgs):
-        record["target"] = args.name
+        # The name becomes a file name, which no output's masking reaches: a secret in it is masked here.
+        name = mask_text(args.name, ctx.values.secret_values)
+        record["target"] = name
         record["screenshot"] = ctx.artefacts.screenshot(
             page,
-            args.name,
+            name,
             step=record["index"],
             full_page=args.full_page,
             timeout_ms=min(SHOT_MS, ctx.timeout(None)),
@@ -501,7 +500,7 @@ def _act(page: Page, action: str, args: Any, ctx: StepContext, record: dict[str,
         return "ok"
     if isinstance(args, WaitForArgs):
         return _wait_for(page, args, ctx, record)
-    selector = values.substitute(args.selector)
+    selector = args.selector
     record["target"] = selector
     before = len(ctx.recorder.navigations_of("main"))
     element = find(page, args, selector, ctx)
@@ -553,15 +552,13 @@ def _navigate(
 def _act_on(
     element: Locator, action: str, args: Any, ctx: StepContext, record: dict[str, Any], timeout: int
 ) -> None:
-    values = ctx.values
     selector = record["target"]
     if isinstance(args, FillArgs):
-        element.fill(values.substitute(args.value), timeout=timeout)
-        if values.touches_secret(args.value):
-            ctx.artefacts.masks.append(element)
+        element.fill(args.value, timeout=timeout)  # never recorded: only the selector is
+        if ctx.values.holds_secret(args.value):
+            ctx.artefacts.masks.append(element)  # and hidden in every later picture
     elif isinstance(args, SelectArgs):
         by, wanted = ("value", args.value) if args.value is not None else ("label", args.label or "")
-        wanted = values.substitute(wanted)
         try:
             if by == "value":
                 element.select_option(value=wanted, timeout=timeout)
@@ -574,7 +571,7 @@ def _act_on(
     elif isinstance(args, PressArgs):
         _user(ctx, lambda: element.press(args.key, timeout=timeout))
     elif isinstance(args, ExpectTextArgs):
-        expected = _collapse(values.substitute(args.text))
+        expected = _collapse(args.text)
         handle = element.element_handle(timeout=timeout)
         try:
             element.page.wait_for_function(
@@ -641,12 +638,12 @@ def _wait_for(page: Page, args: WaitForArgs, ctx: StepContext, record: dict[str,
     timeout = ctx.timeout(args.timeout)
     try:
         if args.url is not None:
-            url = ctx.values.substitute(args.url)
+            url = args.url
             record["target"] = url
             pattern: Any = re.compile(url[3:]) if url.startswith("re:") else url
             page.wait_for_url(pattern, timeout=timeout, wait_until="commit")
         elif args.text is not None:
-            text = ctx.values.substitute(args.text)
+            text = args.text
             record["target"] = f"text {text!r}"
             try:
                 scope(page, args.frame).get_by_text(text).first.wait_for(state="visible", timeout=timeout)
@@ -656,7 +653,7 @@ def _wait_for(page: Page, args: WaitForArgs, ctx: StepContext, record: dict[str,
                     raise
                 raise StepFailed(lost) from None
         else:
-            selector = ctx.values.substitute(args.selector or "")
+            selector = args.selector or ""
             record["target"] = selector
             if wait_visible(page, args, selector, ctx) is None:
                 if args.optional:
@@ -682,7 +679,10 @@ def _capture(
         text = element.inner_text(timeout=timeout)
     text = text.strip()
     if args.pattern:
-        match = re.search(args.pattern, text)
+        try:
+            match = re.search(args.pattern, text)  # a value filled into it is literal text (see filled)
+        except re.error as exc:
+            raise StepFailed(f"pattern {args.pattern!r} is not a valid regular expression: {exc}") from None
         if not match:
             raise StepFailed(f"pattern {args.pattern!r} does not match {text[:200]!r}")
         text = match.group(0)
