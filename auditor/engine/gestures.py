@@ -4,16 +4,23 @@ Judged from the element it acted on, on the page it left unchanged, and only onc
 (or the pay step's wait for the platform) has failed: the submit control of a form the browser refused
 (a required field left empty: the scenario's), an element that neither submits nor navigates (the
 scenario clicked the wrong one), or a control the shop's own script kept from navigating (the shop's).
+
+Whether the page's script handles a plain element (a `<div>` pay button) is asked of Chromium's DevTools
+(`DOMDebugger.getEventListeners` on the element and the nodes its events bubble through); without
+DevTools, a pointer cursor stands for it.
 """
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+from playwright.sync_api import CDPSession, Frame, Locator, Page
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
 
 from auditor.engine.aborts import ScenarioAbort, ScenarioInvalid, StepFailed
 from auditor.engine.frames import first_visible, yaml_quoted
@@ -37,8 +44,9 @@ class Gesture:
 
 # What the element a gesture acted on is, judged from the page it left unchanged: the submit control of a
 # form the browser refuses to submit (its invalid fields), a form's submit, a link, a control a script
-# handles (a button that submits nothing, role=button, onclick, a pointer cursor), or none of these; with
-# the form's (else the page's) visible submit buttons, for a did-you-mean. Never reads a field's value.
+# handles (a button that submits nothing, role=button, onclick), or none of these (`pointer` then says
+# whether it, or an ancestor, shows a pointer cursor); with the form's (else the page's) visible submit
+# buttons, for a did-you-mean. Never reads a field's value.
 _GESTURE_JS = r"""
 (el, enter) => {
   const words = (e) => ((e.tagName === 'INPUT' ? e.value : e.innerText) || e.getAttribute('aria-label')
@@ -84,7 +92,8 @@ _GESTURE_JS = r"""
   for (let e = el; e && e !== document.body && !pointer; e = e.parentElement) {
     pointer = getComputedStyle(e).cursor === 'pointer';
   }
-  if (control || pointer || el.onclick) out.kind = 'control';
+  if (control || el.onclick) out.kind = 'control';
+  out.pointer = pointer;
   const scope = (control && control.form) || el.closest('form');
   out.in_form = !!scope;
   for (const b of (scope || document).querySelectorAll('button, input[type=submit], input[type=image]')) {
@@ -97,16 +106,143 @@ _GESTURE_JS = r"""
 """
 
 
+# The nodes a click's (or key's) events bubble through, from the element up to its window (across shadow
+# roots), kept on the window under `marker` for DevTools to find; each named, and marked `wide` when it
+# spans the whole page: the window, the document, <html>, <body>, a child of <body> (an app's mount
+# point: React's #root, Vue's #app) or a React root. A listener there hears every click of the page
+# (frameworks delegate there, and so do analytics), so it does not say that this element is handled.
+_CHAIN_JS = r"""
+(el, marker) => {
+  const chain = [];
+  for (let n = el; n; n = n.parentNode || n.host) chain.push(n);
+  chain.push(window);
+  window[marker] = chain;
+  const body = document.body;
+  const react = (n) => n.nodeType === 1
+    && Object.keys(n).some((k) => k.startsWith('__reactContainer$') || k === '_reactRootContainer');
+  return chain.map((n) => ({
+    name: n === window ? 'window' : n.nodeType === 9 ? 'document' : n.nodeType === 11 ? 'a shadow root'
+      : n.tagName.toLowerCase() + (n.id ? '#' + n.id : n.classList.length ? '.' + n.classList[0] : ''),
+    wide: n !== el && (n === window || n.nodeType === 9 || n === document.documentElement || n === body
+      || (!!body && n.parentNode === body) || react(n)),
+  }));
+}
+"""
+
+# The events by which a script can take over a click, or an Enter press.
+_HEARD = {
+    False: ("click", "mousedown", "mouseup", "pointerdown", "pointerup"),
+    True: ("keydown", "keypress", "keyup"),
+}
+
+
 def gesture_target(
     page: Page, args: ElementArgs, selector: str, enter: bool = False
 ) -> dict[str, Any] | None:
     """What the element a click (or an Enter press) acted on is, as _GESTURE_JS reads it; None when it is
-    gone or the page cannot be asked. Asked only once the navigation it was to start has not come."""
+    gone or the page cannot be asked. Asked only once the navigation it was to start has not come.
+
+    An element that is no control by its kind is a `control` too when the page's script listens to it
+    (or to an ancestor below the page's root), and `maybe` when only a page-wide node listens: then the
+    script may handle it, or the scenario may have meant another element. Without DevTools, a pointer
+    cursor makes it a `control`, as before DevTools was asked.
+    """
+    element = first_visible(page, args, selector)
     try:
-        found = first_visible(page, args, selector).evaluate(_GESTURE_JS, enter, timeout=1_000)
+        found = element.evaluate(_GESTURE_JS, enter, timeout=1_000)
     except PlaywrightError:
         return None
-    return found if isinstance(found, dict) else None
+    if not isinstance(found, dict):
+        return None
+    if found["kind"] == "none":
+        listener = _listener(page, element, enter)
+        if listener is None:  # DevTools cannot say: a pointer cursor is the sign of a script's control
+            found["kind"] = "control" if found.get("pointer") else "none"
+        elif listener:
+            found["kind"] = "control" if listener["own"] else "maybe"
+            found["listener"] = listener
+    return found
+
+
+def _listener(page: Page, element: Locator, enter: bool) -> dict[str, Any] | None:
+    """The nearest node whose script listens to the gesture's events, as {"name", "type", "own", "self"}
+    (`own`: the element, or an ancestor below the page's root; `self`: the element itself); the first
+    page-wide one when no other listens; {} when none does; None when DevTools cannot say (not Chromium,
+    the page or element gone)."""
+    marker = f"__auditor_gesture_{secrets.token_hex(8)}"
+    try:
+        chain = element.evaluate(_CHAIN_JS, marker, timeout=1_000)
+    except PlaywrightError:
+        return None
+    try:
+        handle = element.element_handle(timeout=1_000)
+        frame = handle.owner_frame()
+        handle.dispose()
+        session = _session(page, frame)
+        try:
+            heard = _heard(session, marker, _HEARD[enter])
+        finally:
+            with suppress(PlaywrightError):
+                session.detach()
+    except PlaywrightError:
+        return None
+    finally:  # the page is left as it was
+        with suppress(PlaywrightError):
+            element.evaluate("(el, marker) => { delete window[marker]; }", marker, timeout=1_000)
+    if heard is None or len(heard) != len(chain):
+        return None
+    found = [
+        {"name": node["name"], "type": types[0], "own": not node["wide"], "self": i == 0}
+        for i, (node, types) in enumerate(zip(chain, heard, strict=True))
+        if types
+    ]
+    return next((f for f in found if f["own"]), found[0] if found else {})
+
+
+def _session(page: Page, frame: Frame | None) -> CDPSession:
+    """A DevTools session that reaches the element's frame: its own for a cross-site iframe (a process
+    of its own), else the page's (which reaches the frames of its process)."""
+    if frame is not None and frame != page.main_frame:
+        with suppress(PlaywrightError):
+            return page.context.new_cdp_session(frame)
+    return page.context.new_cdp_session(page)
+
+
+def _heard(session: CDPSession, marker: str, events: tuple[str, ...]) -> list[list[str]] | None:
+    """For each node _CHAIN_JS kept under `marker`, the events of `events` the page's script listens to
+    on it; None when no frame of the session holds the marker."""
+    contexts: list[int] = []
+
+    def created(event: dict[str, Any]) -> None:
+        if event["context"].get("auxData", {}).get("isDefault"):  # a frame's page world, not an isolated one
+            contexts.append(event["context"]["id"])
+
+    session.on("Runtime.executionContextCreated", created)
+    session.send("Runtime.enable")  # reports the contexts already there before it answers
+    chain_id = None
+    for context in contexts:
+        kept = session.send(
+            "Runtime.evaluate", {"expression": f"window[{json.dumps(marker)}]", "contextId": context}
+        )
+        chain_id = kept.get("result", {}).get("objectId")
+        if chain_id:
+            break
+    if not chain_id:
+        return None
+    items = session.send("Runtime.getProperties", {"objectId": chain_id, "ownProperties": True})["result"]
+    nodes = sorted((int(p["name"]), p["value"]["objectId"]) for p in items if p["name"].isdigit())
+    listeners = [
+        session.send("DOMDebugger.getEventListeners", {"objectId": node})["listeners"] for _, node in nodes
+    ]
+    if not listeners:
+        return None
+    # Playwright's own script in the page listens on the window for every click (to check where a click
+    # lands): its listeners are not the shop's. It is known by the one it marks its own.
+    playwright = {lis["scriptId"] for lis in listeners[-1] if lis["type"].startswith("__playwright")}
+    return [
+        [lis["type"] for lis in on if lis["type"] in events and lis["scriptId"] not in playwright]
+        for on in listeners
+    ]
 
 
 def _fix(field: Mapping[str, Any]) -> str:
@@ -156,20 +292,43 @@ def _what(found: Mapping[str, Any], selector: str) -> str:
     return f"{selector!r}, a {kind}{text}"
 
 
+def _did_you_mean(found: Mapping[str, Any], key: str) -> str:
+    """The form's (else the page's) submit buttons, and the step that clicks the first: "" when none."""
+    others = list(found.get("others") or ())
+    if not others:
+        return ""
+    listed = "; ".join(f"{o['selector']!r}" + (f" ({o['text']})" if o["text"] else "") for o in others)
+    way = f"; the {'form' if found.get('in_form') else 'page'}'s submit buttons: {listed}: did you mean "
+    return way + f"`{key}: {yaml_quoted(str(others[0]['selector']))}`?"
+
+
 def wrong_target(found: Mapping[str, Any], selector: str, key: str) -> str | None:
     """The element is nothing that submits or navigates (a text, a price, a heading), or a button that
     submits nothing beside its form's own submit button: the scenario clicked the wrong element."""
     others = list(found.get("others") or ())
-    way = ""
-    if others:
-        listed = "; ".join(f"{o['selector']!r}" + (f" ({o['text']})" if o["text"] else "") for o in others)
-        way = f"; the {'form' if found.get('in_form') else 'page'}'s submit buttons: {listed}: did you mean "
-        way += f"`{key}: {yaml_quoted(str(others[0]['selector']))}`?"
+    way = _did_you_mean(found, key)
     if found["kind"] == "none":
         return f"{_what(found, selector)}, which is not a link, a button or a form's submit{way}"
     if found["kind"] == "control" and found.get("in_form") and others:
         return f"{_what(found, selector)}, which does not submit its form{way}"
     return None
+
+
+def either_words(found: Mapping[str, Any], selector: str, key: str) -> str | None:
+    """The element is no control, and only a page-wide node's script listens (React's root, a listener
+    on the document): the script may handle this element and never navigate (the shop's), or the scenario
+    may have meant another element (its own). Neither is known, so the words name both."""
+    if found["kind"] != "maybe":
+        return None
+    listener = found["listener"]
+    heard = "key presses" if str(listener["type"]).startswith("key") else "clicks"
+    return (
+        f"{_what(found, selector)}, which is not a link, a button or a form's submit, and the page's script "
+        f"listens to {heard} only page-wide (a {listener['type']} listener on {listener['name']}, where "
+        f"frameworks such as React listen for every element, and analytics scripts too): either that "
+        f"script handles this element and never navigated (the shop's to mend), or `{key}` names the wrong "
+        f"element{_did_you_mean(found, key)}"
+    )
 
 
 def shop_words(found: Mapping[str, Any], selector: str) -> str:
@@ -182,7 +341,12 @@ def shop_words(found: Mapping[str, Any], selector: str) -> str:
         )
     if kind == "link":
         return f"{_what(found, selector)} is a link, and the page's script kept it from navigating"
-    return f"{_what(found, selector)} is handled by the page's script, which never navigated"
+    words = f"{_what(found, selector)} is handled by the page's script, which never navigated"
+    listener = found.get("listener")
+    if listener:  # no control by its kind: what DevTools saw
+        on = "it" if listener["self"] else f"its ancestor {listener['name']}"
+        words += f" (a {listener['type']} listener on {on})"
+    return words
 
 
 def after_gesture(
@@ -223,20 +387,41 @@ def after_gesture(
     wrong = wrong_target(found, gesture.selector, gesture.action)
     if wrong is not None:
         return ScenarioInvalid(f"{stayed}, which started no navigation: it acted on {wrong}")
+    either = either_words(found, gesture.selector, gesture.action)
+    if either is not None:
+        return StepFailed(f"{stayed}, which started no navigation: it acted on {either}")
     return StepFailed(f"{stayed}, which started no navigation: {shop_words(found, gesture.selector)}")
 
 
-def submit_trouble(page: Page, args: ElementArgs, selector: str, place: str) -> tuple[str | None, str | None]:
-    """After a pay step's `submit` that never reached the platform: (the scenario's mistake, the shop's
-    fault) in words, from the element it clicked; (None, None) when the page cannot say. `place` is the
-    pay step's ("steps[6]"): a field to fill goes before it."""
+def submit_trouble(
+    page: Page, args: ElementArgs, selector: str, place: str
+) -> tuple[ScenarioAbort | None, str | None]:
+    """After a pay step's `submit` that never reached the platform: (what ends the pay step, the shop's
+    fault in words), from the element it clicked; (None, None) when the page cannot say. The pay step
+    ends on the scenario's mistake (ScenarioInvalid), or on a doubt that names both sides (StepFailed).
+    `place` is the pay step's ("steps[6]"): a field to fill goes before it."""
     found = gesture_target(page, args, selector)
     if found is None:
         return None, None
     mistake, fault = refused_form(found, place)
     if mistake is not None or fault is not None:
-        return mistake, fault
+        return (ScenarioInvalid(mistake) if mistake is not None else None), fault
     wrong = wrong_target(found, selector, "submit")
     if wrong is not None:
-        return f"the submit started no navigation: it clicked {wrong}", None
+        return ScenarioInvalid(f"the submit started no navigation: it clicked {wrong}"), None
+    either = either_words(found, selector, "submit")
+    if either is not None:
+        return StepFailed(f"the submit started no navigation: it clicked {either}"), None
     return None, f"the submit started no navigation: {shop_words(found, selector)}"
+
+
+def ended_on_gesture(
+    page: Page, gesture: Gesture | None, recorder: Recorder, where: Callable[[str], str]
+) -> ScenarioAbort | None:
+    """The scenario's last step was a click or an Enter press whose form the browser refused: the page
+    never moved on, so the page it ends on is not the confirmation; None otherwise (no form refused, or
+    the page did move on). Only a refused form says so at once: any other click may still be starting
+    its navigation, or may be meant to leave the page as it is."""
+    ended = StepFailed("the scenario ended on its last step")
+    verdict = after_gesture(page, gesture, recorder, where, ended, navigation=False)
+    return None if verdict is ended else verdict

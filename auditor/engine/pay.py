@@ -471,7 +471,7 @@ class _PayRun:
             selector = submit.selector
             mistake, self.fault = submit_trouble(self.page, submit, selector, step_place(self.index))
             if mistake is not None:
-                raise self.stopped(ScenarioInvalid(mistake), None, f"{self.index}.submit", "click", selector)
+                raise self.stopped(mistake, None, f"{self.index}.submit", "click", selector)
         if reached is not None and reached.via == "navigation":
             # A platform page whose HTML is there but whose load never ends: its steps still run.
             ctx.wait_loaded(self.page)

@@ -20,6 +20,7 @@ from auditor.connectif.tag import read_tag
 from auditor.connectif.tracking import sent_purchases, with_id
 from auditor.engine.aborts import BrowserGone, Interrupted, ScenarioAbort, ScenarioInvalid, ScenarioTimeout
 from auditor.engine.artefacts import ArtefactRecorder
+from auditor.engine.gestures import ended_on_gesture
 from auditor.engine.guardrails import LivePaymentGuard
 from auditor.engine.observe import Recorder, page_tags, read_tags
 from auditor.engine.options import RunOptions
@@ -290,6 +291,12 @@ class ScenarioRun:
     def watch_confirmation(self, page: Page, ctx: StepContext) -> None:
         """After the last step: the confirmation page's tag and the tracking request that carries it."""
         if self.payment is None and self.error is None:
+            # A last click whose form the browser refused left the page where it was: not a confirmation
+            # page whose missing tag the shop would be blamed for.
+            refused = ended_on_gesture(page, ctx.gesture, self.recorder, ctx.where)
+            if refused is not None:
+                self._fail(refused.kind, str(refused), str(len(self.scenario.steps) - 1))
+                return
             # no pay step: the page the scenario ends on is the one whose tag is judged
             self._snapshot_confirmation(page)
         if self.confirmation is not None and self.error is None and not self.tracking_watched:
