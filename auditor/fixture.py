@@ -128,11 +128,20 @@ def delete_output_dir() -> None:
 
 def _invalid(call: str, exc: ValidationError, prefix: tuple[str | int, ...], raw: Any) -> AuditUsageError:
     """A ValidationError as a message that names the call and the key, with the loader's tips."""
-    from auditor.scenario.load import _fields_at
+    from auditor.scenario.load import _fields_at, _parse_path
     from auditor.scenario.messages import Error, explain
+    from auditor.scenario.model import KeyedErrors
 
+    # A validator that found several mistakes in one value (KeyedErrors) says each, as the loader does.
+    errors: list[Any] = []
+    for found in exc.errors(include_url=False):
+        cause = (found.get("ctx") or {}).get("error")
+        if isinstance(cause, KeyedErrors):
+            errors += [{**found, "ctx": {"error": one}} for one in cause.problems]
+        else:
+            errors.append(found)
     lines: list[str] = []
-    for error in exc.errors(include_url=False):
+    for error in errors:
         path: list[str | int] = []
         node = raw
         for part in error["loc"]:
@@ -149,7 +158,7 @@ def _invalid(call: str, exc: ValidationError, prefix: tuple[str | int, ...], raw
         text = str(context.get("error", ""))
         keyed = re.match(r"\[(\S+?)\] ", text)
         if keyed:  # a validator that names the offending key inside the value
-            path.extend(re.findall(r"[^.\[\]]+", keyed.group(1)))
+            path.extend(_parse_path(keyed.group(1)))  # `items[0].nme`: the index as a number
             context["error"] = text[keyed.end() :]
         where = tuple(path)
         message, tip = explain(

@@ -23,7 +23,9 @@ def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     if value is None:
         return None
     from auditor.errors import AuditorError
-    from auditor.scenario.model import _url  # the scenario's own rule for base_url, read-only
+
+    # The scenario's own rule for base_url, and the misspelt scheme its load error names, read-only.
+    from auditor.scenario.model import _url, scheme_mistake
 
     if not value.strip():
         raise AuditorError(
@@ -36,9 +38,12 @@ def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     try:
         _url(value)
     except ValueError as exc:
+        meant = scheme_mistake(value)  # `htps://`, `ttps://`, `http:/`, as for base_url: in a file
         raise AuditorError(
             f"--base-url: {exc}",
-            tip="write the scheme and the host: --base-url https://staging.shop.example/ (http:// for a "
+            tip=f"did you mean --base-url {meant}?"
+            if meant
+            else "write the scheme and the host: --base-url https://staging.shop.example/ (http:// for a "
             "shop without TLS)",
         ) from None
     return value

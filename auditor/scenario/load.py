@@ -28,7 +28,15 @@ from auditor.errors import InputError, Problem
 from auditor.masking import MASK
 from auditor.observation import cite
 from auditor.scenario import advice
-from auditor.scenario.messages import Error, closest, describe, explain, suggest
+from auditor.scenario.messages import (
+    SECTION_KINDS,
+    Error,
+    closest,
+    describe,
+    empty_section,
+    explain,
+    suggest,
+)
 from auditor.scenario.model import (
     ACTIONS,
     FLAG_ACTIONS,
@@ -45,6 +53,7 @@ from auditor.scenario.model import (
     Scenario,
     matrix_label,
 )
+from auditor.scenario.refs import REF, fill
 from auditor.scenario.yamlload import Located, PathKey, format_path, is_sensitive, load_yaml
 
 __all__ = [
@@ -66,8 +75,17 @@ REF_PATTERN = re.compile(r"\{\{([^{}]*)\}\}")  # the name, white space around it
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)+$")
 MAX_PROBLEMS = 50  # per file: thousands of problems would bury the first ones (and take long to find)
+# The last problem of a file that has more than MAX_PROBLEMS: where the ones not shown begin.
+NOT_SHOWN = f"more problems from here on are not shown: only the first {MAX_PROBLEMS} of a file are listed"
 # Where `{{name}}` is not filled in at all: the texts shown as they are written.
 UNSUBSTITUTED = ("name", "description", "tags")
+# `&name` that starts an anchor: at a value's start, after `: `, `- `, `[`, `{` or `,`.
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s,\[\]{}]+")
+ANCHOR_TIP = (
+    "a scenario has no key to keep anchors in (unknown keys are refused): put the anchor where its value "
+    'is first used and repeat it below, as in `- fill: &card {selector: "#card", value: "{{card}}"}` '
+    'then `- fill: *card`, or `- fill: {<<: *card, selector: "#cvc"}` to change a key'
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,6 +139,7 @@ class _Loader:
         self.env_failed: set[PathKey] = set()  # values whose ${VAR} is unset: one problem each, no more
         self.matrix_names: list[str] = []
         self.lines: dict[str, int] = {}
+        self.load_time_vars: dict[str, str] = {}  # the vars filled in at load time (see fill_vars)
 
     def problem(self, path: PathKey, message: str, tip: str | None = None) -> None:
         if self.enough():
@@ -149,8 +168,8 @@ class _Loader:
                     line=rest.line,
                     column=rest.column,
                     key="",
-                    message="more problems from here on are not shown",
-                    tip="fix the ones above first",
+                    message=NOT_SHOWN,
+                    tip="fix the ones above first, then load the file again",
                 )
             )
         return InputError(shown, truncated=self.enough())
@@ -593,6 +612,7 @@ class _Loader:
                 each += [(where, {**found, "ctx": {"error": one}}) for one in cause.problems]
             else:
                 each.append((where, found))
+        empty: dict[PathKey, set[str]] = {}  # a mapping or list key with nothing after it → its errors
         for path, error in each:
             if any(path[: len(failed)] == failed for failed in self.env_failed):
                 continue  # its ${VAR} is unset: that problem is already reported
@@ -601,6 +621,8 @@ class _Loader:
             if keyed:  # a validator that names the offending key inside the value
                 path = (*path, *_parse_path(keyed.group(1)))
                 error = {**error, "ctx": {"error": text[keyed.end() :]}}
+            if error.get("input") is None and error["type"] in SECTION_KINDS:
+                empty.setdefault(path, set()).add(error["type"])
             at = path[:-1]
             message, tip = explain(
                 Error(
@@ -613,10 +635,18 @@ class _Loader:
                 )
             )
             message, tip = self.as_written(path, error.get("input"), message, tip)
+            if error["type"] == "extra_forbidden" and len(path) == 1 and self.holds_anchors(str(path[0])):
+                tip = ANCHOR_TIP
+            reference = REF_PATTERN.search(error["input"]) if isinstance(error.get("input"), str) else None
+            place = _matrix_only(path)
+            if reference is not None and place is not None:
+                message, tip = self.only_matrix(place, reference.group(0))
             if (message, tip) not in by_path.setdefault(path, []):
                 by_path[path].append((message, tip))
         for path, messages in by_path.items():
-            if len(messages) == 1:
+            if path in empty:  # one message, whichever branches of a union it failed
+                self.problem(path, *empty_section(path, empty[path]))
+            elif len(messages) == 1:
                 self.problem(path, *messages[0])
             else:  # several branches of a union failed: say what each would have needed
                 tips = [t for _, t in messages if t]
@@ -627,6 +657,34 @@ class _Loader:
                     "expected " + " or ".join(dict.fromkeys(wanted)) + (f", got {got}" if got else ""),
                     tip=tips[0] if tips else None,
                 )
+
+    def holds_anchors(self, key: str) -> bool:
+        """Is an unknown top-level key a place to keep YAML anchors (`x-defaults: &card {…}`, `.common:`),
+        by its name as other tools spell such keys, or by an anchor in its value?"""
+        if re.match(r"(?i)(x-|x_|\.|_)", key):
+            return True
+        first = self.located.position((key,))[0]
+        if first is None:
+            return False
+        lines = self.located.lines
+        for number in range(first - 1, len(lines)):
+            text = lines[number]
+            if number >= first and text[:1] not in ("", " ", "\t", "#"):
+                return False  # the next top-level key
+            if _ANCHOR.search(text):
+                return True
+        return False
+
+    def only_matrix(self, place: str, reference: str) -> tuple[str, str]:
+        """`{{var}}` where only a matrix value is filled in: host names, read before the scenario runs."""
+        names = ", ".join(f"{{{{{name}}}}}" for name in self.matrix_names)
+        allowed = f"the matrix's values ({names})" if names else "a matrix value, and this file has no matrix"
+        return (
+            f"{reference} is never filled in here: {place} is read when the file is loaded, before the "
+            "scenario runs, so only a matrix value is filled in there, not a var, a secret, a capture or a "
+            "built-in",
+            f"write the host name itself; allowed here: {allowed}",
+        )
 
     def as_written(self, path: PathKey, value: Any, message: str, tip: str | None) -> tuple[str, str | None]:
         """A message about a value as the author wrote it: YAML's reading of a bare `0123` (83) or `NO`
@@ -679,15 +737,15 @@ class _Loader:
         self.check_builtin_names(scenario, captures)
         every = {*BUILTIN_NAMES, *scenario.vars, *scenario.secrets, *captures}
         for path, text in _strings(raw, ()):
-            unclosed = _unclosed_reference(text)
-            if unclosed is not None:
-                self.unclosed_reference(path, *unclosed)
             for match in REF_PATTERN.finditer(text):
                 if self.enough():
                     return
                 name = match.group(1).strip()
+                place = _matrix_only(path)
                 if path and path[0] in UNSUBSTITUTED:
                     self.not_filled_in(path, name, every)
+                elif place is not None:
+                    self.problem(path, *self.only_matrix(place, match.group(0)))
                 elif not NAME.match(name):
                     self.bad_reference(path, name)
                 elif name not in every:
@@ -698,10 +756,87 @@ class _Loader:
                         or "define it in vars or secrets, capture it in a step, or use a built-in: "
                         + ", ".join(BUILTIN_NAMES),
                     )
+                elif _load_time(path):
+                    self.problem(path, *self.not_known_at_load(path, name, scenario))
                 else:
                     late = self.too_early(path, name, scenario, captures)
                     if late is not None:
                         self.problem(path, *late)
+
+    def fill_vars(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """`doc` with every `{{var}}` of base_url, browser and connectif.api filled in: the browser and
+        Connectif's API are set up with them before the first step. Only vars whose values need nothing
+        known only at run time (a built-in, or a var that uses one) have a value now; any other
+        reference left there is an error (check_references)."""
+        held = doc.get("vars")
+        self.load_time_vars = {}
+        for name, value in held.items() if isinstance(held, dict) else ():
+            text = fill(value, self.load_time_vars) if isinstance(value, str) else None
+            if text is not None:  # vars are filled in from top to bottom, as at run time
+                self.load_time_vars[str(name)] = text
+
+        def walk(value: Any, path: PathKey) -> Any:
+            if isinstance(value, dict):
+                return {k: walk(v, (*path, k)) for k, v in value.items()}
+            if isinstance(value, str) and "{{" in value and _load_time(path):
+                return REF.sub(lambda m: self.load_time_vars.get(m.group(1), m.group(0)), value)
+            return value
+
+        return typing.cast(dict[str, Any], walk(doc, ()))
+
+    def not_known_at_load(self, path: PathKey, name: str, scenario: Scenario) -> tuple[str, str]:
+        """A `{{name}}` left in base_url, browser or connectif.api: it has no value when they are read."""
+        if name in scenario.vars:
+            why = f"the var {name} uses a value known only when the scenario runs (like {{{{run_id}}}})"
+        elif name in scenario.secrets:
+            why = "a secret is filled in only in steps and expect"
+        elif name in BUILTIN_NAMES:
+            why = f"{{{{{name}}}}} has a value only when the scenario runs"
+        else:
+            why = f"{{{{{name}}}}} is a capture, which has a value only once its step has run"
+        allowed = [f"{{{{{n}}}}}" for n in [*self.matrix_names, *self.load_time_vars]]
+        return (
+            f"{{{{{name}}}}} cannot be filled in at {format_path(path)}: it is read when the file is loaded, "
+            f"before the scenario runs, and {why}",
+            "allowed there: matrix values and vars whose values need nothing known only at run time"
+            + (f" ({', '.join(allowed)})" if allowed else "")
+            + "; or write the text itself, or ${NAME} for an environment variable",
+        )
+
+    def check_braces(self, raw: dict[str, Any]) -> None:
+        """References whose braces are wrong, found in the text alone: so they are reported with every
+        other problem of the file, the model's included, not only once those are fixed."""
+        names = {*BUILTIN_NAMES, *self.matrix_names, *_raw_captures(raw.get("steps"))}
+        for holder in (raw.get("vars"), raw.get("secrets")):
+            names.update(holder if isinstance(holder, dict) else ())
+        for path, text in _strings(raw, ()):
+            unclosed = _unclosed_reference(text)
+            if unclosed is not None:
+                self.unclosed_reference(path, *unclosed)
+            # name, description and tags are shown as written: there only a matrix value is meant.
+            known = self.matrix_names if path[:1] and path[0] in UNSUBSTITUTED else names
+            lone = _lone_brace(text, known)
+            if lone is not None:
+                self.lone_brace(path, *lone)
+
+    def lone_brace(self, path: PathKey, written: str, name: str) -> None:
+        """`{email}}` or `{ {email}}` for `{{email}}`: the text would be used as written, braces and all."""
+        if is_sensitive(path):  # not even a part of it
+            self.problem(
+                path,
+                "a {{name}} reference in this value opens with one brace, so it would be used as literal "
+                "text",
+                tip="write it with two braces on each side, as in {{name}}",
+            )
+            return
+        spaced = re.match(r"\{\s+\{", written)  # `{ {email}}`, not `{ email }}`
+        wrong = "has a space between the braces of {{" if spaced else "opens with one brace"
+        self.problem(
+            path,
+            f"{written!r} {wrong}, where a {{{{name}}}} reference has two together, so it would be used as "
+            "literal text",
+            tip=f"did you mean {{{{{name}}}}}?",
+        )
 
     def unclosed_reference(self, path: PathKey, written: str, name: str) -> None:
         """`{{email` or `{{ email }`: without its `}}` the text would be used as written, braces and all."""
@@ -863,6 +998,7 @@ class _Loader:
         self.lines = self.step_lines()
         combinations = self.expand_matrix(raw)
         if len(self.problems) > before or not combinations:
+            self.check_braces({k: v for k, v in raw.items() if k != "matrix"})  # text alone: still found
             raise self.error()
         found: dict[Problem, list[str]] = {}
         valid: list[tuple[Scenario, dict[str, Any], dict[str, str]]] = []
@@ -874,7 +1010,7 @@ class _Loader:
                 doc = self.fill_matrix(doc, (), combination)
                 if isinstance(doc.get("name"), str):
                     doc["name"] = f"{doc['name']} {combination.title()}"
-            scenario = self.validate(doc)
+            scenario = self.validate(self.fill_vars(doc))
             for problem in self.problems:
                 found.setdefault(problem, []).append(combination.title())
             if scenario is not None and not self.problems:
@@ -910,6 +1046,7 @@ class _Loader:
 
     def validate(self, raw: dict[str, Any]) -> Scenario | None:
         """One scenario (a file, or one combination of its matrix) through the model and the checks."""
+        self.check_braces(raw)
         shaped = dict(raw)
         if "steps" in shaped:
             shaped["steps"] = self.normalise_steps(shaped["steps"], ("steps",), in_pay=False)
@@ -1128,7 +1265,10 @@ def load_all(
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
-        raise InputError(problems)
+        # A file with more than MAX_PROBLEMS ends with a note that is not a problem: the headline says
+        # "more than N problems" (N counts the notes but one, so it stays below the true number).
+        cut = any(p.key == "" and p.message == NOT_SHOWN for p in problems)
+        raise InputError(problems, truncated=cut)
     return loaded
 
 
@@ -1181,6 +1321,45 @@ def _unclosed_reference(text: str) -> tuple[str, str] | None:
     assert written is not None  # it starts with {{
     shown = written.group(0)
     return shown if len(shown) <= 40 else shown[:40] + "…", written.group(1)[:40]
+
+
+# `{email}}`, `{ {email}}`: one `{` where `{{` was meant (not after another `{`, which `{{email}}` has).
+_LONE_BRACE = re.compile(r"(\{\s+)?(?<!\{)\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\s*\}\}")
+
+
+def _lone_brace(text: str, names: typing.Iterable[str]) -> tuple[str, str] | None:
+    """The first `{name}}` or `{ {name}}` whose name (or a dotted name's head) is one of `names`, as
+    written, and the name; None when there is none. A `{` before an unknown name (`\\d{3}}`, CSS, JSON)
+    is left alone: only a name the scenario defines shows that a reference was meant."""
+    known = set(names)
+    for match in _LONE_BRACE.finditer(text):
+        name = match.group(2)
+        if name.split(".")[0] in known:
+            shown = match.group(0)
+            return (shown if len(shown) <= 40 else shown[:40] + "…"), name[:40]
+    return None
+
+
+def _load_time(path: PathKey) -> bool:
+    """Whether a value is read before the first step, so that a `{{var}}` in it is filled in at load time:
+    base_url, the browser's settings and Connectif's API (host names: see _matrix_only)."""
+    return (
+        path == ("base_url",)
+        or (path[:1] == ("browser",) and len(path) == 2)
+        or path[:2] == ("connectif", "api")
+    )
+
+
+def _matrix_only(path: PathKey) -> str | None:
+    """The host names a scenario gives the browser and the auditor before it runs (`hosts`,
+    `allow_hosts`, `connectif.hosts`, `pay.hosts`), as the author calls the place; None elsewhere."""
+    if path[:1] in (("hosts",), ("allow_hosts",)) and len(path) == 2:
+        return str(path[0])
+    if path[:2] == ("connectif", "hosts") and len(path) == 3:
+        return "connectif.hosts"
+    if len(path) == 5 and path[0] == "steps" and path[2:4] == ("pay", "hosts"):
+        return "pay.hosts"
+    return None
 
 
 def _raw_captures(steps: Any) -> Iterator[str]:

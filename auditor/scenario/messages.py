@@ -154,8 +154,41 @@ def _host_ip(error: Error) -> Explained | None:
     )
 
 
+# What to write in a section left empty (`steps:` with nothing under it, `steps: []`), by its path
+# without list indexes; other sections get a general tip.
+_EMPTY_TIPS: dict[PathKey, str] = {
+    ("steps",): "a scenario needs at least one step: list them under `steps:`, indented, each starting "
+    "with `- ` (`  - goto: /product/…`)",
+    ("steps", "pay", "hosts"): "list the payment platform's host names: `hosts: [pay.example.com]`",
+    ("steps", "pay", "steps"): "list what the customer does on the payment platform under it "
+    '(`- click: "#authorise"`), or remove `steps:` when they do nothing there',
+    ("expect",): "indent its keys under `expect:` (`  confirmation_url: …`), or remove it: without "
+    "expect, every default applies",
+    ("expect", "cn_purchase"): "indent the expected fields under it (`purchase_id: …`), or write "
+    "`cn_purchase: present` (the default) or `absent`",
+}
+# The errors of a value that should have been a mapping or a list.
+SECTION_KINDS = frozenset({"dict_type", "model_type", "model_attributes_type", "list_type", "tuple_type"})
+
+
+def empty_section(path: PathKey, kinds: set[str]) -> Explained:
+    """A mapping or list key with nothing after it (`vars:`, `steps:`): YAML reads it as null, which
+    pydantic calls the wrong type; this says what was left out instead."""
+    at = tuple(p for p in path if isinstance(p, str))
+    if not path or isinstance(path[-1], int):
+        return "this item is empty (nothing follows its `-`)", "write the item, or remove the line"
+    key = str(path[-1])
+    tip = _EMPTY_TIPS.get(at)
+    if tip is None and kinds <= {"list_type", "tuple_type"}:
+        tip = f"list its items under `{key}:`, indented, each starting with `- ` (or write `[a, b]`); "
+        tip += "or remove the line"
+    elif tip is None:
+        tip = f"indent its keys under `{key}:` (`  name: value`), or remove the line"
+    return f"{key} is empty: nothing follows `{key}:`", tip
+
+
 def _empty(error: Error) -> Explained:
-    return "must not be empty", None
+    return "must not be empty", _EMPTY_TIPS.get(error.at) if error.kind == "too_short" else None
 
 
 def _bad_name(error: Error) -> Explained:
