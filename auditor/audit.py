@@ -18,7 +18,7 @@ from auditor.errors import AuditorError
 # The engine, the results' models and the writers are imported by the functions that use them, so that
 # the command line can pick and shard scenarios (and start the browser) before it pays for them.
 if TYPE_CHECKING:
-    from auditor.compare import BaselineSource
+    from auditor.compare import BaselineSource, LatestBaseline
     from auditor.engine.options import RunOptions
     from auditor.engine.warm import WarmStart
     from auditor.reports import OutputPaths
@@ -108,22 +108,30 @@ def audit(
     *,
     listener: Listener = ignore,
     stop: threading.Event | None = None,
-    baseline: BaselineSource | None = None,
+    baseline: BaselineSource | LatestBaseline | None = None,
     warm: WarmStart | None = None,
     fail_on_warn: bool = False,
 ) -> AuditOutcome:
     """Run loaded scenarios and write every output, even when the run is interrupted.
 
-    With a baseline, each scenario's change against it is part of the results and of every output.
+    With a baseline, each scenario's change against it is part of the results and of every output;
+    `--baseline latest` (LatestBaseline) is chosen here, from these scenarios and this start.
     `warm`: worker threads already started for this run (engine/warm.py). `fail_on_warn` (run
     --fail-on-warn) is recorded in the results, so that every output says why a run that passed fails.
     """
+    from auditor.compare import LatestBaseline, scenario_keys
     from auditor.engine.executor import run_scenarios
     from auditor.reports import write_outputs
     from auditor.results import RunResult, ScenarioResult
 
     stop = stop or threading.Event()
     started = datetime.now(UTC)
+    # `latest` depends on what this run holds and when it started: a sibling shard's output is none.
+    source = (
+        baseline.choose(scenario_keys(scenarios), started)
+        if isinstance(baseline, LatestBaseline)
+        else baseline
+    )
     options.out_dir.mkdir(parents=True, exist_ok=True)
     outcomes: list[AuditOutcome] = []
 
@@ -135,10 +143,10 @@ def audit(
             interrupted=stop.is_set(),
             fail_on_warn=fail_on_warn,
         )
-        if baseline is not None:
+        if source is not None:
             from auditor.compare import compare_runs
 
-            compared = compare_runs(baseline.run, run, baseline_file=str(baseline.file))
+            compared = compare_runs(source.run, run, baseline_file=str(source.file))
             run = run.model_copy(update={"baseline": compared})
         paths = write_outputs(run, options.out_dir)
         outcomes.append(AuditOutcome(run=run, paths=paths, interrupted=stop.is_set()))

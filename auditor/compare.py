@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from auditor.errors import AuditorError
 from auditor.results import (
@@ -19,6 +21,9 @@ from auditor.results import (
     ScenarioStatus,
     read_results,
 )
+
+if TYPE_CHECKING:
+    from auditor.scenario.load import LoadedScenario
 
 RESULTS_NAME = "results.json"
 LATEST = "latest"
@@ -40,6 +45,11 @@ def scenario_key(file: str, name: str) -> tuple[str, str]:
     matched with itself.
     """
     return PurePosixPath(file.replace("\\", "/")).as_posix(), name
+
+
+def scenario_keys(scenarios: Iterable[LoadedScenario]) -> list[tuple[str, str]]:
+    """Loaded scenarios as (file, name), as their results will name them."""
+    return [(str(s.file), s.scenario.name) for s in scenarios]
 
 
 def _kind(was: ScenarioStatus | None, now: ScenarioStatus) -> ChangeKind:
@@ -186,13 +196,69 @@ def results_file(path: Path) -> Path:
     return path / RESULTS_NAME if path.is_dir() else path
 
 
-def latest_run(reports_root: Path, *, exclude: Path) -> Path | None:
-    """The newest run folder under reports_root holding a readable results.json, other than `exclude`."""
-    if not reports_root.is_dir():
+@dataclass(frozen=True, kw_only=True)
+class PassedOver:
+    """A run newer than the baseline `--baseline latest` took, and why it was not taken."""
+
+    folder: Path
+    why: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatestChoice:
+    """What `--baseline latest` found: the run taken (None: no run fits) and the newer runs passed over."""
+
+    source: BaselineSource | None
+    passed_over: tuple[PassedOver, ...] = ()
+
+
+def _when(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
         return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _unfit(run: RunResult, wanted: set[tuple[str, str]] | None, started: datetime) -> str | None:
+    """Why `run` cannot be this run's baseline; None when it can."""
+    finished = _when(run.finished)
+    if finished is None:
+        return f"its results.json says it finished at {run.finished!r}, which is not a time"
+    if finished > started:
+        return "it finished after this run started: it ran at the same time, it is no earlier run"
+    if wanted is not None and not any(scenario_key(s.file, s.name) in wanted for s in run.scenarios):
+        if not run.scenarios:
+            return "it ran no scenario"
+        # The usual case: a sibling shard of the same CI job, which finished seconds ago.
+        return (
+            f"it holds none of this run's {len(wanted)} scenario(s) (another shard's output, or a run of "
+            "other scenarios): every scenario would be new"
+        )
+    return None
+
+
+def choose_latest(
+    reports_root: Path,
+    *,
+    exclude: Path,
+    scenarios: Iterable[tuple[str, str]] | None = None,
+    started: datetime | None = None,
+) -> LatestChoice:
+    """The newest earlier run under reports_root fit to be a baseline, and the newer ones that are not.
+
+    Fit: a folder other than `exclude` whose results.json can be read (a run still going has none yet:
+    results.json is written once, whole, when it ends), that finished by the time this run `started`,
+    and that holds at least one of this run's `scenarios` ((file, name) pairs; None: any run will do).
+    Shards are disjoint, so another shard of the same selection, finished a moment ago, holds none of
+    them and is never taken; a merge of all the shards, or the same shard of an earlier run, is.
+    Newest is by started time (ISO strings of one writer sort as times); mtime and name break ties.
+    """
+    started = started or datetime.now(UTC)
+    wanted = {scenario_key(file, name) for file, name in scenarios} if scenarios is not None else None
     skip = exclude.resolve()
-    best: tuple[str, float, str, Path] | None = None
-    for folder in reports_root.iterdir():
+    found: list[tuple[str, float, str, Path, RunResult]] = []
+    for folder in reports_root.iterdir() if reports_root.is_dir() else ():
         results = folder / RESULTS_NAME
         if not folder.is_dir() or folder.resolve() == skip or not results.is_file():
             continue
@@ -200,21 +266,57 @@ def latest_run(reports_root: Path, *, exclude: Path) -> Path | None:
             run = read_results(results)
         except AuditorError:
             continue  # an unreadable run is no baseline; the index lists it as unreadable
-        # Started time first (ISO strings of one writer sort as times); mtime and name break ties.
-        key = (run.started, results.stat().st_mtime, folder.name, results)
-        if best is None or key[:3] > best[:3]:
-            best = key
-    return best[3] if best else None
+        found.append((run.started, results.stat().st_mtime, folder.name, results, run))
+    found.sort(key=lambda item: item[:3], reverse=True)
+    passed: list[PassedOver] = []
+    for *_, results, run in found:
+        why = _unfit(run, wanted, started)
+        if why is None:
+            return LatestChoice(source=BaselineSource(file=results, run=run), passed_over=tuple(passed))
+        passed.append(PassedOver(folder=results.parent, why=why))
+    return LatestChoice(source=None, passed_over=tuple(passed))
+
+
+def latest_run(reports_root: Path, *, exclude: Path) -> Path | None:
+    """The newest run folder under reports_root with a readable, finished results.json, but `exclude`."""
+    source = choose_latest(reports_root, exclude=exclude).source
+    return source.file if source else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatestBaseline:
+    """`--baseline latest`, chosen once the run's scenarios are known (by the command line before the
+    run, or by audit() as it starts): which earlier run fits depends on the scenarios this run holds
+    (after --tag, -k and --shard) and on when it started.
+
+    `tell` hears the choice, the folder searched and how many scenarios this run holds: the console says
+    which run was taken, and why newer ones were not.
+    """
+
+    out_dir: Path
+    tell: Callable[[LatestChoice, Path, int], None] = lambda choice, root, scenarios: None
+
+    def choose(self, scenarios: Sequence[tuple[str, str]], started: datetime) -> BaselineSource | None:
+        """The baseline for a run of these (file, name) scenarios that started at `started`."""
+        if not scenarios:  # an empty shard: nothing to compare, and merge needs no baseline for it
+            choice = LatestChoice(source=None)
+        else:
+            choice = choose_latest(
+                self.out_dir.parent, exclude=self.out_dir, scenarios=scenarios, started=started
+            )
+        self.tell(choice, self.out_dir.parent, len(scenarios))
+        return choice.source
 
 
 def load_baseline(spec: str, out_dir: Path) -> BaselineSource | None:
     """`--baseline PATH|latest` → the earlier run; None when `latest` finds no earlier run.
 
-    A PATH that is missing or not a results.json is an AuditorError (exit 2): the user named it.
+    `latest` here takes the newest finished run, whatever it holds; `run` chooses when it starts, with
+    its scenarios (LatestBaseline). A PATH that is missing or not a results.json is an AuditorError
+    (exit 2): the user named it.
     """
     if spec == LATEST:
-        found = latest_run(out_dir.parent, exclude=out_dir)
-        return BaselineSource(file=found, run=read_results(found)) if found else None
+        return choose_latest(out_dir.parent, exclude=out_dir).source
     path = results_file(Path(spec))
     if not path.exists():
         raise AuditorError(

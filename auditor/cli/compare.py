@@ -9,28 +9,81 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from auditor.compare import LATEST, BaselineSource, compare_runs, got_worse, load_baseline, results_file
+from auditor.compare import (
+    LATEST,
+    BaselineSource,
+    LatestBaseline,
+    LatestChoice,
+    compare_runs,
+    got_worse,
+    load_baseline,
+    results_file,
+    scenario_keys,
+)
 from auditor.errors import AuditorError
 from auditor.results import RunResult, read_results
 
+if TYPE_CHECKING:
+    from auditor.scenario.load import LoadedScenario
 
-def prepare_baseline(spec: str | None, out_dir: Path) -> BaselineSource | None:
-    """Read `--baseline` before anything runs: a bad PATH stops the run (exit 2); `latest` may find none."""
+
+def prepare_baseline(
+    spec: str | None, out_dir: Path, scenarios: Sequence[LoadedScenario] | None = None
+) -> BaselineSource | LatestBaseline | None:
+    """Read `--baseline` before anything runs: a bad PATH stops the run (exit 2).
+
+    `latest` depends on the scenarios this run holds (after --tag, -k and --shard): chosen now when they
+    are given, else when the run starts (audit() resolves the LatestBaseline). It may find none.
+    """
     from auditor.reports.console import print_note
 
     if spec is None:
         return None
+    if spec == LATEST:
+        latest = LatestBaseline(out_dir=out_dir, tell=_tell_latest)
+        if scenarios is None:
+            return latest
+        return latest.choose(scenario_keys(scenarios), datetime.now(UTC))
     source = load_baseline(spec, out_dir)
-    if source is None:
-        # The first run of a schedule has nothing before it: that is no reason to fail it.
-        print_note(f"--baseline latest: no earlier run under {out_dir.parent}, nothing to compare with")
-    else:
+    if source is not None:
         print_note(f"comparing with {source.file}")
     return source
+
+
+# How many of the newer runs passed over are named; CI keeps many shards' folders side by side.
+SHOWN_PASSED_OVER = 5
+
+
+def _tell_latest(choice: LatestChoice, root: Path, scenarios: int) -> None:
+    """Which run `--baseline latest` took, and why each newer one was not taken."""
+    from auditor.reports.console import print_note
+
+    if choice.source is not None:
+        why = (
+            " (--baseline latest: the newest run that finished before this one started and holds any "
+            "of its scenarios)"
+        )
+        print_note(f"comparing with {choice.source.file}" + (why if choice.passed_over else ""))
+    elif not scenarios:
+        print_note("--baseline latest: this run holds no scenario (an empty shard), nothing to compare with")
+    elif choice.passed_over:
+        print_note(
+            f"--baseline latest: no earlier run under {root} holds this run's scenarios, nothing to "
+            "compare with"
+        )
+    else:
+        # The first run of a schedule has nothing before it: that is no reason to fail it.
+        print_note(f"--baseline latest: no earlier run under {root}, nothing to compare with")
+    for passed in choice.passed_over[:SHOWN_PASSED_OVER]:
+        print_note(f"  passed over {passed.folder}: {passed.why}")
+    if len(choice.passed_over) > SHOWN_PASSED_OVER:
+        print_note(f"  and {len(choice.passed_over) - SHOWN_PASSED_OVER} older run(s) passed over")
 
 
 def check_notify_options(urls: Sequence[str], notify_on: str, baseline: str | None) -> None:

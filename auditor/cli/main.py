@@ -207,7 +207,7 @@ def _set_up_and_run(
     from auditor.cli.compare import check_notify_options, prepare_baseline, send_notifications
 
     check_notify_options(settings.notify, settings.notify_on, settings.baseline)
-    baseline = prepare_baseline(settings.baseline, out_dir)
+    baseline = prepare_baseline(settings.baseline, out_dir, scenarios)
     from auditor.reports.outputs import prepare_out_dir
 
     prepare_out_dir(out_dir)  # every option is good: a run whose outputs cannot be written would be lost
