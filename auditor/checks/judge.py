@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from auditor.checks import cn_purchase_result, payment_result, run_checks, scenario_status
 from auditor.checks.facts import Expectations
 from auditor.checks.journey import journey_result
+from auditor.checks.urlglob import filled_pattern
 from auditor.errors import ErrorKind
 from auditor.masking import mask_result
 from auditor.observation import Observation
@@ -88,8 +89,9 @@ def resolve_expectations(
                     sources[f"items[{i}].{key}"] = source  # as compare_items names an item's field
         cn = resolved
     confirmation = exp.confirmation_url
-    if confirmation is not None:
-        confirmation = fill(confirmation, known) or confirmation
+    if confirmation is not None and fill(confirmation, known) is not None:
+        # A filled-in value is literal text in the pattern (an order id `A+B.1`), as in wait_for.url.
+        confirmation = filled_pattern(confirmation, lambda ref: fill(ref, known) or "")
     items = exp.expected_items()
     contact_email = exp.connectif.contact_email
     if contact_email is not None:

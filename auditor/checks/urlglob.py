@@ -21,6 +21,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
+from auditor.scenario.refs import REF
+
 NativeMatcher = Callable[[str | None, str, "str | re.Pattern[str]"], bool]
 NativeGlob = Callable[[str | None, str], str]
 
@@ -67,6 +69,27 @@ def pattern_error(pattern: str) -> str | None:
             return str(exc)
         raise
     return None
+
+
+# What a URL glob reads as syntax (`\\` escapes, `*`, `{a,b}`); its `?` and `[` are literal already.
+_GLOB_SYNTAX = re.compile(r"[\\*{},]")
+
+
+def literal_glob(text: str) -> str:
+    """`text` as glob syntax that matches it literally: each character a glob reads as syntax escaped."""
+    return _GLOB_SYNTAX.sub(lambda m: "\\" + m.group(0), text)
+
+
+def filled_pattern(pattern: str, substitute: Callable[[str], str]) -> str:
+    """A `confirmation_url` or `wait_for.url` pattern with each `{{name}}` filled in as literal text.
+
+    `{{name}}` stands for a value (an order id, a captured path), never for pattern syntax: an id
+    `A+B.1` must match itself, not `AAB-1` or nothing. So a value is escaped as a regular expression in
+    a `re:` pattern, and its `*`, `{`, `}`, `,` and `\\` are escaped in a glob. Whether the pattern is
+    a regex is decided by the text as written, before anything is filled in.
+    """
+    escape = re.escape if pattern.startswith("re:") else literal_glob
+    return REF.sub(lambda m: escape(substitute(m.group(0))), pattern)
 
 
 @lru_cache(maxsize=256)

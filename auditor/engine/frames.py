@@ -17,13 +17,15 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Frame, FrameLocator, Locator, Page
 from pydantic import BaseModel
 
+from auditor.checks.urlglob import filled_pattern
 from auditor.scenario.model import ElementArgs, WaitForArgs
 from auditor.scenario.refs import REF
 
 Args = TypeVar("Args", bound=BaseModel)
 
 # Fields that hold a regular expression: a value filled into one stands for itself, as literal text (a
-# captured `12.50` matches "12.50" only, its `.` no longer any character), so it is escaped.
+# captured `12.50` matches "12.50" only, its `.` no longer any character), so it is escaped. A
+# `wait_for.url` (a glob, or a `re:` regex) is filled in as literal text too, by filled_pattern.
 _PATTERN_FIELDS = frozenset({"pattern"})
 
 
@@ -40,6 +42,8 @@ def filled(args: Args, substitute: Callable[[str], str]) -> Args:
         if isinstance(value, str) and "{{" in value:
             if key in _PATTERN_FIELDS:
                 update[key] = REF.sub(lambda m: re.escape(substitute(m.group(0))), value)
+            elif key == "url" and isinstance(args, WaitForArgs):  # a glob or `re:` (a goto's is a URL)
+                update[key] = filled_pattern(value, substitute)
             else:
                 update[key] = substitute(value)
         elif isinstance(value, tuple) and any(isinstance(v, str) and "{{" in v for v in value):
