@@ -5,15 +5,18 @@ Judged from the element it acted on, on the page it left unchanged, and only onc
 (a required field left empty: the scenario's), an element that neither submits nor navigates (the
 scenario clicked the wrong one), or a control the shop's own script kept from navigating (the shop's).
 
-Whether the page's script handles a plain element (a `<div>` pay button) is asked of Chromium's DevTools
-(`DOMDebugger.getEventListeners` on the element and the nodes its events bubble through); without
-DevTools, a pointer cursor stands for it.
+Whether the page's script handles a plain element (a `<div>` pay button), or a button (which does nothing
+by itself outside a form), is asked of Chromium's DevTools (`DOMDebugger.getEventListeners` on the
+element and the nodes its events bubble through), within a short deadline of its own: a page whose script
+keeps its main thread busy answers nothing. Without an answer, a pointer cursor stands for a plain
+element's handler, and a button is taken as its script's, as its kind says.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from typing import Any
 
 from playwright.sync_api import CDPSession, Frame, Locator, Page
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from auditor.engine.aborts import ScenarioAbort, ScenarioInvalid, StepFailed
 from auditor.engine.frames import first_visible, yaml_quoted
@@ -93,6 +97,11 @@ _GESTURE_JS = r"""
     pointer = getComputedStyle(e).cursor === 'pointer';
   }
   if (control || el.onclick) out.kind = 'control';
+  // A button that submits no form does nothing by itself: only a script makes it act (a link's address,
+  // even `javascript:`, acts without one). 'role' when it is a button by its role alone.
+  const button = control && !el.closest('a[href]')
+    && control.matches('button:not([type=reset i]), input[type=button], [role=button]') ? control : null;
+  if (button) out.button = ['BUTTON', 'INPUT'].includes(button.tagName) ? 'tag' : 'role';
   out.pointer = pointer;
   const scope = (control && control.form) || el.closest('form');
   out.in_form = !!scope;
@@ -135,6 +144,10 @@ _HEARD = {
     True: ("keydown", "keypress", "keyup"),
 }
 
+# How long DevTools has to tell the listeners, all its calls together: it answers in milliseconds, unless
+# the page's script keeps the page's main thread busy, when it does not answer at all.
+_DEVTOOLS_S = 2.0
+
 
 def gesture_target(
     page: Page, args: ElementArgs, selector: str, enter: bool = False
@@ -145,7 +158,9 @@ def gesture_target(
     An element that is no control by its kind is a `control` too when the page's script listens to it
     (or to an ancestor below the page's root), and `maybe` when only a page-wide node listens: then the
     script may handle it, or the scenario may have meant another element. Without DevTools, a pointer
-    cursor makes it a `control`, as before DevTools was asked.
+    cursor makes it a `control`, as before DevTools was asked. A button (`found["button"]`) stays a
+    `control` when its own script listens (or DevTools cannot say), and is `maybe` when only a page-wide
+    node does, or none at all (`listener` {}): a broken button, or the wrong one.
     """
     element = first_visible(page, args, selector)
     try:
@@ -155,16 +170,27 @@ def gesture_target(
     if not isinstance(found, dict):
         return None
     if found["kind"] == "none":
-        listener = _listener(page, element, enter)
+        listener = _listener(page, element, _HEARD[enter])
         if listener is None:  # DevTools cannot say: a pointer cursor is the sign of a script's control
             found["kind"] = "control" if found.get("pointer") else "none"
         elif listener:
             found["kind"] = "control" if listener["own"] else "maybe"
             found["listener"] = listener
+    elif found["kind"] == "control" and found.get("button") and not _other_submit(found):
+        # Enter on a button clicks it: its click listeners count then too.
+        listener = _listener(page, element, _HEARD[enter] + (_HEARD[False] if enter else ()))
+        if listener is not None:
+            found["kind"] = "control" if listener.get("own") else "maybe"
+            found["listener"] = listener
     return found
 
 
-def _listener(page: Page, element: Locator, enter: bool) -> dict[str, Any] | None:
+def _other_submit(found: Mapping[str, Any]) -> bool:
+    """The element is in a form that has a submit button of its own (the one that submits it)."""
+    return bool(found.get("in_form") and found.get("others"))
+
+
+def _listener(page: Page, element: Locator, events: tuple[str, ...]) -> dict[str, Any] | None:
     """The nearest node whose script listens to the gesture's events, as {"name", "type", "own", "self"}
     (`own`: the element, or an ancestor below the page's root; `self`: the element itself); the first
     page-wide one when no other listens; {} when none does; None when DevTools cannot say (not Chromium,
@@ -180,7 +206,7 @@ def _listener(page: Page, element: Locator, enter: bool) -> dict[str, Any] | Non
         handle.dispose()
         session = _session(page, frame)
         try:
-            heard = _heard(session, marker, _HEARD[enter])
+            heard = _heard(session, marker, events)
         finally:
             with suppress(PlaywrightError):
                 session.detach()
@@ -210,7 +236,27 @@ def _session(page: Page, frame: Frame | None) -> CDPSession:
 
 def _heard(session: CDPSession, marker: str, events: tuple[str, ...]) -> list[list[str]] | None:
     """For each node _CHAIN_JS kept under `marker`, the events of `events` the page's script listens to
-    on it; None when no frame of the session holds the marker."""
+    on it; None when no frame of the session holds the marker, or DevTools does not answer in time."""
+    deadline = time.monotonic() + _DEVTOOLS_S
+
+    def send(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        left_ms = (deadline - time.monotonic()) * 1000
+        if left_ms <= 0:
+            raise PlaywrightTimeout(f"DevTools gave no answer within {_DEVTOOLS_S:g}s")
+        return session.send(method, params, timeout=left_ms)  # 0 would mean no deadline: left_ms > 0
+
+    try:
+        return _listeners_on(session, send, marker, events)
+    except PlaywrightTimeout:
+        return None
+
+
+def _listeners_on(
+    session: CDPSession,
+    send: Callable[[str, dict[str, Any] | None], dict[str, Any]],
+    marker: str,
+    events: tuple[str, ...],
+) -> list[list[str]] | None:
     contexts: list[int] = []
 
     def created(event: dict[str, Any]) -> None:
@@ -218,22 +264,18 @@ def _heard(session: CDPSession, marker: str, events: tuple[str, ...]) -> list[li
             contexts.append(event["context"]["id"])
 
     session.on("Runtime.executionContextCreated", created)
-    session.send("Runtime.enable")  # reports the contexts already there before it answers
+    send("Runtime.enable", None)  # reports the contexts already there before it answers
     chain_id = None
     for context in contexts:
-        kept = session.send(
-            "Runtime.evaluate", {"expression": f"window[{json.dumps(marker)}]", "contextId": context}
-        )
+        kept = send("Runtime.evaluate", {"expression": f"window[{json.dumps(marker)}]", "contextId": context})
         chain_id = kept.get("result", {}).get("objectId")
         if chain_id:
             break
     if not chain_id:
         return None
-    items = session.send("Runtime.getProperties", {"objectId": chain_id, "ownProperties": True})["result"]
+    items = send("Runtime.getProperties", {"objectId": chain_id, "ownProperties": True})["result"]
     nodes = sorted((int(p["name"]), p["value"]["objectId"]) for p in items if p["name"].isdigit())
-    listeners = [
-        session.send("DOMDebugger.getEventListeners", {"objectId": node})["listeners"] for _, node in nodes
-    ]
+    listeners = [send("DOMDebugger.getEventListeners", {"objectId": node})["listeners"] for _, node in nodes]
     if not listeners:
         return None
     # Playwright's own script in the page listens on the window for every click (to check where a click
@@ -305,11 +347,10 @@ def _did_you_mean(found: Mapping[str, Any], key: str) -> str:
 def wrong_target(found: Mapping[str, Any], selector: str, key: str) -> str | None:
     """The element is nothing that submits or navigates (a text, a price, a heading), or a button that
     submits nothing beside its form's own submit button: the scenario clicked the wrong element."""
-    others = list(found.get("others") or ())
     way = _did_you_mean(found, key)
     if found["kind"] == "none":
         return f"{_what(found, selector)}, which is not a link, a button or a form's submit{way}"
-    if found["kind"] == "control" and found.get("in_form") and others:
+    if found["kind"] == "control" and _other_submit(found):
         return f"{_what(found, selector)}, which does not submit its form{way}"
     return None
 
@@ -321,6 +362,8 @@ def either_words(found: Mapping[str, Any], selector: str, key: str) -> str | Non
     if found["kind"] != "maybe":
         return None
     listener = found["listener"]
+    if found.get("button"):
+        return _button_words(found, selector, key, listener)
     heard = "key presses" if str(listener["type"]).startswith("key") else "clicks"
     return (
         f"{_what(found, selector)}, which is not a link, a button or a form's submit, and the page's script "
@@ -328,6 +371,26 @@ def either_words(found: Mapping[str, Any], selector: str, key: str) -> str | Non
         f"frameworks such as React listen for every element, and analytics scripts too): either that "
         f"script handles this element and never navigated (the shop's to mend), or `{key}` names the wrong "
         f"element{_did_you_mean(found, key)}"
+    )
+
+
+def _button_words(found: Mapping[str, Any], selector: str, key: str, listener: Mapping[str, Any]) -> str:
+    """A button that submits nothing, which no script of its own listens to: a broken button (the shop's)
+    or the wrong one (the scenario's). With no listener anywhere nothing makes it act at all."""
+    button = "a button (role=button)" if found["button"] == "role" else "a button"
+    if not listener:
+        heard, act = ("click or key", "pressing Enter on it") if key == "press" else ("click", "clicking it")
+        return (
+            f"{_what(found, selector)}, {button} that no script of the page listens to (no {heard} listener "
+            f"on it, on the elements around it, on the document or the window), so {act} does "
+            f"nothing: either the button is broken (the shop's to mend), or `{key}` names the wrong "
+            f"element{_did_you_mean(found, key)}"
+        )
+    return (
+        f"{_what(found, selector)}, {button} whose events the page's script listens to only page-wide "
+        f"(a {listener['type']} listener on {listener['name']}, where frameworks such as React listen for "
+        f"every element, and analytics scripts too): either that script handles this button and never "
+        f"navigated (the shop's to mend), or `{key}` names the wrong element{_did_you_mean(found, key)}"
     )
 
 

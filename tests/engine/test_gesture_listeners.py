@@ -4,20 +4,24 @@ depends on whether the page's script listens to it, as Chromium's DevTools tell.
 Pages served from the lab's shop host, run by the real command line in a real Chromium: a `<div>` pay
 button with a click listener of its own (the shop's), one with a pointer cursor and no listener at all
 (the scenario's), one whose clicks only a React-style root or the document listens to (either), and a
-scenario that ends on a click whose form the browser refused (not the confirmation page).
+scenario that ends on a click whose form the browser refused (not the confirmation page). A real button
+(or role=button) that no script listens to at all is a broken button or the wrong one (either); one its
+own script listens to is the shop's. DevTools that never answer (a page whose script keeps it busy) are
+given up on within a deadline.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Playwright
 
 from auditor.engine.aborts import ScenarioInvalid
 from auditor.engine.browser import find_browser, launch_args
-from auditor.engine.gestures import Gesture, ended_on_gesture
+from auditor.engine.gestures import Gesture, _heard, ended_on_gesture
 from auditor.engine.observe import Recorder
 from auditor.lab import Lab
 from auditor.scenario.model import ElementArgs
@@ -27,7 +31,7 @@ from tests.engine.test_submit_never_navigates import CHECKOUT, PAY, audited, sce
 pytestmark = [pytest.mark.browser, pytest.mark.heavy(30)]
 
 
-def clicked(lab: Lab, tmp_path: Path, name: str, html: str) -> tuple[Path, dict[str, object]]:
+def clicked(lab: Lab, tmp_path: Path, name: str, html: str) -> tuple[Path, dict[str, Any]]:
     """A run of: open the page, click #pay, wait for the order page that never comes."""
     page = lab.add_page(html)
     steps = f'  - goto: "{page}"\n  - click: "#pay"\n  - wait_for: {{url: "**/order/**"}}\n'
@@ -208,3 +212,98 @@ def test_a_scenario_ending_on_a_click_the_browser_refused_is_the_scenarios_mista
     assert f"after steps[4] (click, {path}:{line})" in error, error
     assert "#email is required and empty" in error and 'add `- fill: {selector: "#email"' in error
     assert {c["id"]: c["status"] for c in got["checks"]}["cn_purchase.present"] == "skip"
+
+
+def either_side(got: dict[str, Any]) -> str:
+    """The error of a run that blames neither side: a step failed, and no check fails the shop."""
+    assert got["status"] == "error" and got["error_kind"] == "step-failed", got["error"]
+    assert "fail" not in statuses(got).values()
+    return str(got["error"])
+
+
+BROKEN_BUTTON = '<button id="pay" type="button">Pay</button><button id="place">Place order</button>'
+
+
+@pytest.mark.parametrize(
+    ("html", "what"),
+    [
+        (BROKEN_BUTTON, "'#pay', a <button type=\"button\"> ('Pay'), a button"),
+        (
+            '<div id="pay" role="button" tabindex="0">Pay</div><button id="place">Place order</button>',
+            "'#pay', a <div> ('Pay'), a button (role=button)",
+        ),
+    ],
+    ids=["button", "role-button"],
+)
+def test_a_button_no_script_listens_to_is_broken_or_the_wrong_one(
+    tmp_path: Path, lab: Lab, html: str, what: str
+) -> None:
+    # Once judged "handled by the page's script": no script is there to handle it.
+    _, got = clicked(lab, tmp_path, "dead-button", html)
+    error = either_side(got)
+    assert (
+        f"{what} that no script of the page listens to (no click listener on it, on the elements around "
+        "it, on the document or the window), so clicking it does nothing: either the button is broken "
+        "(the shop's to mend), or `click` names the wrong element; the page's submit buttons: '#place' "
+        '(Place order): did you mean `click: "#place"`?' in error
+    ), error
+    assert "handled by the page's script" not in error
+
+
+def test_a_button_its_own_script_listens_to_is_the_shops(tmp_path: Path, lab: Lab) -> None:
+    html = BROKEN_BUTTON + (
+        "<script>document.getElementById('pay').addEventListener('click', () => { window.tried = 1; });"
+        "</script>"
+    )
+    _, got = clicked(lab, tmp_path, "own-button", html)
+    assert got["error_kind"] == "step-failed", got["error"]
+    error = str(got["error"])
+    assert (
+        "'#pay', a <button type=\"button\"> ('Pay') is handled by the page's script, which never "
+        "navigated (a click listener on it)" in error
+    ), error
+    assert "did you mean" not in error and "wrong element" not in error
+
+
+def test_a_button_only_the_document_listens_to_names_both_sides(tmp_path: Path, lab: Lab) -> None:
+    html = BROKEN_BUTTON + (
+        "<script>document.addEventListener('click', (e) => { if (e.target.closest('#pay')) window.t = 1; });"
+        "</script>"
+    )
+    _, got = clicked(lab, tmp_path, "page-wide-button", html)
+    error = either_side(got)
+    assert (
+        "'#pay', a <button type=\"button\"> ('Pay'), a button whose events the page's script listens to "
+        "only page-wide (a click listener on document, " in error
+    ), error
+    assert "either that script handles this button and never navigated (the shop's to mend)" in error
+    assert 'did you mean `click: "#place"`?' in error
+
+
+def test_a_pay_submit_on_a_button_no_script_listens_to_blames_neither(tmp_path: Path, lab: Lab) -> None:
+    path = scenario(tmp_path, lab, "pay-dead-button", PAY.format(page=lab.add_page(BROKEN_BUTTON)))
+    _, got = audited(lab, tmp_path, path)
+    error = either_side(got)  # payment.left_shop is not failed: the shop may not be at fault
+    assert (
+        "the submit started no navigation: it clicked '#pay', a <button type=\"button\"> ('Pay'), a "
+        "button that no script of the page listens to" in error
+    ), error
+    assert "or `submit` names the wrong element" in error
+
+
+def test_devtools_that_never_answer_are_given_up_on(lab: Lab, shared_playwright: Playwright) -> None:
+    # A page whose script keeps its main thread busy: DevTools answers nothing until it is done.
+    browser = shared_playwright.chromium.launch(
+        executable_path=find_browser().executable_for(headless=True), args=launch_args(lab.hosts)
+    )
+    try:
+        page = browser.new_page()
+        page.goto(lab.add_page('<div id="pay">Pay</div>'))
+        session = page.context.new_cdp_session(page)
+        busy = "() => { const end = Date.now() + 8000; while (Date.now() < end); }"
+        page.evaluate(f"() => {{ window.kept = [document.getElementById('pay')]; setTimeout({busy}); }}")
+        started = time.monotonic()
+        assert _heard(session, "kept", ("click",)) is None  # cannot say: the cursor is judged instead
+        assert time.monotonic() - started < 5, "waited for the busy page instead of giving up"
+    finally:
+        browser.close()
