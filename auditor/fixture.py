@@ -339,6 +339,14 @@ class CheckoutAudit:
             options = ConnectifOptions.model_validate(merged)
         except ValidationError as exc:
             raise _invalid("connectif()", exc, ("connectif",), merged) from None
+        if options.api is not None and "{{" in options.api.url:
+            # The model lets a `{{name}}` through for the loader to explain; nothing fills one in here, so it
+            # would be asked for as it is.
+            raise AuditUsageError(
+                f"checkout_audit.connectif(): api_url: {options.api.url!r} is not an http(s) URL: a "
+                "{{name}} is filled in only in scenario files (pass the URL itself, like "
+                "https://api.connectif.cloud, or build it with an f-string)"
+            )
         recorder = self._run.recorder
         if recorder.intercept and options.mode == "observe":
             raise AuditUsageError(

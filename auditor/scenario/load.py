@@ -33,6 +33,7 @@ from auditor.scenario.messages import (
     Error,
     closest,
     describe,
+    empty_action,
     empty_section,
     explain,
     suggest,
@@ -201,6 +202,24 @@ class _Loader:
                 # that YAML changed.
                 if isinstance(value, bool) or written != str(value):
                     holder[key] = written
+
+    def matrix_as_written(self, raw: dict[str, Any]) -> None:
+        """A matrix value is text in a name and in the text it fills: a bare `yes` is labelled and filled
+        in as `yes`, not YAML's true, and a price `1.50` as `1.50`, not 1.5. Each scalar YAML changed is
+        taken as written; `true`, `2` and `1.5` mean what they say and keep their type."""
+
+        def walk(value: Any, path: PathKey) -> Any:
+            if isinstance(value, dict):
+                return {k: walk(v, (*path, k)) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v, (*path, i)) for i, v in enumerate(value)]
+            written = self.located.written.get(path)
+            if written is None or value is None or isinstance(value, str) or written == matrix_label(value):
+                return value  # `~` stays null, for the model to refuse
+            return written
+
+        if isinstance(raw.get("matrix"), dict):
+            raw["matrix"] = walk(raw["matrix"], ("matrix",))
 
     def sensitive_values(self) -> list[str]:
         """The texts no load error may repeat, wherever in the file they are used: each secret's value
@@ -547,6 +566,10 @@ class _Loader:
                 )
                 return None
             args = {}
+        if args is None and short_key is not None:
+            empty_message, empty_tip = empty_action(action)
+            self.problem((*path, action), empty_message, self.comment_tip((*path, action)) or empty_tip)
+            return None
         if not isinstance(args, dict):
             if short_key is None:
                 required = [n for n, f in model.model_fields.items() if f.is_required()]
@@ -700,11 +723,15 @@ class _Loader:
                 tip = f'quote it: "{written}"'
             return message, tip
         if value is None and tip is None:
-            comment = re.search(r":\s+(#\S+)", self.located.line_text(path))
-            if comment:
-                quoted = comment.group(1)
-                tip = f'a # after a space starts a YAML comment, so nothing is left: quote it: "{quoted}"'
+            tip = self.comment_tip(path)
         return message, tip
+
+    def comment_tip(self, path: PathKey) -> str | None:
+        """For a value YAML read as nothing: a selector on its line that YAML read as a comment (`#pay`)."""
+        comment = re.search(r":\s+(#\S+)", self.located.line_text(path))
+        if comment is None:
+            return None
+        return f'a # after a space starts a YAML comment, so nothing is left: quote it: "{comment.group(1)}"'
 
     def user_path(self, loc: tuple[int | str, ...], kind: str) -> PathKey:
         """Pydantic's location → the key path the author wrote."""
@@ -993,6 +1020,7 @@ class _Loader:
             raw["base_url"] = base_url
         raw = self.substitute_env(raw, ())
         self.expected_as_written(raw)
+        self.matrix_as_written(raw)
         self.located.value = raw
         before = len(self.problems)  # an unset ${VAR}: reported with everything else found below
         self.lines = self.step_lines()

@@ -187,8 +187,31 @@ def empty_section(path: PathKey, kinds: set[str]) -> Explained:
     return f"{key} is empty: nothing follows `{key}:`", tip
 
 
+# What follows an action's key in its short form (`- goto: /cart`), for a step that has nothing there.
+_SHORT_FORMS = {
+    "goto": ("the URL or path to open", "/product/…"),
+    "screenshot": ("the screenshot's name", "basket"),
+    "wait_for": ("the selector to wait for", '".order-number"'),
+}
+
+
+def empty_action(action: str) -> Explained:
+    """`- goto:` with nothing after it: YAML reads null, which the model would call "not text"."""
+    what, example = _SHORT_FORMS.get(action, ("the element's selector", '"#buy"'))
+    return (
+        f"{action} is empty: nothing follows `{action}:`",
+        f"write {what} after it (`- {action}: {example}`), or remove the step",
+    )
+
+
 def _empty(error: Error) -> Explained:
-    return "must not be empty", _EMPTY_TIPS.get(error.at) if error.kind == "too_short" else None
+    if error.kind != "too_short":
+        return "must not be empty", None
+    tip = _EMPTY_TIPS.get(error.at)
+    if tip is None and len(error.at) == 2 and error.at[0] == "matrix":
+        # `card: []` makes no combination at all, so nothing of the file would run.
+        tip = f"give it at least one value (`{error.key}: [a, b]`), or remove {error.key} from the matrix"
+    return "must not be empty", tip
 
 
 def _bad_name(error: Error) -> Explained:

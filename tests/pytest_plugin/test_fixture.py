@@ -180,6 +180,7 @@ def test_secret_input(after_audit, page, checkout_audit):
         lambda: checkout_audit.expect(return_="sometimes"),
         lambda: checkout_audit.payment(hosts=["https://pay.test/"]).__enter__(),
         lambda: checkout_audit.connectif(mode="record"),
+        lambda: checkout_audit.connectif(api_key="kid:k", api_url="{{api}}"),
     ):
         with pytest.raises(AuditUsageError) as raised:
             call()
@@ -344,11 +345,12 @@ def test_secret_inputs_are_masked_before_pytest_playwrights_screenshot(audited: 
 @pytest.mark.browser
 def test_mistakes_in_calls_name_the_key(audited: tuple[Path, Outcome]) -> None:
     folder, _ = audited
-    typo, policy, host, mode = kept(folder, "usage")
+    typo, policy, host, mode, api = kept(folder, "usage")
     assert typo.startswith("checkout_audit.expect(): cn_purchase.totl_price:") and "'total_price'" in typo
     assert policy.startswith("checkout_audit.expect(): return:") and "manual-allowed" in policy
     assert host.startswith("checkout_audit.payment(): hosts[0]:") and "is not a host name" in host
     assert mode.startswith("checkout_audit.connectif(): mode:") and "intercept" in mode
+    assert api.startswith("checkout_audit.connectif(): api_url: '{{api}}' is not an http(s) URL"), api
 
 
 @pytest.mark.browser

@@ -355,3 +355,21 @@ def test_a_misspelt_include_or_exclude_is_not_taken_for_a_list(tmp_path: Path, t
     status, output = run_validate(write(tmp_path, text + "steps: [{goto: /}]\n", "m.yaml"))
     assert status == 2, output
     assert f"m.yaml:5:3: matrix.{typo}:" in output and "did you mean" in output, output
+
+
+def test_a_matrix_value_is_labelled_and_filled_in_as_written(tmp_path: Path) -> None:
+    # YAML reads a bare yes as true and 1.50 as 1.5; a reader of the report wrote `yes` and `1.50`.
+    text = (
+        "name: Gift\nbase_url: http://shop.test/\n"
+        "matrix:\n  wrap: [yes, no]\n  price: [1.50, 2]\n  flag: [true]\n"
+        "  exclude:\n    - {wrap: no, price: 2}\n"
+        "steps:\n  - goto: /gift?wrap={{wrap}}&price={{price}}&flag={{flag}}\n"
+    )
+    loaded = load_scenarios(write(tmp_path, text, "gift.yaml"), env={})
+    assert [s.scenario.name for s in loaded] == [
+        "Gift [wrap=yes, price=1.50, flag=true]",
+        "Gift [wrap=yes, price=2, flag=true]",
+        "Gift [wrap=no, price=1.50, flag=true]",
+    ]
+    assert loaded[0].scenario.steps[0].args.url == "/gift?wrap=yes&price=1.50&flag=true"
+    assert loaded[2].matrix == {"wrap": "no", "price": "1.50", "flag": "true"}
