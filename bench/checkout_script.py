@@ -109,7 +109,7 @@ def consistent(tag: dict, total: str, order: str) -> bool:
 def main(base_url: str, out: Path, query: str = "") -> int:
     browser = find_browser()
     errors: list[str] = []
-    scripts: list[Response] = []
+    scripts: list[bool] = []  # one per answer of Connectif's script: ok, on the confirmation page
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=browser.executable_for(headless=True),
@@ -133,7 +133,12 @@ def main(base_url: str, out: Path, query: str = "") -> int:
         page.fill("#cardNumber", "4242424242424242")
         page.fill("#billingName", "Ada Lovelace")
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("response", lambda r: "/client-script/" in r.url and scripts.append(r))
+        page.on(
+            "response",
+            lambda r: (
+                "/client-script/" in r.url and scripts.append(r.ok and "/order/confirmation/" in r.frame.url)
+            ),
+        )
         with (
             page.expect_response(purchase_sent) as tracking,
             page.expect_response(lambda r: "/order/confirmation/" in r.url) as arrival,
@@ -153,6 +158,7 @@ def main(base_url: str, out: Path, query: str = "") -> int:
     cart_id = cart_before[0]["fields"].get("cart_id") if cart_before else None
     contact = contacts[0]["fields"].get("primary_key") if contacts else None
     body = sent.request.post_data or ""
+    tag_valid = tag is not None and valid(tag)
     checks = {
         "left_shop": on_platform == PLATFORM,
         "return": came_back is not None
@@ -160,15 +166,15 @@ def main(base_url: str, out: Path, query: str = "") -> int:
         and 300 <= came_back.status < 400,
         "confirmation": "/order/confirmation/" in landed,
         "tag_present": tag is not None,
-        "tag_valid": tag is not None and valid(tag),
-        "consistent": tag is not None and valid(tag) and consistent(tag, total, order),
+        "tag_valid": tag_valid,
+        "consistent": tag_valid and consistent(tag, total, order),
         "cart_closed": tag is not None
         and bool(cart_id)
         and tag["fields"].get("cart_id") == cart_id
         and len(carts) == 1
         and carts[0]["fields"].get("cart_id") != cart_id
         and carts[0]["fields"].get("total_quantity") == "0",
-        "script": any(r.ok and r.frame.page == page for r in scripts),
+        "script": any(scripts),
         "purchase_sent": sent.ok and order in body,
         "contact": contact == EMAIL and EMAIL in body,
         "page_errors": not errors,
