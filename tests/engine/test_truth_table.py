@@ -151,9 +151,22 @@ def test_fast_automatic_return_costs_its_delay_not_the_return_timeout(
     audited: tuple[dict[str, Any], Any, str],
 ) -> None:
     by_file, _, _ = audited
-    payment = by_file["adyen-return-delay-200ms.yaml"]["payment"]
+    scenario = by_file["adyen-return-delay-200ms.yaml"]
+    payment = scenario["payment"]
     assert payment["return"] == "automatic"
-    assert 150 <= payment["return_ms"] < 5_000  # return.timeout is 15 s by default
+    assert payment["return_ms"] is not None and payment["return_ms"] < 5_000  # return.timeout is 10 s
+    # The platform held its last page for its 200 ms timer. That is measured between the commits of that
+    # page and of the shop's page, less 50 ms for the delivery of those events under load; not by
+    # return_ms, which starts at the end of the last step: that end can come after the page's timer
+    # started, the more so on a loaded machine.
+    assert held_on_platform_ms(scenario["timeline"], "test.adyen.test") >= 200 - 50
+
+
+def held_on_platform_ms(timeline: list[dict[str, Any]], platform: str) -> int:
+    """From the commit of the platform's last page to the commit of the next page, on the shop."""
+    last = max((n for n in timeline if n["host"] == platform), key=lambda n: n["at_ms"])
+    back = min(n["at_ms"] for n in timeline if n["host"] != platform and n["at_ms"] >= last["at_ms"])
+    return int(back - last["at_ms"])
 
 
 def test_console_names_the_report(audited: tuple[dict[str, Any], Any, str]) -> None:
