@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Playwright, sync_playwright
 
 from auditor.lab import Lab
+
+# A shell without job control starts a background command (`make test &`, some CI runners) with SIGINT
+# ignored, and every process started from it inherits that: the commands the tests interrupt would never
+# see their Ctrl-C. A Python handler here is reset to the default at each exec, so they get theirs back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
