@@ -90,11 +90,15 @@ def print_validation(loaded: Sequence[LoadedScenario]) -> None:
         # Text, not markup: file names and scenario names may hold brackets.
         line = Text("ok", style="green") + Text(f"  {file}  ")
         if first.matrix:
-            base = first.scenario.name.rsplit(" [", 1)[0]
-            line += Text(base, style="dim") + Text(f"  ({len(items)} combinations)")
-            out_console.print(line, soft_wrap=True)
+            # A name that uses a matrix value differs from one combination to the next: then each
+            # combination is listed by its whole name, not by what follows the first one's.
+            bases = {item.scenario.name.rsplit(" [", 1)[0] for item in items}
+            base = bases.pop() if len(bases) == 1 else ""
+            if base:
+                line += Text(base, style="dim") + Text("  ")
+            out_console.print(line + Text(f"({len(items)} combinations)"), soft_wrap=True)
             for item in items:
-                title = item.scenario.name[len(base) :].strip()
+                title = item.scenario.name.removeprefix(base).strip()
                 out_console.print(Text(f"      {title}  ") + Text(item.id, style="dim"), soft_wrap=True)
         else:
             out_console.print(line + Text(first.scenario.name, style="dim"), soft_wrap=True)

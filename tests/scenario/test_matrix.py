@@ -154,6 +154,20 @@ def test_validate_prints_the_combinations(tmp_path: Path) -> None:
     assert "4 scenario(s) valid (1 file(s))" in output
 
 
+def test_validate_lists_each_combination_by_its_whole_name_when_the_name_uses_a_matrix_value(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "name: Pay with {{card}}\nbase_url: http://a.test/\n"
+        "matrix:\n  card: [visa, mastercard]\nsteps: [{goto: /}]\n"
+    )
+    status, output = run_validate(write(tmp_path, text, "named.yaml"))
+    assert status == 0, output
+    assert "(2 combinations)" in output
+    assert "Pay with visa [card=visa]" in output
+    assert "Pay with mastercard [card=mastercard]" in output
+
+
 def test_load_scenario_refuses_a_matrix_file_clearly(tmp_path: Path) -> None:
     with pytest.raises(InputError) as refused:
         load_scenario(write(tmp_path, CARDS), env={})
