@@ -99,7 +99,13 @@ def test_ctrl_c_to_the_process_group_records_not_run_and_interrupted(tmp_path: P
     never_started = [s for s in scenarios if s["started"] is None]
     assert never_started, kinds
     assert all(s["error_kind"] == "not-run" for s in never_started), kinds
-    assert sum(k[1] == "not-run" for k in kinds.values()) >= COUNT - 3, kinds
+    # The two workers start together, so the second scenario can finish just after the first, before the
+    # signal: at most that first round finished, at most the two scenarios then running were cut short,
+    # and nothing started after Ctrl-C.
+    finished = sum(k[0] in ("pass", "fail") for k in kinds.values())
+    assert 1 <= finished <= 2, kinds
+    assert sum(k[1] == "interrupted" for k in kinds.values()) <= 2, kinds
+    assert sum(k[1] == "not-run" for k in kinds.values()) >= COUNT - finished - 2, kinds
     for name in ("report.html", "junit.xml", "summary.md"):
         assert (out / name).exists(), name
     assert wait_gone(below, 15) == [], [p.name() for p in below if running(p)]
