@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.errors import AuditorError, InputError
+from auditor.scenario.refs import combination_title, without_combination
 
 if TYPE_CHECKING:
     from auditor.engine.doctor import Finding
@@ -92,13 +93,13 @@ def print_validation(loaded: Sequence[LoadedScenario]) -> None:
         if first.matrix:
             # A name that uses a matrix value differs from one combination to the next: then each
             # combination is listed by its whole name, not by what follows the first one's.
-            bases = {item.scenario.name.rsplit(" [", 1)[0] for item in items}
+            bases = {without_combination(item.scenario.name, item.matrix) for item in items}
             base = bases.pop() if len(bases) == 1 else ""
             if base:
                 line += Text(base, style="dim") + Text("  ")
             out_console.print(line + Text(f"({len(items)} combinations)"), soft_wrap=True)
             for item in items:
-                title = item.scenario.name.removeprefix(base).strip()
+                title = combination_title(item.matrix) if base else item.scenario.name
                 out_console.print(Text(f"      {title}  ") + Text(item.id, style="dim"), soft_wrap=True)
         else:
             out_console.print(line + Text(first.scenario.name, style="dim"), soft_wrap=True)

@@ -13,6 +13,7 @@ from typing import Any
 from auditor.errors import ErrorKind
 from auditor.reports import view
 from auditor.results import RunResult, ScenarioResult, Status
+from auditor.scenario.refs import without_combination
 
 MISSING = "—"  # a combination (from `include`) that has no value for this list
 # A combination Ctrl-C kept from finishing has no verdict: its cell says so, not "error".
@@ -65,8 +66,7 @@ class MatrixGroup:
 
 def base_name(scenario: ScenarioResult) -> str:
     """The scenario's name without the ` [name=label, …]` its combination adds."""
-    suffix = " [" + ", ".join(f"{k}={v}" for k, v in scenario.matrix.items()) + "]"
-    return scenario.name.removesuffix(suffix) if scenario.matrix else scenario.name
+    return without_combination(scenario.name, scenario.matrix)
 
 
 def matrix_groups(run: RunResult) -> list[MatrixGroup]:

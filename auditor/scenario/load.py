@@ -54,7 +54,7 @@ from auditor.scenario.model import (
     Scenario,
     matrix_label,
 )
-from auditor.scenario.refs import REF, fill
+from auditor.scenario.refs import REF, combination_title, fill
 from auditor.scenario.yamlload import Located, PathKey, format_path, is_sensitive, load_yaml
 
 __all__ = [
@@ -118,7 +118,7 @@ class _Combination:
     labels: dict[str, str]
 
     def title(self) -> str:
-        return "[" + ", ".join(f"{k}={v}" for k, v in self.labels.items()) + "]"
+        return combination_title(self.labels)
 
 
 @dataclass(frozen=True, kw_only=True)
