@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from auditor.lab import Lab
 
@@ -71,3 +73,11 @@ def stripe_scenario(
         encoding="utf-8",
     )
     return path
+
+
+def held_on_platform_ms(timeline: Sequence[Mapping[str, Any]], platform: str) -> int:
+    """From the commit of the platform's last page to the commit of the next page, off the platform (a
+    results.json timeline). A platform's return timer runs on that page, so this is at least its delay."""
+    last = max((n for n in timeline if n["host"] == platform), key=lambda n: n["at_ms"])
+    back = min(n["at_ms"] for n in timeline if n["host"] != platform and n["at_ms"] >= last["at_ms"])
+    return int(back - last["at_ms"])

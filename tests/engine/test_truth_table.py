@@ -23,6 +23,7 @@ from playwright.sync_api import Playwright, expect
 
 from auditor.engine.browser import find_browser, launch_args
 from auditor.lab import Lab
+from tests.engine.labscenario import held_on_platform_ms
 
 pytestmark = [pytest.mark.browser, pytest.mark.heavy(135)]
 
@@ -160,13 +161,6 @@ def test_fast_automatic_return_costs_its_delay_not_the_return_timeout(
     # return_ms, which starts at the end of the last step: that end can come after the page's timer
     # started, the more so on a loaded machine.
     assert held_on_platform_ms(scenario["timeline"], "test.adyen.test") >= 200 - 50
-
-
-def held_on_platform_ms(timeline: list[dict[str, Any]], platform: str) -> int:
-    """From the commit of the platform's last page to the commit of the next page, on the shop."""
-    last = max((n for n in timeline if n["host"] == platform), key=lambda n: n["at_ms"])
-    back = min(n["at_ms"] for n in timeline if n["host"] != platform and n["at_ms"] >= last["at_ms"])
-    return int(back - last["at_ms"])
 
 
 def test_console_names_the_report(audited: tuple[dict[str, Any], Any, str]) -> None:
